@@ -1,0 +1,63 @@
+/**
+ * Measurement process of the ONNX Runtime engine (the local analogue of cmsRun with the ONNXInference plugin):
+ * `node dist/engines/onnx/measure.js <job.json>`.
+ */
+import { createRequire } from "node:module";
+import * as ort from "onnxruntime-node";
+import type { MeasureJob } from "../../measure/job.js";
+import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
+import { fullShape, makeInputData } from "../../measure/inputs.js";
+import { checkSignature, type ModelTensor } from "../signature.js";
+
+function toModelTensor(meta: ort.InferenceSession.ValueMetadata): ModelTensor {
+  if (!meta.isTensor) return { name: meta.name, dtype: "non-tensor", shape: null };
+  return {
+    name: meta.name,
+    dtype: meta.type,
+    shape: meta.shape.map((d) => (typeof d === "number" && d > 0 ? d : null)),
+  };
+}
+
+/** Version of the onnxruntime-node package in use. */
+export function onnxRuntimeVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require("onnxruntime-node/package.json") as { version: string }).version;
+}
+
+async function load(job: MeasureJob): Promise<LoadedModel> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(job.modelPath, {
+      intraOpNumThreads: job.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    throw new MeasureError(`ONNX Runtime cannot load ${job.modelPath}: ${(err as Error).message}`);
+  }
+  checkSignature(
+    job.inputs,
+    job.outputs,
+    session.inputMetadata.map(toModelTensor),
+    session.outputMetadata.map(toModelTensor),
+    job.batchSize,
+  );
+  const fetches = job.outputs;
+  let feeds: Record<string, ort.Tensor> = {};
+  return {
+    engine: { name: "onnxruntime", version: onnxRuntimeVersion(), binding: "onnxruntime-node", graphOptimization: "all" },
+    threads: { intraOp: job.threads, interOp: 1 },
+    prepareEvent(event: number) {
+      feeds = {};
+      job.inputs.forEach((inp, i) => {
+        const data = makeInputData(inp, job.batchSize, job.inputData, job.seed + 1000 * event + i);
+        feeds[inp.name] = new ort.Tensor(inp.dtype, data, fullShape(inp, job.batchSize));
+      });
+    },
+    call: () => session.run(feeds, fetches),
+  };
+}
+
+await measureMain(load);

@@ -1,0 +1,177 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { getEngine } from "../engines/index.js";
+import type { Model } from "../model/model.js";
+import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
+import { hostInfo } from "../measure/host.js";
+import { INPUT_KINDS, type InputKind, type MeasureJob, type MeasureProcessMeta } from "../measure/job.js";
+import { projectRevision, storeRoot } from "../paths.js";
+import type { RunParts } from "../store.js";
+import { MlprofError } from "../util/errors.js";
+import { makeTempDir, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { sha256File } from "../util/hash.js";
+
+/** What one measurement needs to know. */
+export interface MeasurementRequest {
+  model: Model;
+  batchSize: number;
+  run: RunParts;
+  cmsswVersion: string;
+  scramArch: string;
+  /** Final output paths. */
+  csvPath: string;
+  metaPath: string;
+  progress: (message: string) => void;
+  signal: AbortSignal;
+}
+
+/** Seed of the random inputs (event e of input i uses seed + 1000 e + i); recorded in the metadata. */
+export const INPUT_SEED = 12345;
+
+/**
+ * Runs one measurement with the local executor: the engine's measurement process runs in a fresh
+ * process (the analogue of cmsRun) and writes into a temporary folder of the store; only a complete,
+ * checked result is moved into place (metadata first, the CSV last), so a failure or an interrupt
+ * leaves no CSV behind.
+ */
+export async function measureLocally(req: MeasurementRequest): Promise<void> {
+  const { model, batchSize, run } = req;
+  const spec = model.spec;
+  if (!(INPUT_KINDS as readonly string[]).includes(run.inputData)) {
+    throw new MlprofError(
+      `--input-data: '${run.inputData}' is not one of ${INPUT_KINDS.join(", ")}; ` +
+        "reading inputs from a ROOT file needs CMSSW (--executor cmssw)",
+    );
+  }
+  const driver = getEngine(spec.engine);
+  const tmp = makeTempDir("measure", join(storeRoot(), ".tmp"));
+  try {
+    const job: MeasureJob = {
+      engine: spec.engine,
+      modelPath: driver.modelPath(spec),
+      modelLabel: model.label,
+      inputs: spec.inputs,
+      outputs: spec.outputs.map((o) => o.name),
+      batchSize,
+      nEvents: run.nEvents,
+      nCalls: run.nCalls,
+      nWarmup: run.nWarmup,
+      inputData: run.inputData as InputKind,
+      seed: INPUT_SEED,
+      threads: run.threads,
+      csvPath: join(tmp, "runtime.csv"),
+      metaPath: join(tmp, "process.json"),
+      errorPath: join(tmp, "error.json"),
+    };
+    await driver.prepare?.(job, spec, req.progress);
+    const jobFile = join(tmp, "job.json");
+    writeFileSync(jobFile, JSON.stringify(job, null, 2));
+    const startedAt = new Date().toISOString();
+    const host = hostInfo();
+    await runMeasureProcess(driver.command(jobFile), job, req, spec.yamlPath);
+
+    const processMeta = JSON.parse(readFileSync(job.metaPath, "utf8")) as MeasureProcessMeta;
+    const rows = readRuntimeCsv(job.csvPath).rows;
+    const expected = run.nEvents * run.nCalls;
+    if (rows.length !== expected || rows.some((r) => r.batchSize !== batchSize)) {
+      throw new MlprofError(
+        `measurement process of ${spec.yamlPath} wrote ${rows.length} rows, expected ${expected} at batch size ${batchSize}`,
+      );
+    }
+    const metadata = {
+      mlprof: { revision: projectRevision() },
+      model: {
+        file: spec.yamlPath,
+        graph: job.modelPath,
+        graphSha256: existsSync(job.modelPath) ? await sha256File(job.modelPath) : undefined,
+        name: model.fullName,
+        label: model.label,
+        engine: spec.engine,
+      },
+      measurement: {
+        batchSize,
+        nEvents: run.nEvents,
+        nCalls: run.nCalls,
+        nWarmup: run.nWarmup,
+        warmupPolicy: "n-warmup untimed calls per event, on that event's inputs",
+        inputData: run.inputData,
+        inputSeed: INPUT_SEED,
+        unit: "ms",
+      },
+      cmssw: {
+        version: req.cmsswVersion,
+        scramArch: req.scramArch,
+        executor: run.executor,
+        note: "local executor: the engines installed on this machine were measured, not those of this release",
+      },
+      host,
+      process: processMeta,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+    const header = csvMetaLines({
+      mlprof_revision: projectRevision(),
+      engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
+      threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
+      cpu: host.cpuModel,
+      host: host.hostname,
+      batch_size: batchSize,
+      n_events: run.nEvents,
+      n_calls: run.nCalls,
+      n_warmup: run.nWarmup,
+      input_data: run.inputData,
+      model: model.fullName,
+      cmssw_version: req.cmsswVersion,
+      scram_arch: req.scramArch,
+      executor: run.executor,
+      columns: "batch_size,runtime_ms",
+    });
+    writeJsonAtomic(req.metaPath, metadata);
+    writeFileAtomic(req.csvPath, header + readFileSync(job.csvPath, "utf8"));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function runMeasureProcess(
+  cmd: { file: string; args: string[]; env?: Record<string, string> },
+  job: MeasureJob,
+  req: MeasurementRequest,
+  yamlPath: string,
+): Promise<void> {
+  const child = execa(cmd.file, cmd.args, {
+    env: { ...cmd.env },
+    cancelSignal: req.signal,
+    reject: false,
+    stdin: "ignore",
+    buffer: { stdout: false, stderr: true },
+    forceKillAfterDelay: 2000,
+  });
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    pending += chunk.toString();
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      try {
+        const msg = JSON.parse(line) as { type?: string; done?: number; total?: number };
+        if (msg.type === "progress") req.progress(`batch size ${job.batchSize}: ${msg.done}/${msg.total} calls`);
+      } catch {
+        // not a progress line: ignore
+      }
+    }
+  });
+  const result = await child;
+  const where = `${yamlPath} at batch size ${job.batchSize}`;
+  if (result.isCanceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);
+  if (result.exitCode === 0) return;
+  if (existsSync(job.errorPath)) {
+    const err = JSON.parse(readFileSync(job.errorPath, "utf8")) as { phase: string; message: string };
+    throw new MlprofError(`measurement of ${where} failed (${err.phase}): ${err.message}`);
+  }
+  const stderr = String(result.stderr ?? "").trim().split("\n").slice(-5).join("\n");
+  const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+  throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
+}

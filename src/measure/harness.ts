@@ -1,0 +1,98 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { errorMessage } from "../util/errors.js";
+import type { MeasureJob, MeasureProcessMeta } from "./job.js";
+import { readRss } from "./memory.js";
+
+/** A model loaded by an engine inside the measurement process. */
+export interface LoadedModel {
+  engine: MeasureProcessMeta["engine"];
+  threads: MeasureProcessMeta["threads"];
+  /** Builds the inputs of one event (outside the clock). */
+  prepareEvent(event: number): void;
+  /** One inference call on the prepared inputs: the only thing inside the clock. */
+  call(): Promise<unknown>;
+}
+
+/** An error of the model or engine the user must see as is (wrong inputs, engine refusal). */
+export class MeasureError extends Error {}
+
+function progress(done: number, total: number, phase: string): void {
+  process.stdout.write(JSON.stringify({ type: "progress", done, total, phase }) + "\n");
+}
+
+/**
+ * Entry of a measurement process: reads the job file named on the command line, loads the model with
+ * `load`, then per event prepares fresh inputs, runs the warm-up calls and `nCalls` timed calls, each
+ * timed with the monotonic nanosecond clock around the inference call alone. Writes the CSV rows
+ * (`batch_size,runtime_ms`) and the process metadata; on failure writes the error file and exits 3.
+ */
+export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel>): Promise<void> {
+  const jobPath = process.argv[2];
+  if (!jobPath) {
+    process.stderr.write("usage: <measure process> <job.json>\n");
+    process.exit(2);
+  }
+  const job = JSON.parse(readFileSync(jobPath, "utf8")) as MeasureJob;
+  let phase = "load";
+  try {
+    const rssBeforeLoad = readRss().rssKb;
+    const t0 = process.hrtime.bigint();
+    const model = await load(job);
+    const t1 = process.hrtime.bigint();
+    const rssAfterLoad = readRss().rssKb;
+    const { nEvents, nCalls, nWarmup } = job;
+    const times = new Float64Array(nEvents * nCalls);
+    let warmupNs = 0n;
+    let rssAfterWarmup = 0;
+    const tMeasure0 = process.hrtime.bigint();
+    let k = 0;
+    for (let event = 0; event < nEvents; event++) {
+      phase = "prepare inputs";
+      model.prepareEvent(event);
+      phase = "warm-up";
+      const w0 = process.hrtime.bigint();
+      for (let i = 0; i < nWarmup; i++) await model.call();
+      warmupNs += process.hrtime.bigint() - w0;
+      if (event === 0) rssAfterWarmup = readRss().rssKb;
+      phase = "timed calls";
+      for (let i = 0; i < nCalls; i++) {
+        const start = process.hrtime.bigint();
+        await model.call();
+        const end = process.hrtime.bigint();
+        times[k++] = Number(end - start);
+        if ((i + 1) % 5000 === 0) progress(event * nCalls + i + 1, nEvents * nCalls, "timed calls");
+      }
+      progress((event + 1) * nCalls, nEvents * nCalls, "timed calls");
+    }
+    const tMeasure1 = process.hrtime.bigint();
+    const mem = readRss();
+    const prefix = `${job.batchSize},`;
+    let csv = "";
+    for (let i = 0; i < times.length; i++) csv += prefix + (times[i]! / 1e6).toFixed(6) + "\n";
+    writeFileSync(job.csvPath, csv);
+    const meta: MeasureProcessMeta = {
+      engine: model.engine,
+      threads: model.threads,
+      clock: "process.hrtime.bigint() (CLOCK_MONOTONIC, ns) around the inference call",
+      timings: {
+        loadMs: Number(t1 - t0) / 1e6,
+        warmupMs: Number(warmupNs) / 1e6,
+        measureMs: Number(tMeasure1 - tMeasure0) / 1e6,
+      },
+      memory: {
+        rssBeforeLoadKb: rssBeforeLoad,
+        rssAfterLoadKb: rssAfterLoad,
+        rssAfterWarmupKb: rssAfterWarmup,
+        rssAfterTimingKb: mem.rssKb,
+        peakRssKb: mem.peakKb,
+      },
+      rows: times.length,
+      pid: process.pid,
+    };
+    writeFileSync(job.metaPath, JSON.stringify(meta, null, 2) + "\n");
+  } catch (err) {
+    const known = err instanceof MeasureError;
+    writeFileSync(job.errorPath, JSON.stringify({ phase, message: errorMessage(err), known }) + "\n");
+    process.exit(3);
+  }
+}

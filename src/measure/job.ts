@@ -1,0 +1,39 @@
+import type { InputSpec } from "../model/modelfile.js";
+
+/** Kinds of generated input data (the spec's --input-data values). */
+export const INPUT_KINDS = ["random", "incremental", "zeros", "ones"] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+
+/** Everything a measurement process needs; written as JSON and handed to the engine's measurement process. */
+export interface MeasureJob {
+  engine: string;
+  /** Model graph/file the engine loads. */
+  modelPath: string;
+  modelLabel: string;
+  inputs: InputSpec[];
+  outputs: string[];
+  batchSize: number;
+  nEvents: number;
+  nCalls: number;
+  nWarmup: number;
+  inputData: InputKind;
+  /** Seed of the random inputs; event e uses seed + e. */
+  seed: number;
+  /** Intra-op threads (and inter-op threads where the engine has them). */
+  threads: number;
+  /** Where the process writes its results. */
+  csvPath: string;
+  metaPath: string;
+  errorPath: string;
+}
+
+/** What the measurement process reports about itself, merged into the metadata JSON by the parent. */
+export interface MeasureProcessMeta {
+  engine: { name: string; version: string; binding?: string; [key: string]: unknown };
+  threads: { intraOp: number; interOp: number };
+  clock: string;
+  timings: { loadMs: number; warmupMs: number; measureMs: number };
+  memory: { rssBeforeLoadKb: number; rssAfterLoadKb: number; rssAfterWarmupKb: number; rssAfterTimingKb: number; peakRssKb: number };
+  rows: number;
+  pid: number;
+}

@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+
+/** What a running task may use: progress reporting and the abort signal of the run. */
+export interface TaskContext {
+  progress(message: string): void;
+  signal: AbortSignal;
+}
+
+/**
+ * A task in the sense of law: parameters, requirements, outputs derived from the parameters (and
+ * --version), and a run method. A task is complete when all its outputs exist.
+ */
+export abstract class Task {
+  /** The task's family name as used on the command line (e.g. "MeasureRuntime"). */
+  abstract readonly family: string;
+
+  /** Tasks whose outputs this task reads. */
+  abstract requires(): Task[];
+
+  /** Absolute paths of the outputs; the first is the main one. */
+  abstract outputs(): string[];
+
+  /** Produces the outputs; must leave nothing behind when it fails. */
+  abstract run(ctx: TaskContext): Promise<void>;
+
+  /** The parameters that identify this task, for display. */
+  abstract reprParams(): Record<string, unknown>;
+
+  /** True when every output exists. */
+  complete(): boolean {
+    return this.outputs().every((p) => existsSync(p));
+  }
+
+  /** A unique identity: the family plus the main output. */
+  get id(): string {
+    return `${this.family}:${this.outputs()[0]}`;
+  }
+
+  /** Short one-line description for progress displays. */
+  title(): string {
+    const r = this.repr();
+    return r.length > 120 ? r.slice(0, 117) + "..." : r;
+  }
+
+  /** law-style representation, e.g. MeasureRuntime(version=v1, batch_size=1, ...). */
+  repr(): string {
+    const parts = Object.entries(this.reprParams())
+      .filter(([, v]) => v !== undefined && v !== "")
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
+    return `${this.family}(${parts.join(", ")})`;
+  }
+}

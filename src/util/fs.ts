@@ -1,0 +1,48 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, sep } from "node:path";
+import { tmpdir } from "node:os";
+
+/** Path of a temporary sibling of `path`, in the same directory so that a rename is atomic. */
+export function tmpSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/** Writes a file atomically: the content goes to a temporary sibling which is then renamed. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tmpSibling(path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes a JSON document atomically, pretty-printed. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Moves a finished file into place (same filesystem), creating the target directory. */
+export function moveIntoPlace(from: string, to: string): void {
+  mkdirSync(dirname(to), { recursive: true });
+  renameSync(from, to);
+}
+
+/** Creates a fresh temporary directory; `prefix` names its purpose. */
+export function makeTempDir(prefix: string, parent = tmpdir()): string {
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, `${prefix}-`));
+}
+
+/** Removes `dir` and then its parents while they are empty, stopping at (and keeping) `stop`. */
+export function removeEmptyDirs(dir: string, stop: string): void {
+  let current = dir;
+  while (current.startsWith(stop + sep) && existsSync(current)) {
+    if (readdirSync(current).length > 0) return;
+    rmdirSync(current);
+    current = dirname(current);
+  }
+}
