@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { errorMessage } from "../util/errors.js";
-import type { MeasureJob, MeasureProcessMeta } from "./job.js";
+import type { DumpedTensor, MeasureJob, MeasureProcessMeta } from "./job.js";
 import { readRss } from "./memory.js";
 
 /** A model loaded by an engine inside the measurement process. */
@@ -11,6 +11,8 @@ export interface LoadedModel {
   prepareEvent(event: number): void;
   /** One inference call on the prepared inputs: the only thing inside the clock. */
   call(): Promise<unknown>;
+  /** The prepared inputs and the outputs of one call, for reference checks (job.dumpPath). */
+  dump(): Promise<{ inputs: Record<string, DumpedTensor>; outputs: Record<string, DumpedTensor> }>;
 }
 
 /** An error of the model or engine the user must see as is (wrong inputs, engine refusal). */
@@ -89,6 +91,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       rows: times.length,
       pid: process.pid,
     };
+    if (job.dumpPath) writeFileSync(job.dumpPath, JSON.stringify(await model.dump()));
     writeFileSync(job.metaPath, JSON.stringify(meta, null, 2) + "\n");
   } catch (err) {
     const known = err instanceof MeasureError;

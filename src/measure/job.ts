@@ -25,6 +25,17 @@ export interface MeasureJob {
   csvPath: string;
   metaPath: string;
   errorPath: string;
+  /**
+   * When set, after timing the process runs one more call and writes the last event's inputs and that
+   * call's outputs here as JSON ({inputs|outputs: {name: {shape, data}}}), to check engines against references.
+   */
+  dumpPath?: string;
+}
+
+/** A tensor as written to a dump file. */
+export interface DumpedTensor {
+  shape: number[];
+  data: (number | boolean)[];
 }
 
 /** What the measurement process reports about itself, merged into the metadata JSON by the parent. */

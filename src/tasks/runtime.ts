@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { measureLocally } from "../executors/local.js";
+import { getExecutor } from "../executors/index.js";
 import { Model } from "../model/model.js";
 import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { cmsswPart, runParamsPart, taskDir, type RunParts } from "../store.js";
@@ -126,7 +126,7 @@ export class MeasureRuntime extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     const [csvPath, metaPath] = this.outputs() as [string, string];
-    await measureLocally({
+    await getExecutor(this.cfg.run.executor).measure({
       model: this.cfg.model,
       batchSize: this.batchSize,
       run: this.cfg.run,

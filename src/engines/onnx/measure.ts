@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import * as ort from "onnxruntime-node";
-import type { MeasureJob } from "../../measure/job.js";
+import type { DumpedTensor, MeasureJob } from "../../measure/job.js";
 import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
 import { fullShape, makeInputData } from "../../measure/inputs.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
@@ -57,6 +57,17 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
       });
     },
     call: () => session.run(feeds, fetches),
+    async dump() {
+      const toDump = (t: ort.Tensor): DumpedTensor => ({
+        shape: [...t.dims],
+        data: Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v)),
+      });
+      const results = await session.run(feeds, fetches);
+      return {
+        inputs: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toDump(t)])),
+        outputs: Object.fromEntries(Object.entries(results).map(([k, t]) => [k, toDump(t as ort.Tensor)])),
+      };
+    },
   };
 }
 
