@@ -3,9 +3,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 if (!existsSync(cli)) {
-  console.error("mlprof: dist/cli.js is missing; run `npm run build` (npm ci does it) first.");
+  console.error("mlprof: dist/main.js is missing; run `npm run build` (npm ci does it) first.");
   process.exit(2);
 }
 await import(cli);

@@ -19,6 +19,7 @@ OPSET = [helper.make_opsetid("", 17)]
 
 def save(model: onnx.ModelProto, path: str) -> None:
     model.producer_name = "mlprof-tests"
+    model.ir_version = 8  # loadable by the ONNX Runtime releases in CMSSW and onnxruntime-node
     onnx.checker.check_model(model)
     onnx.save(model, path)
 

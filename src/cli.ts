@@ -4,25 +4,35 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { MLP_BASE } from "./paths.js";
 import { printOutput, printStatus, parseRemoveSpec, removeOutput } from "./tasks/interactive.js";
-import { convertParam, type ParamDef } from "./tasks/params.js";
+import { convertArgs, type ParamDef } from "./tasks/params.js";
 import { TASKS, type TaskFamily } from "./tasks/registry.js";
 import { runTree } from "./tasks/scheduler.js";
 import { MlprofError, errorMessage } from "./util/errors.js";
 import { relative } from "node:path";
 
 const INTERACTIVE: ParamDef[] = [
-  { name: "print-status", type: "string", description: "print the task tree up to this depth (-1: all) with the outputs' existence, and exit" },
-  { name: "print-output", type: "string", description: "print the output paths of the tasks up to this depth, and exit" },
+  {
+    name: "print-status",
+    type: "string",
+    description: "print the task tree up to this depth (-1: all) with the outputs' existence, and exit",
+  },
+  {
+    name: "print-output",
+    type: "string",
+    description: "print the output paths of the tasks up to this depth, and exit",
+  },
   {
     name: "remove-output",
     type: "string",
-    description: "remove outputs up to a depth: 'depth[,mode][,y]', mode a (all), i (interactive), d (dry); y: run afterwards",
+    description:
+      "remove outputs up to a depth: 'depth[,mode][,y]', mode a (all), i (interactive), d (dry); y: run afterwards",
   },
 ];
 
 function showDefault(def: ParamDef): string | undefined {
   if (def.default === undefined || def.default === "") return undefined;
-  if (typeof def.default === "string" && def.default.startsWith(MLP_BASE)) return relative(MLP_BASE, def.default);
+  if (typeof def.default === "string" && def.default.startsWith(MLP_BASE))
+    return relative(MLP_BASE, def.default);
   return Array.isArray(def.default) ? def.default.join(",") : String(def.default);
 }
 
@@ -41,13 +51,6 @@ function addOptions(y: Argv, params: ParamDef[], group: string): Argv {
   return y;
 }
 
-/** Converts the raw arguments of a task command into typed parameters (dashed names). */
-export function convertArgs(params: ParamDef[], raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const def of params) out[def.name] = convertParam(def, raw[def.name]);
-  return out;
-}
-
 async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promise<void> {
   const task = family.create(convertArgs(family.params, raw));
   const print = (line: string) => console.log(line);
@@ -59,9 +62,13 @@ async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promis
     if (!spec.runAfter) return;
   }
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const onSignal = () => {
+    process.exitCode = 130;
+    controller.abort();
+  };
+  // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     const ran = await runTree(task, controller.signal);
     if (ran === 0) console.log(chalk.green(`${family.name} is already complete`));
@@ -71,20 +78,26 @@ async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promis
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-  if (controller.signal.aborted) process.exitCode = 130;
 }
 
 /** Builds the yargs parser of `mlprof`. */
 export function buildCli(argv: string[]): Argv {
   const cli = yargs(argv)
     .scriptName("mlprof")
-    .usage("$0 <command> ...\n\nMeasure what an ML model costs per call, for every batch size, in the engines CMSSW embeds.")
+    .usage(
+      "$0 <command> ...\n\nMeasure what an ML model costs per call, for every batch size, in the engines CMSSW embeds.",
+    )
     .command("run", "run a task and, first, the tasks it requires", (y) => {
       for (const family of TASKS) {
         y.command(
           family.name,
           family.description,
-          (t) => addOptions(addOptions(t, family.params, "Task parameters:"), INTERACTIVE, "law-style flags:").strict(),
+          (t) =>
+            addOptions(
+              addOptions(t, family.params, "Task parameters:"),
+              INTERACTIVE,
+              "law-style flags:",
+            ).strict(),
           (args) => runTask(family, args as Record<string, unknown>),
         );
       }
@@ -93,7 +106,12 @@ export function buildCli(argv: string[]): Argv {
     .command(
       "plot",
       "render the merged comparison plot (PlotMultiRuntimes)",
-      (t) => addOptions(addOptions(t, TASKS[3]!.params, "Task parameters:"), INTERACTIVE, "law-style flags:").strict(),
+      (t) =>
+        addOptions(
+          addOptions(t, TASKS[3]!.params, "Task parameters:"),
+          INTERACTIVE,
+          "law-style flags:",
+        ).strict(),
       (args) => runTask(TASKS[3]!, args as Record<string, unknown>),
     )
     .demandCommand(1, "name a command")
@@ -104,7 +122,8 @@ export function buildCli(argv: string[]): Argv {
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      throw new MlprofError(msg, "see mlprof --help, or mlprof run <Task> --help");
+      const text = msg.startsWith("Did you mean") ? `unknown task or command. ${msg}` : msg;
+      throw new MlprofError(text, "see mlprof --help, or mlprof run <Task> --help");
     });
   return cli;
 }
@@ -124,5 +143,3 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
   }
 }
-
-await main();

@@ -31,7 +31,10 @@ export function projectRevision(): string {
   if (existsSync(join(MLP_BASE, ".git"))) {
     try {
       const git = (args: string[]) =>
-        execFileSync("git", ["-C", MLP_BASE, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+        execFileSync("git", ["-C", MLP_BASE, ...args], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        }).trim();
       const commit = git(["rev-parse", "--short=12", "HEAD"]);
       const dirty = git(["status", "--porcelain", "--untracked-files=no"]) !== "";
       rev = `${pkg.version}+${commit}${dirty ? "-dirty" : ""}`;

@@ -10,7 +10,8 @@ export interface ModelTensor {
 }
 
 function showTensor(t: ModelTensor): string {
-  const shape = t.shape === null ? "unknown shape" : `[${t.shape.map((d) => (d === null ? "?" : d)).join(", ")}]`;
+  const shape =
+    t.shape === null ? "unknown shape" : `[${t.shape.map((d) => (d === null ? "?" : d)).join(", ")}]`;
   return `${t.name} (${t.dtype}, ${shape})`;
 }
 
@@ -41,7 +42,9 @@ export function checkSignature(
     const shape = fullShape(inp, batchSize);
     if (actual.shape.length !== shape.length) {
       const hint =
-        inp.batched && actual.shape.length === inp.shape.length ? " (an input without batch dimension needs 'batched: false')" : "";
+        inp.batched && actual.shape.length === inp.shape.length
+          ? " (an input without batch dimension needs 'batched: false')"
+          : "";
       problems.push(
         `input '${inp.name}' has rank ${shape.length} at batch size ${batchSize} ([${shape.join(", ")}]) ` +
           `but the model expects rank ${actual.shape.length}${hint}`,

@@ -15,6 +15,9 @@ const executors: Record<string, Executor> = {
 /** The executor of a name, with a clear error for unknown ones. */
 export function getExecutor(name: string): Executor {
   const executor = executors[name];
-  if (!executor) throw new MlprofError(`--executor: expected one of ${Object.keys(executors).join(", ")}, found '${name}'`);
+  if (!executor)
+    throw new MlprofError(
+      `--executor: expected one of ${Object.keys(executors).join(", ")}, found '${name}'`,
+    );
   return executor;
 }

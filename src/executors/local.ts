@@ -9,7 +9,7 @@ import { INPUT_KINDS, type InputKind, type MeasureJob, type MeasureProcessMeta }
 import { projectRevision, storeRoot } from "../paths.js";
 import type { RunParts } from "../store.js";
 import { MlprofError } from "../util/errors.js";
-import { makeTempDir, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { makeTempDir, removeEmptyDirs, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
 
 /** What one measurement needs to know. */
@@ -45,7 +45,8 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     );
   }
   const driver = getEngine(spec.engine);
-  const tmp = makeTempDir("measure", join(storeRoot(), ".tmp"));
+  const tmpParent = join(storeRoot(), ".tmp");
+  const tmp = makeTempDir("measure", tmpParent);
   try {
     const job: MeasureJob = {
       engine: spec.engine,
@@ -131,6 +132,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     writeFileAtomic(req.csvPath, header + readFileSync(job.csvPath, "utf8"));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    removeEmptyDirs(tmpParent, storeRoot());
   }
 }
 
@@ -157,7 +159,8 @@ async function runMeasureProcess(
       pending = pending.slice(nl + 1);
       try {
         const msg = JSON.parse(line) as { type?: string; done?: number; total?: number };
-        if (msg.type === "progress") req.progress(`batch size ${job.batchSize}: ${msg.done}/${msg.total} calls`);
+        if (msg.type === "progress")
+          req.progress(`batch size ${job.batchSize}: ${msg.done}/${msg.total} calls`);
       } catch {
         // not a progress line: ignore
       }
@@ -165,13 +168,18 @@ async function runMeasureProcess(
   });
   const result = await child;
   const where = `${yamlPath} at batch size ${job.batchSize}`;
-  if (result.isCanceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);
+  if (result.isCanceled || req.signal.aborted)
+    throw new MlprofError(`measurement of ${where} was interrupted`);
   if (result.exitCode === 0) return;
   if (existsSync(job.errorPath)) {
     const err = JSON.parse(readFileSync(job.errorPath, "utf8")) as { phase: string; message: string };
     throw new MlprofError(`measurement of ${where} failed (${err.phase}): ${err.message}`);
   }
-  const stderr = String(result.stderr ?? "").trim().split("\n").slice(-5).join("\n");
+  const stderr = String(result.stderr ?? "")
+    .trim()
+    .split("\n")
+    .slice(-5)
+    .join("\n");
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
   throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
 }

@@ -37,7 +37,12 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
     const m = /^#\s*([^:]+):\s?(.*)$/.exec(line);
     if (m) meta[m[1]!.trim()] = m[2]!.trim();
   }
-  const records = parse(text, { comment: "#", skip_empty_lines: true, relax_column_count: true, info: true }) as unknown as {
+  const records = parse(text, {
+    comment: "#",
+    skip_empty_lines: true,
+    relax_column_count: true,
+    info: true,
+  }) as unknown as {
     record: string[];
     info: { lines: number };
   }[];
@@ -45,7 +50,13 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
     const [bs, rt] = record;
     const batchSize = Number(bs);
     const runtimeMs = Number(rt);
-    if (record.length !== 2 || !Number.isInteger(batchSize) || batchSize <= 0 || !Number.isFinite(runtimeMs) || runtimeMs < 0) {
+    if (
+      record.length !== 2 ||
+      !Number.isInteger(batchSize) ||
+      batchSize <= 0 ||
+      !Number.isFinite(runtimeMs) ||
+      runtimeMs < 0
+    ) {
       throw new MlprofError(
         `${path}, line ${info.lines}: expected 'batch_size,runtime_ms' with a positive integer and a number, found '${record.join(",")}'`,
       );

@@ -35,7 +35,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     process.exit(2);
   }
   const job = JSON.parse(readFileSync(jobPath, "utf8")) as MeasureJob;
-  let phase = "load";
+  let phase = "load and check the model";
   try {
     const rssBeforeLoad = readRss().rssKb;
     const t0 = process.hrtime.bigint();

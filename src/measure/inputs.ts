@@ -62,7 +62,12 @@ function allocate(dtype: DType, n: number): InputArray {
  * random (floats: standard normal; integers: uniform in `range`, default [0, 10); bool: fair coin),
  * incremental (0, 1, 2, … per element; bool alternates), zeros or ones.
  */
-export function makeInputData(input: InputSpec, batchSize: number, kind: InputKind, seed: number): InputArray {
+export function makeInputData(
+  input: InputSpec,
+  batchSize: number,
+  kind: InputKind,
+  seed: number,
+): InputArray {
   const n = elementCount(fullShape(input, batchSize));
   const data = allocate(input.dtype, n);
   const isFloat = input.dtype === "float32" || input.dtype === "float64";

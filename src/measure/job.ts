@@ -44,7 +44,13 @@ export interface MeasureProcessMeta {
   threads: { intraOp: number; interOp: number };
   clock: string;
   timings: { loadMs: number; warmupMs: number; measureMs: number };
-  memory: { rssBeforeLoadKb: number; rssAfterLoadKb: number; rssAfterWarmupKb: number; rssAfterTimingKb: number; peakRssKb: number };
+  memory: {
+    rssBeforeLoadKb: number;
+    rssAfterLoadKb: number;
+    rssAfterWarmupKb: number;
+    rssAfterTimingKb: number;
+    peakRssKb: number;
+  };
   rows: number;
   pid: number;
 }

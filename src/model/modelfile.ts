@@ -75,7 +75,9 @@ export function loadModelFile(path: string): ModelSpec {
 /** Validates parsed model-file data; `yamlPath` is used for messages and to resolve relative paths. */
 export function validateModelData(data: unknown, yamlPath: string): ModelSpec {
   const fail = (field: string, expected: string, found: unknown): never => {
-    throw new MlprofError(`model file ${yamlPath}: field '${field}': expected ${expected}, found ${show(found)}`);
+    throw new MlprofError(
+      `model file ${yamlPath}: field '${field}': expected ${expected}, found ${show(found)}`,
+    );
   };
   if (!isObj(data)) fail("(top level)", "a mapping with a 'model' key", data);
   const top = data as Obj;
@@ -113,7 +115,8 @@ export function validateModelData(data: unknown, yamlPath: string): ModelSpec {
   if (eng === "tfaot") {
     known.add("saved_model").add("serving_key");
     const sm = m.saved_model;
-    if (typeof sm !== "string" || sm === "") fail("model.saved_model", "the path of a SavedModel directory", sm);
+    if (typeof sm !== "string" || sm === "")
+      fail("model.saved_model", "the path of a SavedModel directory", sm);
     spec.savedModel = resolvePath(sm as string);
     if (!existsSync(spec.savedModel) || !statSync(spec.savedModel).isDirectory()) {
       fail("model.saved_model", "an existing SavedModel directory", spec.savedModel);
@@ -125,12 +128,14 @@ export function validateModelData(data: unknown, yamlPath: string): ModelSpec {
   } else {
     known.add("file");
     const file = m.file;
-    if (typeof file !== "string" || file === "") fail("model.file", `the path of the ${eng} model file`, file);
+    if (typeof file !== "string" || file === "")
+      fail("model.file", `the path of the ${eng} model file`, file);
     spec.file = resolvePath(file as string);
     if (!existsSync(spec.file) || !statSync(spec.file).isFile()) {
       fail("model.file", "an existing file", spec.file);
     }
-    if (top.compilation !== undefined) fail("compilation", "no 'compilation' block (only tfaot models have one)", "a block");
+    if (top.compilation !== undefined)
+      fail("compilation", "no 'compilation' block (only tfaot models have one)", "a block");
   }
   for (const key of Object.keys(m)) {
     if (!known.has(key)) fail(`model.${key}`, `one of the known keys ${[...known].join(", ")}`, key);
@@ -139,7 +144,8 @@ export function validateModelData(data: unknown, yamlPath: string): ModelSpec {
   // inputs and outputs: required for tf and onnx, optional for tfaot (taken from the SavedModel)
   const inputs = m.inputs;
   if (inputs !== undefined || eng !== "tfaot") {
-    if (!Array.isArray(inputs) || inputs.length === 0) fail("model.inputs", "a non-empty list of inputs", inputs);
+    if (!Array.isArray(inputs) || inputs.length === 0)
+      fail("model.inputs", "a non-empty list of inputs", inputs);
     spec.inputs = (inputs as unknown[]).map((inp, i) => validateInput(inp, `model.inputs[${i}]`, fail));
     const names = spec.inputs.map((x) => x.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -150,7 +156,8 @@ export function validateModelData(data: unknown, yamlPath: string): ModelSpec {
   }
   const outputs = m.outputs;
   if (outputs !== undefined || eng !== "tfaot") {
-    if (!Array.isArray(outputs) || outputs.length === 0) fail("model.outputs", "a non-empty list of outputs", outputs);
+    if (!Array.isArray(outputs) || outputs.length === 0)
+      fail("model.outputs", "a non-empty list of outputs", outputs);
     spec.outputs = (outputs as unknown[]).map((out, i) => {
       if (!isObj(out) || typeof out.name !== "string" || out.name === "") {
         return fail(`model.outputs[${i}].name`, "an output name", isObj(out) ? out.name : out);
@@ -182,16 +189,29 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
   }
   const batched = o.batched ?? true;
   if (typeof batched !== "boolean") fail(`${field}.batched`, "true or false", batched);
-  const spec: InputSpec = { name: o.name as string, shape: shape as number[], dtype: dtype as DType, batched: batched as boolean };
+  const spec: InputSpec = {
+    name: o.name as string,
+    shape: shape as number[],
+    dtype: dtype as DType,
+    batched: batched as boolean,
+  };
   if (o.value !== undefined) {
     const v = o.value;
-    const ok = dtype === "bool" ? typeof v === "boolean" : typeof v === "number" && (dtype.startsWith("float") || Number.isInteger(v));
+    const ok =
+      dtype === "bool"
+        ? typeof v === "boolean"
+        : typeof v === "number" && (dtype.startsWith("float") || Number.isInteger(v));
     if (!ok) fail(`${field}.value`, dtype === "bool" ? "true or false" : `a ${dtype} number`, v);
     spec.value = v as number | boolean;
   }
   if (o.range !== undefined) {
     const r = o.range;
-    if (!Array.isArray(r) || r.length !== 2 || !r.every(Number.isInteger) || (r[0] as number) >= (r[1] as number)) {
+    if (
+      !Array.isArray(r) ||
+      r.length !== 2 ||
+      !r.every(Number.isInteger) ||
+      (r[0] as number) >= (r[1] as number)
+    ) {
       fail(`${field}.range`, "[low, high) with integers low < high", r);
     }
     if (!dtype.startsWith("int")) fail(`${field}.range`, "a range only for int32/int64 inputs", r);
@@ -201,7 +221,8 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
 }
 
 function validateCompilation(c: unknown, fail: Fail): Compilation {
-  if (!isObj(c)) return fail("compilation", "a mapping with batch_sizes, tf_xla_flags, xla_flags (tfaot models)", c);
+  if (!isObj(c))
+    return fail("compilation", "a mapping with batch_sizes, tf_xla_flags, xla_flags (tfaot models)", c);
   for (const key of Object.keys(c)) {
     if (!["batch_sizes", "tf_xla_flags", "xla_flags"].includes(key)) {
       fail(`compilation.${key}`, "one of batch_sizes, tf_xla_flags, xla_flags", key);
@@ -213,7 +234,8 @@ function validateCompilation(c: unknown, fail: Fail): Compilation {
   }
   const flags = (key: string): string[] => {
     const v = c[key] ?? [];
-    if (!Array.isArray(v) || !v.every((f) => typeof f === "string")) fail(`compilation.${key}`, "a list of flags", v);
+    if (!Array.isArray(v) || !v.every((f) => typeof f === "string"))
+      fail(`compilation.${key}`, "a list of flags", v);
     return v as string[];
   };
   const sizes = [...new Set(bs as number[])].sort((a, b) => a - b);

@@ -13,7 +13,9 @@ type Print = (line: string) => void;
 function parseDepth(flag: string, text: string, allowNegative: boolean): number {
   const depth = Number(text);
   if (!Number.isInteger(depth) || depth < (allowNegative ? -1 : 0)) {
-    throw new MlprofError(`--${flag}: expected a depth (an integer >= ${allowNegative ? -1 : 0}), found '${text}'`);
+    throw new MlprofError(
+      `--${flag}: expected a depth (an integer >= ${allowNegative ? -1 : 0}), found '${text}'`,
+    );
   }
   return depth;
 }
@@ -35,7 +37,8 @@ export function printStatus(root: Task, depthText: string, print: Print): void {
       print(`${pad}${out}`);
       print(`${pad}  ${existsSync(out) ? chalk.green("existent") : chalk.red("absent")}`);
     }
-    if (!complete && task.outputs().some(existsSync)) print(`${"│   ".repeat(d)}    ${chalk.yellow("(partially complete)")}`);
+    if (!complete && task.outputs().some(existsSync))
+      print(`${"│   ".repeat(d)}    ${chalk.yellow("(partially complete)")}`);
   }
 }
 
@@ -56,7 +59,10 @@ export interface RemoveSpec {
 export function parseRemoveSpec(text: string): RemoveSpec {
   const parts = text.split(",").map((p) => p.trim());
   const depthText = parts[0] ?? "";
-  if (depthText === "-1") throw new MlprofError("--remove-output: depth -1 is not allowed; check the tree with --print-status -1 first");
+  if (depthText === "-1")
+    throw new MlprofError(
+      "--remove-output: depth -1 is not allowed; check the tree with --print-status -1 first",
+    );
   const depth = parseDepth("remove-output", depthText, false);
   let mode: RemoveSpec["mode"];
   let runAfter = false;
@@ -69,7 +75,10 @@ export function parseRemoveSpec(text: string): RemoveSpec {
 }
 
 async function ask(question: string): Promise<string> {
-  if (!process.stdin.isTTY) throw new MlprofError(`${question} needs an answer on a terminal; give the mode in the flag (e.g. --remove-output 0,a)`);
+  if (!process.stdin.isTTY)
+    throw new MlprofError(
+      `${question} needs an answer on a terminal; give the mode in the flag (e.g. --remove-output 0,a)`,
+    );
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return (await rl.question(question)).trim().toLowerCase();
@@ -83,7 +92,8 @@ export async function removeOutput(root: Task, spec: RemoveSpec, print: Print): 
   let mode = spec.mode;
   if (!mode) {
     const answer = await ask("removal mode? [a]ll, [i]nteractive, [d]ry: ");
-    if (answer !== "a" && answer !== "i" && answer !== "d") throw new MlprofError(`unknown removal mode '${answer}'`);
+    if (answer !== "a" && answer !== "i" && answer !== "d")
+      throw new MlprofError(`unknown removal mode '${answer}'`);
     mode = answer;
   }
   const store = storeRoot();

@@ -40,7 +40,8 @@ export const MODEL_PARAMS: ParamDef[] = [
     name: "model-file",
     type: "string",
     default: DEFAULT_MODEL_FILE,
-    description: "the yaml file describing the model (relative paths are resolved from the working directory)",
+    description:
+      "the yaml file describing the model (relative paths are resolved from the working directory)",
   },
   {
     name: "model-name",
@@ -52,7 +53,8 @@ export const MODEL_PARAMS: ParamDef[] = [
     name: "model-label",
     type: "string",
     default: "",
-    description: "label of the model in plots; when empty: the yaml's label, else its name, else the model name",
+    description:
+      "label of the model in plots; when empty: the yaml's label, else its name, else the model name",
   },
 ];
 
@@ -68,20 +70,32 @@ export const MULTI_MODEL_PARAMS: ParamDef[] = [
     name: "model-names",
     type: "strings",
     default: [],
-    description: "comma-separated model names for the output paths, one per model file; default: hashed file names",
+    description:
+      "comma-separated model names for the output paths, one per model file; default: hashed file names",
   },
   {
     name: "model-labels",
     type: "strings",
     default: [],
-    description: "comma-separated model labels for the plot, one per model file; default: from the yaml files",
+    description:
+      "comma-separated model labels for the plot, one per model file; default: from the yaml files",
   },
 ];
 
 export const MEASUREMENT_PARAMS: ParamDef[] = [
-  { name: "n-events", type: "int", default: 1, description: "number of events; inputs are drawn anew for each event" },
+  {
+    name: "n-events",
+    type: "int",
+    default: 1,
+    description: "number of events; inputs are drawn anew for each event",
+  },
   { name: "n-calls", type: "int", default: 100, description: "number of timed inference calls per event" },
-  { name: "n-warmup", type: "int", default: 10, description: "number of untimed warm-up calls per event, before the timed calls" },
+  {
+    name: "n-warmup",
+    type: "int",
+    default: 10,
+    description: "number of untimed warm-up calls per event, before the timed calls",
+  },
   {
     name: "input-data",
     type: "string",
@@ -100,12 +114,28 @@ export const MEASUREMENT_PARAMS: ParamDef[] = [
     default: "",
     description: "dash-separated batch rules of tfaot models, each 'target_size:size_1,size_2,...'",
   },
-  { name: "executor", type: "string", default: "local", choices: EXECUTORS, description: "where the measurement runs" },
+  {
+    name: "executor",
+    type: "string",
+    default: "local",
+    choices: EXECUTORS,
+    description: "where the measurement runs",
+  },
 ];
 
 export const CMSSW_PARAMS: ParamDef[] = [
-  { name: "cmssw-version", type: "string", default: DEFAULT_CMSSW_VERSION, description: "the CMSSW release of the measurement" },
-  { name: "scram-arch", type: "string", default: DEFAULT_SCRAM_ARCH, description: "the SCRAM architecture of the measurement" },
+  {
+    name: "cmssw-version",
+    type: "string",
+    default: DEFAULT_CMSSW_VERSION,
+    description: "the CMSSW release of the measurement",
+  },
+  {
+    name: "scram-arch",
+    type: "string",
+    default: DEFAULT_SCRAM_ARCH,
+    description: "the SCRAM architecture of the measurement",
+  },
 ];
 
 export const MULTI_CMSSW_PARAMS: ParamDef[] = [
@@ -125,7 +155,12 @@ export const MULTI_CMSSW_PARAMS: ParamDef[] = [
   },
 ];
 
-export const BATCH_SIZE_PARAM: ParamDef = { name: "batch-size", type: "int", default: 1, description: "the batch size to measure" };
+export const BATCH_SIZE_PARAM: ParamDef = {
+  name: "batch-size",
+  type: "int",
+  default: 1,
+  description: "the batch size to measure",
+};
 export const BATCH_SIZES_PARAM: ParamDef = {
   name: "batch-sizes",
   type: "ints",
@@ -138,7 +173,12 @@ export const PLOT_PARAMS: ParamDef[] = [
   { name: "x-log", type: "bool", default: false, description: "logarithmic x axis" },
   { name: "y-min", type: "float", description: "minimum of the y axis" },
   { name: "y-max", type: "float", description: "maximum of the y axis" },
-  { name: "bs-normalized", type: "bool", default: true, description: "divide the runtimes by the batch size" },
+  {
+    name: "bs-normalized",
+    type: "bool",
+    default: true,
+    description: "divide the runtimes by the batch size",
+  },
   {
     name: "error-style",
     type: "string",
@@ -146,15 +186,30 @@ export const PLOT_PARAMS: ParamDef[] = [
     choices: ["band", "bars"],
     description: "how the 16-84 % interval is drawn",
   },
-  { name: "top-right-label", type: "string", default: "", description: "label over the top right corner of the plot" },
+  {
+    name: "top-right-label",
+    type: "string",
+    default: "",
+    description: "label over the top right corner of the plot",
+  },
   {
     name: "file-types",
     type: "strings",
     default: ["pdf"],
     description: "comma-separated plot file types (pdf, png); an interactive .html is always written too",
   },
-  { name: "plot-postfix", type: "string", default: "", description: "postfix added with two underscores to the plot file names" },
-  { name: "view-cmd", type: "string", default: "", description: "command run on each plot file afterwards (e.g. imgcat, xdg-open)" },
+  {
+    name: "plot-postfix",
+    type: "string",
+    default: "",
+    description: "postfix added with two underscores to the plot file names",
+  },
+  {
+    name: "view-cmd",
+    type: "string",
+    default: "",
+    description: "command run on each plot file afterwards (e.g. imgcat, xdg-open)",
+  },
 ];
 
 /** Parses a boolean the way law does: True/False, true/false, yes/no, 1/0; a bare flag is true. */
@@ -170,18 +225,21 @@ function parseNumber(name: string, value: unknown, integer: boolean): number {
   const s = String(value).trim();
   const n = Number(s);
   if (s === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new MlprofError(`--${name}: expected ${integer ? "an integer" : "a number"}, found '${String(value)}'`);
+    throw new MlprofError(
+      `--${name}: expected ${integer ? "an integer" : "a number"}, found '${String(value)}'`,
+    );
   }
   return n;
 }
 
 /** Converts a raw command-line value to the parameter's type, with a clear error naming the parameter. */
-export function convertParam(def: ParamDef, raw: unknown): unknown {
+export function convertParam(def: ParamDef, given: unknown): unknown {
+  // a repeated flag: the last one wins, as with law's argparse
+  const raw: unknown = Array.isArray(given) ? given.at(-1) : given;
   if (raw === undefined) return def.default;
   switch (def.type) {
     case "string": {
-      const s = Array.isArray(raw) ? raw.at(-1) : raw;
-      const v = String(s);
+      const v = String(raw);
       if (def.choices && !def.choices.includes(v)) {
         throw new MlprofError(`--${def.name}: expected one of ${def.choices.join(", ")}, found '${v}'`);
       }
@@ -198,7 +256,10 @@ export function convertParam(def: ParamDef, raw: unknown): unknown {
         .split(",")
         .map((x) => x.trim())
         .filter((x) => x !== "");
-      if (items.length === 0) throw new MlprofError(`--${def.name}: expected a comma-separated list of integers, found '${String(raw)}'`);
+      if (items.length === 0)
+        throw new MlprofError(
+          `--${def.name}: expected a comma-separated list of integers, found '${String(raw)}'`,
+        );
       return items.map((x) => parseNumber(def.name, x, true));
     }
     case "strings":
@@ -213,12 +274,14 @@ export function convertParam(def: ParamDef, raw: unknown): unknown {
 
 /** Checks that a count parameter is a positive integer. */
 export function requirePositive(name: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0) throw new MlprofError(`--${name}: expected a positive integer, found ${value}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new MlprofError(`--${name}: expected a positive integer, found ${value}`);
 }
 
 /** Checks that a count parameter is a non-negative integer. */
 export function requireNonNegative(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0) throw new MlprofError(`--${name}: expected an integer >= 0, found ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new MlprofError(`--${name}: expected an integer >= 0, found ${value}`);
 }
 
 /** Resolves a model-file argument: relative to the working directory, then to MLP_BASE (as $MLP_BASE/examples/...). */
@@ -228,4 +291,11 @@ export function resolveModelFile(file: string): string {
   if (existsSync(fromCwd)) return fromCwd;
   const fromBase = resolve(MLP_BASE, expanded);
   return existsSync(fromBase) ? fromBase : fromCwd;
+}
+
+/** Converts raw command-line arguments into typed parameters keyed by their dashed names, defaults applied. */
+export function convertArgs(params: ParamDef[], raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const def of params) out[def.name] = convertParam(def, raw[def.name]);
+  return out;
 }

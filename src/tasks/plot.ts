@@ -35,7 +35,9 @@ function plotConfig(args: Args): PlotConfig {
   const fileTypes = [...new Set(args["file-types"] as string[])];
   for (const t of fileTypes) {
     if (!(FILE_TYPES as readonly string[]).includes(t)) {
-      throw new MlprofError(`--file-types: expected pdf and/or png, found '${t}' (an interactive .html is always written)`);
+      throw new MlprofError(
+        `--file-types: expected pdf and/or png, found '${t}' (an interactive .html is always written)`,
+      );
     }
   }
   if (fileTypes.length === 0) throw new MlprofError("--file-types: expected at least one of pdf, png");
@@ -50,7 +52,9 @@ function plotConfig(args: Args): PlotConfig {
   }
   const postfix = String(args["plot-postfix"] ?? "");
   if (postfix && !/^[A-Za-z0-9_.+-]+$/.test(postfix)) {
-    throw new MlprofError(`--plot-postfix: expected letters, digits, '_', '.', '+' or '-', found '${postfix}'`);
+    throw new MlprofError(
+      `--plot-postfix: expected letters, digits, '_', '.', '+' or '-', found '${postfix}'`,
+    );
   }
   return {
     options: {
@@ -69,11 +73,18 @@ function plotConfig(args: Args): PlotConfig {
 }
 
 /** Per-batch-size median and 16/84 % quantiles of a merged runtime CSV, divided by the batch size when asked. */
-export function seriesFromCsv(csvPath: string, label: string, batchSizes: number[], bsNormalized: boolean): PlotSeries {
+export function seriesFromCsv(
+  csvPath: string,
+  label: string,
+  batchSizes: number[],
+  bsNormalized: boolean,
+): PlotSeries {
   const { rows } = readRuntimeCsv(csvPath);
   const series: PlotSeries = { label, batchSizes: [], median: [], low: [], high: [] };
   for (const bs of batchSizes) {
-    const values = rows.filter((r) => r.batchSize === bs).map((r) => (bsNormalized ? r.runtimeMs / bs : r.runtimeMs));
+    const values = rows
+      .filter((r) => r.batchSize === bs)
+      .map((r) => (bsNormalized ? r.runtimeMs / bs : r.runtimeMs));
     if (values.length === 0) throw new MlprofError(`${csvPath}: no rows for batch size ${bs}`);
     const s = bandStats(values);
     series.batchSizes.push(bs);
@@ -90,7 +101,12 @@ function plotOutputs(dir: string, stem: string, plot: PlotConfig): string[] {
   return [...plot.fileTypes.map((t) => join(dir, `${base}.${t}`)), join(dir, `${base}.html`)];
 }
 
-async function renderAndView(series: PlotSeries[], plot: PlotConfig, outputs: string[], ctx: TaskContext): Promise<void> {
+async function renderAndView(
+  series: PlotSeries[],
+  plot: PlotConfig,
+  outputs: string[],
+  ctx: TaskContext,
+): Promise<void> {
   const targets: RenderTargets = {};
   for (const out of outputs) {
     const ext = out.slice(out.lastIndexOf(".") + 1) as keyof RenderTargets;
@@ -105,7 +121,12 @@ async function renderAndView(series: PlotSeries[], plot: PlotConfig, outputs: st
   }
 }
 
-const PLOT_TASK_PARAMS: ParamDef[] = [VERSION_PARAM, BATCH_SIZES_PARAM, ...PLOT_PARAMS, ...MEASUREMENT_PARAMS];
+const PLOT_TASK_PARAMS: ParamDef[] = [
+  VERSION_PARAM,
+  BATCH_SIZES_PARAM,
+  ...PLOT_PARAMS,
+  ...MEASUREMENT_PARAMS,
+];
 
 /** Plots the runtime of one model against the batch size: median with the 16–84 % band. */
 export class PlotRuntimes extends Task {
@@ -146,7 +167,12 @@ export class PlotRuntimes extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     const merged = this.requires()[0]!.outputs()[0]!;
-    const series = seriesFromCsv(merged, this.cfg.model.label, this.batchSizes, this.plot.options.bsNormalized);
+    const series = seriesFromCsv(
+      merged,
+      this.cfg.model.label,
+      this.batchSizes,
+      this.plot.options.bsNormalized,
+    );
     await renderAndView([series], this.plot, this.outputs(), ctx);
   }
 }
@@ -186,7 +212,8 @@ export class PlotMultiRuntimes extends Task {
         );
       }
     }
-    if (versions.length === 0 || archs.length === 0) throw new MlprofError("--cmssw-versions and --scram-archs must not be empty");
+    if (versions.length === 0 || archs.length === 0)
+      throw new MlprofError("--cmssw-versions and --scram-archs must not be empty");
     if (args["executor"] === "local" && (versions.length > 1 || archs.length > 1)) {
       throw new MlprofError(
         `the local executor measures the engines installed on this machine whatever --cmssw-version says, so ` +
@@ -198,7 +225,12 @@ export class PlotMultiRuntimes extends Task {
     files.forEach((file, i) => {
       for (const cmsswVersion of versions) {
         for (const scramArch of archs) {
-          const cfg = runtimeConfig({ ...args, "cmssw-version": cmsswVersion, "scram-arch": scramArch }, file, names[i] ?? "", labels[i] ?? "");
+          const cfg = runtimeConfig(
+            { ...args, "cmssw-version": cmsswVersion, "scram-arch": scramArch },
+            file,
+            names[i] ?? "",
+            labels[i] ?? "",
+          );
           this.curves.push({ cfg, label: "" });
         }
       }
@@ -206,7 +238,8 @@ export class PlotMultiRuntimes extends Task {
     // legend labels from the parameters that vary, as the original
     for (const curve of this.curves) {
       const parts: string[] = [];
-      if (files.length > 1 || (versions.length === 1 && archs.length === 1)) parts.push(curve.cfg.model.label);
+      if (files.length > 1 || (versions.length === 1 && archs.length === 1))
+        parts.push(curve.cfg.model.label);
       if (versions.length > 1) parts.push(curve.cfg.cmsswVersion);
       if (archs.length > 1) parts.push(curve.cfg.scramArch);
       curve.label = parts.join(", ");
@@ -248,7 +281,12 @@ export class PlotMultiRuntimes extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     const series = this.curves.map((c) =>
-      seriesFromCsv(new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!, c.label, this.batchSizes, this.plot.options.bsNormalized),
+      seriesFromCsv(
+        new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!,
+        c.label,
+        this.batchSizes,
+        this.plot.options.bsNormalized,
+      ),
     );
     await renderAndView(series, this.plot, this.outputs(), ctx);
   }

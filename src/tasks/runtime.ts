@@ -33,7 +33,12 @@ export interface RuntimeConfig {
 export type Args = Record<string, unknown>;
 
 /** Builds and checks the shared runtime configuration from converted arguments. */
-export function runtimeConfig(args: Args, modelFile?: string, modelName?: string, modelLabel?: string): RuntimeConfig {
+export function runtimeConfig(
+  args: Args,
+  modelFile?: string,
+  modelName?: string,
+  modelLabel?: string,
+): RuntimeConfig {
   const run: RunParts = {
     inputData: String(args["input-data"]),
     nEvents: args["n-events"] as number,
@@ -49,12 +54,16 @@ export function runtimeConfig(args: Args, modelFile?: string, modelName?: string
   requirePositive("threads", run.threads);
   const version = String(args["version"] ?? "");
   if (!/^[A-Za-z0-9_.+-]+$/.test(version)) {
-    throw new MlprofError(`--version: expected a name of letters, digits, '_', '.', '+' or '-', found '${version}'`);
+    throw new MlprofError(
+      `--version: expected a name of letters, digits, '_', '.', '+' or '-', found '${version}'`,
+    );
   }
   const file = resolveModelFile(modelFile ?? String(args["model-file"]));
   const name = modelName ?? String(args["model-name"] ?? "");
   if (name && !/^[A-Za-z0-9_.+-]+$/.test(name)) {
-    throw new MlprofError(`--model-name: expected a name of letters, digits, '_', '.', '+' or '-', found '${name}'`);
+    throw new MlprofError(
+      `--model-name: expected a name of letters, digits, '_', '.', '+' or '-', found '${name}'`,
+    );
   }
   return {
     version,
@@ -105,11 +114,19 @@ export class MeasureRuntime extends Task {
   }
 
   get dir(): string {
-    return taskDir(this.family, cmsswPart([this.cfg.cmsswVersion], [this.cfg.scramArch]), modelRunPart(this.cfg), this.cfg.version);
+    return taskDir(
+      this.family,
+      cmsswPart([this.cfg.cmsswVersion], [this.cfg.scramArch]),
+      modelRunPart(this.cfg),
+      this.cfg.version,
+    );
   }
 
   outputs(): string[] {
-    return [join(this.dir, `runtime_bs_${this.batchSize}.csv`), join(this.dir, `runtime_bs_${this.batchSize}.json`)];
+    return [
+      join(this.dir, `runtime_bs_${this.batchSize}.csv`),
+      join(this.dir, `runtime_bs_${this.batchSize}.json`),
+    ];
   }
 
   requires(): Task[] {
@@ -165,7 +182,12 @@ export class MergeRuntimes extends Task {
   }
 
   get dir(): string {
-    return taskDir(this.family, cmsswPart([this.cfg.cmsswVersion], [this.cfg.scramArch]), modelRunPart(this.cfg), this.cfg.version);
+    return taskDir(
+      this.family,
+      cmsswPart([this.cfg.cmsswVersion], [this.cfg.scramArch]),
+      modelRunPart(this.cfg),
+      this.cfg.version,
+    );
   }
 
   outputs(): string[] {
@@ -200,9 +222,18 @@ export class MergeRuntimes extends Task {
     for (const [k, v] of Object.entries(first)) {
       if (k !== "batch_size" && inputs.every((i) => i.parsed.meta[k] === v)) common[k] = v;
     }
-    const header = csvMetaLines({ ...common, batch_sizes: this.batchSizes.join(","), merged_from: inputs.map((i) => i.csv).join(" ") });
-    const body = inputs.flatMap((i) => i.parsed.rows.map((r) => `${r.batchSize},${r.runtimeMs.toFixed(6)}\n`)).join("");
-    writeJsonAtomic(metaPath, { batchSizes: this.batchSizes, measurements: inputs.map((i) => ({ batchSize: i.batchSize, csv: i.csv, metadata: i.meta })) });
+    const header = csvMetaLines({
+      ...common,
+      batch_sizes: this.batchSizes.join(","),
+      merged_from: inputs.map((i) => i.csv).join(" "),
+    });
+    const body = inputs
+      .flatMap((i) => i.parsed.rows.map((r) => `${r.batchSize},${r.runtimeMs.toFixed(6)}\n`))
+      .join("");
+    writeJsonAtomic(metaPath, {
+      batchSizes: this.batchSizes,
+      measurements: inputs.map((i) => ({ batchSize: i.batchSize, csv: i.csv, metadata: i.meta })),
+    });
     writeFileAtomic(csvPath, header + body);
   }
 }

@@ -63,6 +63,7 @@ export async function runTree(root: Task, signal: AbortSignal, mode = progressMo
     {
       concurrent: false,
       exitOnError: true,
+      registerSignalListeners: false,
       renderer: mode === "tty" ? "default" : mode === "plain" ? "simple" : "silent",
       fallbackRenderer: "simple",
       rendererOptions: { collapseErrors: false },

@@ -47,7 +47,12 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
   const fetches = job.outputs;
   let feeds: Record<string, ort.Tensor> = {};
   return {
-    engine: { name: "onnxruntime", version: onnxRuntimeVersion(), binding: "onnxruntime-node", graphOptimization: "all" },
+    engine: {
+      name: "onnxruntime",
+      version: onnxRuntimeVersion(),
+      binding: "onnxruntime-node",
+      graphOptimization: "all",
+    },
     threads: { intraOp: job.threads, interOp: 1 },
     prepareEvent(event: number) {
       feeds = {};
@@ -60,7 +65,9 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
     async dump() {
       const toDump = (t: ort.Tensor): DumpedTensor => ({
         shape: [...t.dims],
-        data: Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v)),
+        data: Array.from(t.data as ArrayLike<number | bigint>, (v) =>
+          typeof v === "bigint" ? Number(v) : v,
+        ),
       });
       const results = await session.run(feeds, fetches);
       return {
