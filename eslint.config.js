@@ -15,9 +15,9 @@ export default tseslint.config(
   },
   // node:test's test() returns a promise the runner awaits itself
   { files: ["test/**/*.ts"], rules: { "@typescript-eslint/no-floating-promises": "off" } },
+  { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
   {
     files: ["**/*.js", "**/*.mjs"],
-    ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },
 );
