@@ -7,7 +7,7 @@ import { braceExpand, splitCsvExpand } from "../src/util/brace.js";
 import { bandStats, quantileSorted } from "../src/stats/stats.js";
 import { seriesFromCsv } from "../src/tasks/plot.js";
 import { readRuntimeCsv } from "../src/measure/csv.js";
-import { makeInputData } from "../src/measure/inputs.js";
+import { makeInputData, type InputArray } from "../src/measure/inputs.js";
 import { parseRemoveSpec } from "../src/tasks/interactive.js";
 import { convertParam, parseBool, PLOT_PARAMS, BATCH_SIZES_PARAM } from "../src/tasks/params.js";
 import type { InputSpec } from "../src/model/modelfile.js";
@@ -67,22 +67,25 @@ test("a malformed runtime CSV is reported with its line", () => {
   assert.throws(() => readRuntimeCsv(csv), /bad\.csv, line 3: expected 'batch_size,runtime_ms'/);
 });
 
+/** Input values as plain numbers, whatever the typed array. */
+const nums = (a: InputArray): number[] => Array.from(a as ArrayLike<number | bigint>, Number);
+
 test("inputs: zeros, ones, incremental, constants and per-event random draws", () => {
   const f: InputSpec = { name: "x", shape: [3], dtype: "float32", batched: true };
-  assert.deepEqual(Array.from(makeInputData(f, 2, "ones", 1)), [1, 1, 1, 1, 1, 1]);
-  assert.deepEqual(Array.from(makeInputData(f, 1, "zeros", 1)), [0, 0, 0]);
-  assert.deepEqual(Array.from(makeInputData(f, 2, "incremental", 1)), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(nums(makeInputData(f, 2, "ones", 1)), [1, 1, 1, 1, 1, 1]);
+  assert.deepEqual(nums(makeInputData(f, 1, "zeros", 1)), [0, 0, 0]);
+  assert.deepEqual(nums(makeInputData(f, 2, "incremental", 1)), [0, 1, 2, 3, 4, 5]);
   const a = makeInputData(f, 100, "random", 1);
   const b = makeInputData(f, 100, "random", 2);
-  assert.notDeepEqual(Array.from(a), Array.from(b));
-  assert.deepEqual(Array.from(a), Array.from(makeInputData(f, 100, "random", 1)));
-  const mean = Array.from(a).reduce((x, y) => x + y, 0) / a.length;
+  assert.notDeepEqual(nums(a), nums(b));
+  assert.deepEqual(nums(a), nums(makeInputData(f, 100, "random", 1)));
+  const mean = nums(a).reduce((x, y) => x + y, 0) / a.length;
   assert.ok(Math.abs(mean) < 0.2, `standard normal mean ${mean}`);
   const i64: InputSpec = { name: "ids", shape: [4], dtype: "int64", batched: true, range: [2, 5] };
-  const ids = Array.from(makeInputData(i64, 50, "random", 3) as BigInt64Array, Number);
+  const ids = nums(makeInputData(i64, 50, "random", 3));
   assert.ok(ids.every((v) => v >= 2 && v < 5));
   const flag: InputSpec = { name: "training", shape: [], dtype: "bool", batched: false, value: true };
-  assert.deepEqual(Array.from(makeInputData(flag, 8, "random", 1)), [1]);
+  assert.deepEqual(nums(makeInputData(flag, 8, "random", 1)), [1]);
 });
 
 test("parameter conversion: law-style booleans, lists and choices", () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import type { ProcessCommand } from "../engines/engine.js";
 import { getEngine } from "../engines/index.js";
 import type { Model } from "../model/model.js";
 import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
@@ -58,9 +59,12 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       nEvents: run.nEvents,
       nCalls: run.nCalls,
       nWarmup: run.nWarmup,
+      warmupMs: run.warmupSeconds * 1000,
+      minDurationMs: run.minDurationSeconds * 1000,
       inputData: run.inputData as InputKind,
       seed: INPUT_SEED,
       threads: run.threads,
+      interOpThreads: run.interOpThreads,
       csvPath: join(tmp, "runtime.csv"),
       metaPath: join(tmp, "process.json"),
       errorPath: join(tmp, "error.json"),
@@ -70,12 +74,13 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     writeFileSync(jobFile, JSON.stringify(job, null, 2));
     const startedAt = new Date().toISOString();
     const host = hostInfo();
-    await runMeasureProcess(driver.command(jobFile), job, req, spec.yamlPath);
+    await runMeasureProcess(pinned(driver.command(jobFile), run.cpuAffinity), job, req, spec.yamlPath);
 
     const processMeta = JSON.parse(readFileSync(job.metaPath, "utf8")) as MeasureProcessMeta;
     const rows = readRuntimeCsv(job.csvPath).rows;
     const expected = run.nEvents * run.nCalls;
-    if (rows.length !== expected || rows.some((r) => r.batchSize !== batchSize)) {
+    const tooFew = run.minDurationSeconds > 0 ? rows.length < expected : rows.length !== expected;
+    if (tooFew || rows.some((r) => r.batchSize !== batchSize)) {
       throw new MlprofError(
         `measurement process of ${spec.yamlPath} wrote ${rows.length} rows, expected ${expected} at batch size ${batchSize}`,
       );
@@ -95,7 +100,13 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
         nEvents: run.nEvents,
         nCalls: run.nCalls,
         nWarmup: run.nWarmup,
-        warmupPolicy: "n-warmup untimed calls per event, on that event's inputs",
+        nWarmupMin: run.nWarmup,
+        warmupSeconds: run.warmupSeconds,
+        minDurationSeconds: run.minDurationSeconds,
+        interOpThreads: run.interOpThreads,
+        cpuAffinity: run.cpuAffinity || "none",
+        warmupPolicy:
+          "per event, on that event's inputs: n-warmup untimed calls, continued until warmup-duration has passed",
         inputData: run.inputData,
         inputSeed: INPUT_SEED,
         unit: "ms",
@@ -136,8 +147,14 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
   }
 }
 
+/** Prefixes the measurement command with `taskset -c <cpus>` when a CPU affinity is asked for. */
+function pinned(cmd: ProcessCommand, cpus: string): ProcessCommand {
+  if (!cpus) return cmd;
+  return { ...cmd, file: "taskset", args: ["-c", cpus, cmd.file, ...cmd.args] };
+}
+
 async function runMeasureProcess(
-  cmd: { file: string; args: string[]; env?: Record<string, string> },
+  cmd: ProcessCommand,
   job: MeasureJob,
   req: MeasurementRequest,
   yamlPath: string,

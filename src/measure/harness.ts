@@ -43,7 +43,12 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     const t1 = process.hrtime.bigint();
     const rssAfterLoad = readRss().rssKb;
     const { nEvents, nCalls, nWarmup } = job;
+    const { warmupMs, minDurationMs } = job;
+    const warmupNsMin = BigInt(Math.round(warmupMs * 1e6));
+    const minDurationNs = BigInt(Math.round(minDurationMs * 1e6));
+    // a fixed-size buffer for the calls asked for; calls beyond (--min-duration) go to a growable list
     const times = new Float64Array(nEvents * nCalls);
+    const extra: number[] = [];
     let warmupNs = 0n;
     let rssAfterWarmup = 0;
     const tMeasure0 = process.hrtime.bigint();
@@ -54,15 +59,24 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       phase = "warm-up";
       const w0 = process.hrtime.bigint();
       for (let i = 0; i < nWarmup; i++) await model.call();
+      while (warmupNsMin > 0n && process.hrtime.bigint() - w0 < warmupNsMin) await model.call();
       warmupNs += process.hrtime.bigint() - w0;
       if (event === 0) rssAfterWarmup = readRss().rssKb;
       phase = "timed calls";
+      let end = 0n;
+      const eventStart = process.hrtime.bigint();
       for (let i = 0; i < nCalls; i++) {
         const start = process.hrtime.bigint();
         await model.call();
-        const end = process.hrtime.bigint();
+        end = process.hrtime.bigint();
         times[k++] = Number(end - start);
         if ((i + 1) % 5000 === 0) progress(event * nCalls + i + 1, nEvents * nCalls, "timed calls");
+      }
+      while (minDurationNs > 0n && end - eventStart < minDurationNs) {
+        const start = process.hrtime.bigint();
+        await model.call();
+        end = process.hrtime.bigint();
+        extra.push(Number(end - start));
       }
       progress((event + 1) * nCalls, nEvents * nCalls, "timed calls");
     }
@@ -71,6 +85,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     const prefix = `${job.batchSize},`;
     let csv = "";
     for (let i = 0; i < times.length; i++) csv += prefix + (times[i]! / 1e6).toFixed(6) + "\n";
+    for (const t of extra) csv += prefix + (t / 1e6).toFixed(6) + "\n";
     writeFileSync(job.csvPath, csv);
     const meta: MeasureProcessMeta = {
       engine: model.engine,
@@ -88,7 +103,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
         rssAfterTimingKb: mem.rssKb,
         peakRssKb: mem.peakKb,
       },
-      rows: times.length,
+      rows: times.length + extra.length,
       pid: process.pid,
     };
     if (job.dumpPath) writeFileSync(job.dumpPath, JSON.stringify(await model.dump()));

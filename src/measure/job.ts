@@ -16,11 +16,17 @@ export interface MeasureJob {
   nEvents: number;
   nCalls: number;
   nWarmup: number;
+  /** Warm-up also lasts at least this long (ms) per event; 0: by count only. */
+  warmupMs: number;
+  /** Timed calls go on beyond nCalls until an event's timed loop has lasted this long (ms); 0: by count only. */
+  minDurationMs: number;
   inputData: InputKind;
   /** Seed of the random inputs; event e uses seed + e. */
   seed: number;
-  /** Intra-op threads (and inter-op threads where the engine has them). */
+  /** Intra-op threads of the engine. */
   threads: number;
+  /** Inter-op threads where the engine has them. */
+  interOpThreads: number;
   /** Where the process writes its results. */
   csvPath: string;
   metaPath: string;

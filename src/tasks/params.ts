@@ -106,7 +106,32 @@ export const MEASUREMENT_PARAMS: ParamDef[] = [
     name: "threads",
     type: "int",
     default: 1,
-    description: "intra-op threads of the engine (1, as one CMSSW stream; inter-op threads stay 1)",
+    description: "intra-op threads of the engine (1, as one CMSSW stream)",
+  },
+  {
+    name: "inter-op-threads",
+    type: "int",
+    default: 1,
+    description: "inter-op threads where the engine has them (onnx, tf)",
+  },
+  {
+    name: "warmup-duration",
+    type: "float",
+    default: 0,
+    description: "warm up for at least this many seconds per event (besides --n-warmup calls)",
+  },
+  {
+    name: "min-duration",
+    type: "float",
+    default: 0,
+    description: "go on beyond --n-calls until an event's timed calls have lasted this many seconds",
+  },
+  {
+    name: "cpu-affinity",
+    type: "string",
+    default: "",
+    description:
+      "pin the measurement process to these CPUs (taskset list, e.g. 0 or 2,3), recorded in the metadata",
   },
   {
     name: "tfaot-batch-rules",

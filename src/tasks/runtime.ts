@@ -45,6 +45,10 @@ export function runtimeConfig(
     nCalls: args["n-calls"] as number,
     nWarmup: args["n-warmup"] as number,
     threads: args["threads"] as number,
+    interOpThreads: args["inter-op-threads"] as number,
+    warmupSeconds: args["warmup-duration"] as number,
+    minDurationSeconds: args["min-duration"] as number,
+    cpuAffinity: String(args["cpu-affinity"] ?? ""),
     tfaotBatchRules: String(args["tfaot-batch-rules"] ?? ""),
     executor: String(args["executor"]),
   };
@@ -52,6 +56,18 @@ export function runtimeConfig(
   requirePositive("n-calls", run.nCalls);
   requireNonNegative("n-warmup", run.nWarmup);
   requirePositive("threads", run.threads);
+  requirePositive("inter-op-threads", run.interOpThreads);
+  for (const [flag, v] of [
+    ["warmup-duration", run.warmupSeconds],
+    ["min-duration", run.minDurationSeconds],
+  ] as const) {
+    if (!(v >= 0)) throw new MlprofError(`--${flag}: expected a number of seconds >= 0, found ${v}`);
+  }
+  if (run.cpuAffinity && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(run.cpuAffinity)) {
+    throw new MlprofError(
+      `--cpu-affinity: expected a CPU list such as 0 or 0-3 or 1,3, found '${run.cpuAffinity}'`,
+    );
+  }
   const version = String(args["version"] ?? "");
   if (!/^[A-Za-z0-9_.+-]+$/.test(version)) {
     throw new MlprofError(

@@ -29,8 +29,9 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
   try {
     session = await ort.InferenceSession.create(job.modelPath, {
       intraOpNumThreads: job.threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
+      interOpNumThreads: job.interOpThreads,
+      // inter-op threads only act in parallel execution mode
+      executionMode: job.interOpThreads > 1 ? "parallel" : "sequential",
       graphOptimizationLevel: "all",
       logSeverityLevel: 3,
     });
@@ -53,7 +54,7 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
       binding: "onnxruntime-node",
       graphOptimization: "all",
     },
-    threads: { intraOp: job.threads, interOp: 1 },
+    threads: { intraOp: job.threads, interOp: job.interOpThreads },
     prepareEvent(event: number) {
       feeds = {};
       job.inputs.forEach((inp, i) => {
