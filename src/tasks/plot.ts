@@ -116,7 +116,8 @@ async function renderAndView(
   await renderFigure(buildRuntimeFigure(series, plot.options), targets);
   if (plot.viewCmd) {
     for (const out of outputs.filter((o) => !o.endsWith(".html"))) {
-      await execa(plot.viewCmd, [out], { shell: false, stdio: "inherit", reject: false });
+      const [cmd, ...cmdArgs] = plot.viewCmd.trim().split(/\s+/) as [string, ...string[]];
+      await execa(cmd, [...cmdArgs, out], { stdio: "inherit", reject: false });
     }
   }
 }
