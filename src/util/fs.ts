@@ -37,12 +37,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** Moves a finished file into place (same filesystem), creating the target directory. */
-export function moveIntoPlace(from: string, to: string): void {
-  mkdirSync(dirname(to), { recursive: true });
-  renameSync(from, to);
-}
-
 /** Creates a fresh temporary directory; `prefix` names its purpose. */
 export function makeTempDir(prefix: string, parent = tmpdir()): string {
   mkdirSync(parent, { recursive: true });
