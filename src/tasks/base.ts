@@ -1,9 +1,14 @@
 import { existsSync } from "node:fs";
 
-/** What a running task may use: progress reporting and the abort signal of the run. */
+/** What a running task may use: progress reporting, the abort signal of the run and a result log. */
 export interface TaskContext {
   progress(message: string): void;
   signal: AbortSignal;
+  /**
+   * Result lines (summary tables) printed after the run, once the progress display is done. Given to the
+   * task that was called only: it summarizes what its requirements produced, so theirs would repeat it.
+   */
+  log?: (line: string) => void;
 }
 
 /**

@@ -26,7 +26,7 @@ export const DEFAULT_SCRAM_ARCH = "el9_amd64_gcc12";
 /** Default model file: the ONNX DNN 10x128 example (the spec's TF default once the TF engine exists). */
 export const DEFAULT_MODEL_FILE = join(MLP_BASE, "examples", "dnn", "model_onnx_l10u128.yaml");
 /** Executors that can run a measurement. */
-export const EXECUTORS = ["local"] as const;
+export const EXECUTORS = ["local", "cmssw"] as const;
 
 export const VERSION_PARAM: ParamDef = {
   name: "version",

@@ -3,6 +3,8 @@ import { execa } from "execa";
 import { readRuntimeCsv } from "../measure/csv.js";
 import { buildRuntimeFigure, type PlotOptions, type PlotSeries } from "../plot/figure.js";
 import { renderFigure, type RenderTargets } from "../plot/render.js";
+import { summarizeRuntimeCsv } from "../report/summaries.js";
+import { summaryTable } from "../report/text.js";
 import { bandStats } from "../stats/stats.js";
 import { cmsswPart, runParamsPart, taskDir } from "../store.js";
 import { MlprofError } from "../util/errors.js";
@@ -31,7 +33,8 @@ export interface PlotConfig {
 
 const FILE_TYPES = ["pdf", "png"] as const;
 
-function plotConfig(args: Args): PlotConfig {
+/** Checks and converts the plot parameters (PLOT_PARAMS). */
+export function plotConfig(args: Args): PlotConfig {
   const fileTypes = [...new Set(args["file-types"] as string[])];
   for (const t of fileTypes) {
     if (!(FILE_TYPES as readonly string[]).includes(t)) {
@@ -96,13 +99,14 @@ export function seriesFromCsv(
 }
 
 /** Output paths of a plot: one per file type plus the interactive HTML. */
-function plotOutputs(dir: string, stem: string, plot: PlotConfig): string[] {
+export function plotOutputs(dir: string, stem: string, plot: PlotConfig): string[] {
   const base = plot.postfix ? `${stem}__${plot.postfix}` : stem;
   return [...plot.fileTypes.map((t) => join(dir, `${base}.${t}`)), join(dir, `${base}.html`)];
 }
 
-async function renderAndView(
-  series: PlotSeries[],
+/** Renders a figure to the plot's outputs and runs --view-cmd on the PDF/PNG files. */
+export async function renderAndView(
+  figure: { data: object[]; layout: object },
   plot: PlotConfig,
   outputs: string[],
   ctx: TaskContext,
@@ -113,7 +117,7 @@ async function renderAndView(
     targets[ext] = out;
   }
   ctx.progress("rendering the plot in Chromium");
-  await renderFigure(buildRuntimeFigure(series, plot.options), targets);
+  await renderFigure(figure, targets);
   if (plot.viewCmd) {
     for (const out of outputs.filter((o) => !o.endsWith(".html"))) {
       const [cmd, ...cmdArgs] = plot.viewCmd.trim().split(/\s+/) as [string, ...string[]];
@@ -174,14 +178,99 @@ export class PlotRuntimes extends Task {
       this.batchSizes,
       this.plot.options.bsNormalized,
     );
-    await renderAndView([series], this.plot, this.outputs(), ctx);
+    await renderAndView(buildRuntimeFigure([series], this.plot.options), this.plot, this.outputs(), ctx);
+    summaryTable(summarizeRuntimeCsv(merged, this.cfg.model.label, this.batchSizes)).forEach((l) =>
+      ctx.log?.(l),
+    );
   }
 }
 
 /** One curve of a multi plot: a model in a release on an architecture. */
-interface Curve {
+export interface Curve {
   cfg: RuntimeConfig;
   label: string;
+}
+
+/**
+ * The curves of a multi-model task: every combination of --model-files, --cmssw-versions and
+ * --scram-archs, labelled by the parameters that vary.
+ */
+export function buildCurves(args: Args): Curve[] {
+  const files = args["model-files"] as string[];
+  const names = args["model-names"] as string[];
+  const labels = args["model-labels"] as string[];
+  const versions = args["cmssw-versions"] as string[];
+  const archs = args["scram-archs"] as string[];
+  if (files.length === 0) throw new MlprofError("--model-files: expected at least one model file");
+  for (const [flag, list] of [
+    ["model-names", names],
+    ["model-labels", labels],
+  ] as const) {
+    if (list.length > 0 && list.length !== files.length) {
+      throw new MlprofError(
+        `--${flag}: expected one entry per model file (${files.length}: ${files.join(", ")}), found ${list.length}`,
+      );
+    }
+  }
+  if (versions.length === 0 || archs.length === 0)
+    throw new MlprofError("--cmssw-versions and --scram-archs must not be empty");
+  if (args["executor"] === "local" && (versions.length > 1 || archs.length > 1)) {
+    throw new MlprofError(
+      `the local executor measures the engines installed on this machine whatever --cmssw-version says, so ` +
+        `${[...versions, ...archs].join(", ")} measured locally would show identical engines as a release comparison`,
+      "compare releases with measurements made in CMSSW (mlprof submit, then mlprof collect); locally, compare models or engines",
+    );
+  }
+  const curves: Curve[] = [];
+  files.forEach((file, i) => {
+    for (const cmsswVersion of versions) {
+      for (const scramArch of archs) {
+        const cfg = runtimeConfig(
+          { ...args, "cmssw-version": cmsswVersion, "scram-arch": scramArch },
+          file,
+          names[i] ?? "",
+          labels[i] ?? "",
+        );
+        curves.push({ cfg, label: "" });
+      }
+    }
+  });
+  // legend labels from the parameters that vary, as the original
+  for (const curve of curves) {
+    const parts: string[] = [];
+    if (files.length > 1 || (versions.length === 1 && archs.length === 1)) parts.push(curve.cfg.model.label);
+    if (versions.length > 1) parts.push(curve.cfg.cmsswVersion);
+    if (archs.length > 1) parts.push(curve.cfg.scramArch);
+    curve.label = parts.join(", ");
+  }
+  return curves;
+}
+
+/**
+ * Outputs of a plot of several curves: <family>/<releases>__<archs>/<models>__<run parameters>/<version>/
+ * <prefix>_<models, and releases / archs when several>_bs_<...>, hashed when too long.
+ */
+export function multiPlotOutputs(
+  family: string,
+  curves: Curve[],
+  prefix: string,
+  batchSizes: number[],
+  plot: PlotConfig,
+): string[] {
+  const first = curves[0]!.cfg;
+  const models = [...new Set(curves.map((c) => c.cfg.model.fullName))];
+  const versions = [...new Set(curves.map((c) => c.cfg.cmsswVersion))];
+  const archs = [...new Set(curves.map((c) => c.cfg.scramArch))];
+  const dir = taskDir(
+    family,
+    cmsswPart(versions, archs),
+    `${models.map((m) => `model_${m}`).join("__")}__${runParamsPart(first.run)}`,
+    first.version,
+  );
+  const params = [...models, ...(versions.length > 1 ? versions : []), ...(archs.length > 1 ? archs : [])];
+  const stem = `${prefix}_${params.join("_")}_bs_${batchSizes.join("_")}`;
+  const short = `${prefix}_${params.length}curves_${shortHash(params.join("_"), 8)}_bs_${batchSizes.join("_")}`;
+  return plotOutputs(dir, stem.length > 150 ? short : stem, plot);
 }
 
 /** Plots the runtimes of every combination of models, CMSSW releases and architectures in one figure. */
@@ -197,54 +286,7 @@ export class PlotMultiRuntimes extends Task {
   ) {
     super();
     this.batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
-    const files = args["model-files"] as string[];
-    const names = args["model-names"] as string[];
-    const labels = args["model-labels"] as string[];
-    const versions = args["cmssw-versions"] as string[];
-    const archs = args["scram-archs"] as string[];
-    if (files.length === 0) throw new MlprofError("--model-files: expected at least one model file");
-    for (const [flag, list] of [
-      ["model-names", names],
-      ["model-labels", labels],
-    ] as const) {
-      if (list.length > 0 && list.length !== files.length) {
-        throw new MlprofError(
-          `--${flag}: expected one entry per model file (${files.length}: ${files.join(", ")}), found ${list.length}`,
-        );
-      }
-    }
-    if (versions.length === 0 || archs.length === 0)
-      throw new MlprofError("--cmssw-versions and --scram-archs must not be empty");
-    if (args["executor"] === "local" && (versions.length > 1 || archs.length > 1)) {
-      throw new MlprofError(
-        `the local executor measures the engines installed on this machine whatever --cmssw-version says, so ` +
-          `${[...versions, ...archs].join(", ")} measured locally would show identical engines as a release comparison`,
-        "compare releases with measurements made in CMSSW (mlprof submit, then mlprof collect); locally, compare models or engines",
-      );
-    }
-    this.curves = [];
-    files.forEach((file, i) => {
-      for (const cmsswVersion of versions) {
-        for (const scramArch of archs) {
-          const cfg = runtimeConfig(
-            { ...args, "cmssw-version": cmsswVersion, "scram-arch": scramArch },
-            file,
-            names[i] ?? "",
-            labels[i] ?? "",
-          );
-          this.curves.push({ cfg, label: "" });
-        }
-      }
-    });
-    // legend labels from the parameters that vary, as the original
-    for (const curve of this.curves) {
-      const parts: string[] = [];
-      if (files.length > 1 || (versions.length === 1 && archs.length === 1))
-        parts.push(curve.cfg.model.label);
-      if (versions.length > 1) parts.push(curve.cfg.cmsswVersion);
-      if (archs.length > 1) parts.push(curve.cfg.scramArch);
-      curve.label = parts.join(", ");
-    }
+    this.curves = buildCurves(args);
   }
 
   static create(args: Args): PlotMultiRuntimes {
@@ -256,20 +298,7 @@ export class PlotMultiRuntimes extends Task {
   }
 
   outputs(): string[] {
-    const first = this.curves[0]!.cfg;
-    const models = [...new Set(this.curves.map((c) => c.cfg.model.fullName))];
-    const versions = [...new Set(this.curves.map((c) => c.cfg.cmsswVersion))];
-    const archs = [...new Set(this.curves.map((c) => c.cfg.scramArch))];
-    const dir = taskDir(
-      this.family,
-      cmsswPart(versions, archs),
-      `${models.map((m) => `model_${m}`).join("__")}__${runParamsPart(first.run)}`,
-      first.version,
-    );
-    const params = [...models, ...(versions.length > 1 ? versions : []), ...(archs.length > 1 ? archs : [])];
-    const stem = `runtimes_${params.join("_")}_bs_${this.batchSizes.join("_")}`;
-    const short = `runtimes_${params.length}curves_${shortHash(params.join("_"), 8)}_bs_${this.batchSizes.join("_")}`;
-    return plotOutputs(dir, stem.length > 150 ? short : stem, this.plot);
+    return multiPlotOutputs(this.family, this.curves, "runtimes", this.batchSizes, this.plot);
   }
 
   reprParams(): Record<string, unknown> {
@@ -281,14 +310,12 @@ export class PlotMultiRuntimes extends Task {
   }
 
   async run(ctx: TaskContext): Promise<void> {
-    const series = this.curves.map((c) =>
-      seriesFromCsv(
-        new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!,
-        c.label,
-        this.batchSizes,
-        this.plot.options.bsNormalized,
-      ),
+    const merged = this.curves.map((c) => new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!);
+    const series = this.curves.map((c, i) =>
+      seriesFromCsv(merged[i]!, c.label, this.batchSizes, this.plot.options.bsNormalized),
     );
-    await renderAndView(series, this.plot, this.outputs(), ctx);
+    await renderAndView(buildRuntimeFigure(series, this.plot.options), this.plot, this.outputs(), ctx);
+    const entries = this.curves.flatMap((c, i) => summarizeRuntimeCsv(merged[i]!, c.label, this.batchSizes));
+    summaryTable(entries).forEach((l) => ctx.log?.(l));
   }
 }

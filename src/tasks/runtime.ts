@@ -6,6 +6,8 @@ import { cmsswPart, runParamsPart, taskDir, type RunParts } from "../store.js";
 import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { readFileSync } from "node:fs";
+import { summaryTable } from "../report/text.js";
+import { summarize, summaryMethod } from "../stats/summary.js";
 import { Task, type TaskContext } from "./base.js";
 import {
   BATCH_SIZE_PARAM,
@@ -223,7 +225,7 @@ export class MergeRuntimes extends Task {
     return `MergeRuntimes ${this.cfg.model.fullName}, batch sizes ${this.batchSizes.join(",")}`;
   }
 
-  async run(): Promise<void> {
+  async run(ctx: TaskContext): Promise<void> {
     const [csvPath, metaPath] = this.outputs() as [string, string];
     const inputs = this.requires().map((t) => {
       const [csv, meta] = t.outputs() as [string, string];
@@ -246,10 +248,26 @@ export class MergeRuntimes extends Task {
     const body = inputs
       .flatMap((i) => i.parsed.rows.map((r) => `${r.batchSize},${r.runtimeMs.toFixed(6)}\n`))
       .join("");
+    const summaries = inputs.map((i) => ({
+      label: this.cfg.model.label,
+      batchSize: i.batchSize,
+      summary: summarize(
+        Float64Array.from(i.parsed.rows, (r) => r.runtimeMs),
+        i.batchSize,
+      ),
+    }));
     writeJsonAtomic(metaPath, {
       batchSizes: this.batchSizes,
-      measurements: inputs.map((i) => ({ batchSize: i.batchSize, csv: i.csv, metadata: i.meta })),
+      statistics: summaryMethod(),
+      warnings: summaries.flatMap((e) => e.summary.warnings.map((w) => `batch size ${e.batchSize}: ${w}`)),
+      measurements: inputs.map((i, k) => ({
+        batchSize: i.batchSize,
+        csv: i.csv,
+        summary: summaries[k]!.summary,
+        metadata: i.meta,
+      })),
     });
     writeFileAtomic(csvPath, header + body);
+    summaryTable(summaries).forEach((line) => ctx.log?.(line));
   }
 }

@@ -48,16 +48,24 @@ export function progressMode(env: NodeJS.ProcessEnv = process.env): ProgressMode
 
 /**
  * Runs the incomplete tasks of the tree one after the other (measurements never overlap), with listr2
- * progress; complete tasks are not run again. Returns the number of tasks run.
+ * progress; complete tasks are not run again. The root's log lines are printed with `print` after the
+ * progress display ends, also when a task failed. Returns the number of tasks run.
  */
-export async function runTree(root: Task, signal: AbortSignal, mode = progressMode()): Promise<number> {
+export async function runTree(
+  root: Task,
+  signal: AbortSignal,
+  mode = progressMode(),
+  print: (line: string) => void = (line) => console.log(line),
+): Promise<number> {
   const pending = pendingTasks(root);
   if (pending.length === 0) return 0;
+  const lines: string[] = [];
   const list = new Listr(
     pending.map((task) => ({
       title: task.title(),
       task: async (_ctx: unknown, item: { output: string }) => {
-        await task.run({ signal, progress: (message) => (item.output = message) });
+        const log = task === root ? (line: string) => lines.push(line) : undefined;
+        await task.run({ signal, progress: (message) => (item.output = message), log });
       },
     })),
     {
@@ -69,6 +77,10 @@ export async function runTree(root: Task, signal: AbortSignal, mode = progressMo
       rendererOptions: { collapseErrors: false },
     },
   );
-  await list.run();
+  try {
+    await list.run();
+  } finally {
+    lines.forEach((line) => print(line));
+  }
   return pending.length;
 }

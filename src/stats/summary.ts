@@ -1,0 +1,137 @@
+import { DEFAULT_BOOTSTRAP, bootstrapMedianCi, type Interval } from "./bootstrap.js";
+import { tukeyOutliers, type TukeyOutliers } from "./outliers.js";
+import { mean, quantileSorted, sampleStd, sortedCopy } from "./stats.js";
+
+/** When a run counts as unstable. */
+export interface InstabilityThresholds {
+  /**
+   * Largest robust CV, (p84 − p16) / (2 median): for a normal sample the CV, but blind to the rare
+   * slow calls (interrupts, page faults, GC) that make std / mean of single-call timings of small models
+   * 1 to 7 on an ordinary machine while the median stays put. 0.1, pyperf's limit on std / mean.
+   */
+  robustCv: number;
+  /**
+   * Largest relative difference between the medians of the first and second halves of the calls: a run
+   * that drifts (warm-up too short, frequency scaling, a neighbour starting) by more than the smallest
+   * difference a comparison calls real (5 %) is flagged.
+   */
+  drift: number;
+}
+
+/** The default thresholds of the instability warnings. */
+export const DEFAULT_THRESHOLDS: InstabilityThresholds = { robustCv: 0.1, drift: 0.05 };
+
+/** Fewest values for the half-vs-half drift check (each half needs a meaningful median). */
+export const MIN_N_FOR_DRIFT = 20;
+
+/** Everything a summary reports about one sample of per-call runtimes (ms) at one batch size. */
+export interface SampleSummary {
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1). */
+  std: number;
+  median: number;
+  p16: number;
+  p84: number;
+  p90: number;
+  p99: number;
+  min: number;
+  max: number;
+  /** std / mean. */
+  cv: number;
+  /** (p84 − p16) / (2 median); see InstabilityThresholds.robustCv. */
+  robustCv: number;
+  /** Events per second: batch size / median runtime in seconds. */
+  throughput: number;
+  /** Percentile-bootstrap confidence interval of the median. */
+  medianCi: Interval;
+  /** Medians of the first and second halves (call order) and (second − first) / median; null below MIN_N_FOR_DRIFT. */
+  drift: { firstHalfMedian: number; secondHalfMedian: number; relative: number } | null;
+  outliers: TukeyOutliers;
+  /** Human-readable instability warnings; empty when the run looks stable. */
+  warnings: string[];
+}
+
+/** How the summaries are computed, recorded beside them. */
+export function summaryMethod(
+  thresholds = DEFAULT_THRESHOLDS,
+  bootstrap = DEFAULT_BOOTSTRAP,
+): Record<string, unknown> {
+  return {
+    quantiles: "linear interpolation between closest ranks (numpy default), h = (n - 1) q",
+    std: "sample standard deviation (n - 1)",
+    robustCv: "(p84 - p16) / (2 median)",
+    throughput: "batch size / median seconds (events/s)",
+    medianCi: { method: "percentile bootstrap, exact resampled-median draws", ...bootstrap },
+    outliers: "Tukey fences Q1 - 1.5 IQR, Q3 + 1.5 IQR; flagged, never dropped",
+    warnings: { ...thresholds, minNForDrift: MIN_N_FOR_DRIFT },
+  };
+}
+
+/** Median of values[from, to). */
+function medianOfRange(values: ArrayLike<number>, from: number, to: number): number {
+  const part = new Float64Array(to - from);
+  for (let i = from; i < to; i++) part[i - from] = values[i]!;
+  return quantileSorted(part.sort(), 0.5);
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
+}
+
+/** Summarizes per-call runtimes in ms (in call order) measured at one batch size. */
+export function summarize(
+  values: ArrayLike<number>,
+  batchSize: number,
+  thresholds = DEFAULT_THRESHOLDS,
+  bootstrap = DEFAULT_BOOTSTRAP,
+): SampleSummary {
+  const n = values.length;
+  if (n === 0) throw new Error("summary of an empty sample");
+  const sorted = sortedCopy(values);
+  const q = (p: number) => quantileSorted(sorted, p);
+  const m = mean(values);
+  const std = sampleStd(values);
+  const median = q(0.5);
+  const p16 = q(0.16);
+  const p84 = q(0.84);
+  const robustCv = median > 0 ? (p84 - p16) / (2 * median) : 0;
+  let drift: SampleSummary["drift"] = null;
+  if (n >= MIN_N_FOR_DRIFT) {
+    const half = Math.floor(n / 2);
+    const firstHalfMedian = medianOfRange(values, 0, half);
+    const secondHalfMedian = medianOfRange(values, half, n);
+    drift = { firstHalfMedian, secondHalfMedian, relative: (secondHalfMedian - firstHalfMedian) / median };
+  }
+  const warnings: string[] = [];
+  if (robustCv > thresholds.robustCv) {
+    warnings.push(
+      `spread: the 16-84 % band is ±${pct(robustCv)} of the median (robust CV > ${pct(thresholds.robustCv)})`,
+    );
+  }
+  if (drift && Math.abs(drift.relative) > thresholds.drift) {
+    warnings.push(
+      `drift: the median of the second half of the calls is ${pct(Math.abs(drift.relative))} ` +
+        `${drift.relative > 0 ? "above" : "below"} the first half's (> ${pct(thresholds.drift)})`,
+    );
+  }
+  return {
+    n,
+    mean: m,
+    std,
+    median,
+    p16,
+    p84,
+    p90: q(0.9),
+    p99: q(0.99),
+    min: sorted[0]!,
+    max: sorted[n - 1]!,
+    cv: m > 0 ? std / m : 0,
+    robustCv,
+    throughput: (batchSize * 1000) / median,
+    medianCi: bootstrapMedianCi(sorted, bootstrap),
+    drift,
+    outliers: tukeyOutliers(values, sorted),
+    warnings,
+  };
+}

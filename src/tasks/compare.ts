@@ -1,0 +1,369 @@
+/**
+ * CompareRuntimes: two measurement sets A and B per batch size — two models (or engines: the same network
+ * as ONNX and TF), two mlprof versions, two CMSSW releases or architectures. Each list parameter takes one
+ * value (shared) or two (A, B); the ones with two values define the comparison.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildRatioFigure } from "../plot/ratio.js";
+import { runtimesByBatchSize } from "../report/summaries.js";
+import { percent, plainLabel, sig, summaryTable, textTable, type Column } from "../report/text.js";
+import { DEFAULT_BOOTSTRAP } from "../stats/bootstrap.js";
+import { SIGNIFICANCE_LEVEL, compareSamples, type SampleComparison } from "../stats/compare.js";
+import { summarize, summaryMethod, type SampleSummary } from "../stats/summary.js";
+import { cmsswPart, runParamsPart, taskDir } from "../store.js";
+import { MlprofError } from "../util/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { Task, type TaskContext } from "./base.js";
+import {
+  BATCH_SIZES_PARAM,
+  MEASUREMENT_PARAMS,
+  MULTI_CMSSW_PARAMS,
+  MULTI_MODEL_PARAMS,
+  PLOT_PARAMS,
+  VERSION_PARAM,
+  type ParamDef,
+} from "./params.js";
+import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./plot.js";
+import { MergeRuntimes, checkBatchSizes, runtimeConfig, type Args, type RuntimeConfig } from "./runtime.js";
+
+/** Exit status of `mlprof` when --fail-on-regression finds one (1 stays for errors). */
+export const REGRESSION_EXIT_CODE = 3;
+
+/** B is slower than A beyond the noise threshold and --fail-on-regression is set. */
+export class RegressionError extends MlprofError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = "RegressionError";
+  }
+}
+
+/** One side of the comparison. */
+interface Side {
+  cfg: RuntimeConfig;
+  label: string;
+}
+
+/** Per batch size: both summaries and the comparison. */
+interface BatchComparison extends SampleComparison {
+  batchSize: number;
+  a: SampleSummary;
+  b: SampleSummary;
+}
+
+const COMPARE_PLOT_PARAMS = PLOT_PARAMS.filter((p) => !["bs-normalized", "error-style"].includes(p.name));
+
+/** Value of side 0 (A) or 1 (B) of a list of one or two values. */
+function pick<T>(list: T[], side: number): T | undefined {
+  return list[Math.min(side, list.length - 1)];
+}
+
+/**
+ * The sides A and B: each of --model-files, --versions, --cmssw-versions and --scram-archs holds one value
+ * (shared) or two (A, B); those with two different values are what is compared, and label the sides.
+ */
+function compareSides(args: Args, version: string): [Side, Side] {
+  const versions = args["versions"] as string[];
+  const dims = {
+    "model-files": args["model-files"] as string[],
+    versions: versions.length > 0 ? versions : [version],
+    "cmssw-versions": args["cmssw-versions"] as string[],
+    "scram-archs": args["scram-archs"] as string[],
+  };
+  for (const [flag, list] of Object.entries(dims)) {
+    if (list.length < 1 || list.length > 2) {
+      throw new MlprofError(`--${flag}: expected one value (shared) or two (A,B), found ${list.length}`);
+    }
+  }
+  const files = dims["model-files"];
+  for (const flag of ["model-names", "model-labels"]) {
+    const list = args[flag] as string[];
+    if (list.length > 0 && list.length !== files.length) {
+      throw new MlprofError(
+        `--${flag}: expected one entry per model file (${files.length}), found ${list.length}`,
+      );
+    }
+  }
+  const varying = Object.entries(dims).filter(([, list]) => list.length === 2 && list[0] !== list[1]);
+  if (varying.length === 0) {
+    throw new MlprofError(
+      "nothing to compare: A and B are the same measurement",
+      "give two values to one of --model-files, --versions, --cmssw-versions or --scram-archs",
+    );
+  }
+  const differs = (flag: string) => varying.some(([f]) => f === flag);
+  if (args["executor"] === "local" && (differs("cmssw-versions") || differs("scram-archs"))) {
+    throw new MlprofError(
+      "the local executor measures the engines installed on this machine whatever --cmssw-versions says, " +
+        "so a release comparison of local measurements would compare identical engines",
+      "compare releases with measurements made in CMSSW; locally, compare models, engines or versions",
+    );
+  }
+  const side = (s: number): Side => {
+    const cfg = runtimeConfig(
+      {
+        ...args,
+        version: pick(dims.versions, s),
+        "cmssw-version": pick(dims["cmssw-versions"], s),
+        "scram-arch": pick(dims["scram-archs"], s),
+      },
+      pick(files, s),
+      pick(args["model-names"] as string[], s) ?? "",
+      pick(args["model-labels"] as string[], s) ?? "",
+    );
+    const parts: string[] = [];
+    if (differs("model-files")) parts.push(cfg.model.label);
+    if (differs("versions")) parts.push(cfg.version);
+    if (differs("cmssw-versions")) parts.push(cfg.cmsswVersion);
+    if (differs("scram-archs")) parts.push(cfg.scramArch);
+    return { cfg, label: parts.join(", ") };
+  };
+  return [side(0), side(1)];
+}
+
+/** Compares the runtimes of two measurement sets per batch size: ratio of medians, Mann–Whitney U, verdict. */
+export class CompareRuntimes extends Task {
+  static readonly params: ParamDef[] = [
+    VERSION_PARAM,
+    {
+      name: "versions",
+      type: "strings",
+      default: [],
+      description: "the versions of the measurements A and B (one or two); default: --version",
+    },
+    BATCH_SIZES_PARAM,
+    ...MULTI_MODEL_PARAMS,
+    ...MULTI_CMSSW_PARAMS,
+    ...MEASUREMENT_PARAMS,
+    {
+      name: "noise-threshold",
+      type: "float",
+      default: 0.05,
+      description:
+        "smallest relative difference of the medians called faster or slower (0.05: B / A beyond 0.95-1.05)",
+    },
+    {
+      name: "fail-on-regression",
+      type: "bool",
+      default: false,
+      description: `exit with status ${REGRESSION_EXIT_CODE} when B is slower than A at a batch size (for CI)`,
+    },
+    ...COMPARE_PLOT_PARAMS,
+  ];
+  readonly family = "CompareRuntimes";
+  /** The version of the comparison's outputs (--version). */
+  readonly version: string;
+  readonly batchSizes: number[];
+  readonly sides: [Side, Side];
+
+  constructor(
+    args: Args,
+    readonly plot: PlotConfig,
+    readonly noiseThreshold: number,
+    readonly failOnRegression: boolean,
+  ) {
+    super();
+    this.batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
+    if (!(noiseThreshold >= 0 && noiseThreshold < 1)) {
+      throw new MlprofError(`--noise-threshold: expected a fraction in [0, 1), found ${noiseThreshold}`);
+    }
+    this.version = String(args["version"]);
+    if (!/^[A-Za-z0-9_.+-]+$/.test(this.version)) {
+      throw new MlprofError(
+        `--version: expected a name of letters, digits, '_', '.', '+' or '-', found '${this.version}'`,
+      );
+    }
+    this.sides = compareSides(args, this.version);
+    const [mergeA, mergeB] = this.requires();
+    if (mergeA!.outputs()[0] === mergeB!.outputs()[0]) {
+      throw new MlprofError(
+        "nothing to compare: A and B resolve to the same measurement",
+        "give the two model files different --model-names",
+      );
+    }
+  }
+
+  static create(args: Args): CompareRuntimes {
+    const plot = plotConfig(args);
+    return new CompareRuntimes(
+      args,
+      { ...plot, options: { ...plot.options, bsNormalized: false, errorStyle: "band" } },
+      args["noise-threshold"] as number,
+      args["fail-on-regression"] as boolean,
+    );
+  }
+
+  requires(): MergeRuntimes[] {
+    return this.sides.map((s) => new MergeRuntimes(s.cfg, this.batchSizes));
+  }
+
+  private get dir(): string {
+    const [a, b] = this.sides;
+    const key = (s: Side) =>
+      `model_${s.cfg.model.fullName}${a.cfg.version !== b.cfg.version ? `_${s.cfg.version}` : ""}`;
+    return taskDir(
+      this.family,
+      cmsswPart(
+        [...new Set([a.cfg.cmsswVersion, b.cfg.cmsswVersion])],
+        [...new Set([a.cfg.scramArch, b.cfg.scramArch])],
+      ),
+      `${key(a)}__vs__${key(b)}__${runParamsPart(a.cfg.run)}`,
+      this.version,
+    );
+  }
+
+  /** The JSON and the text table first, then the ratio plot files. */
+  outputs(): string[] {
+    const bs = this.batchSizes.join("_");
+    return [
+      join(this.dir, `compare_bs_${bs}.json`),
+      join(this.dir, `compare_bs_${bs}.txt`),
+      ...plotOutputs(this.dir, `ratio_bs_${bs}`, this.plot),
+    ];
+  }
+
+  /**
+   * Complete when the outputs exist — except, with --fail-on-regression, when they record a regression:
+   * then every call checks (and fails) again instead of passing as "already complete".
+   */
+  override complete(): boolean {
+    if (!super.complete()) return false;
+    if (!this.failOnRegression) return true;
+    try {
+      return !(JSON.parse(readFileSync(this.outputs()[0]!, "utf8")) as { regression?: boolean }).regression;
+    } catch {
+      return false;
+    }
+  }
+
+  reprParams(): Record<string, unknown> {
+    const [a, b] = this.sides;
+    return {
+      version: this.version,
+      versions: a.cfg.version === b.cfg.version ? undefined : `${a.cfg.version},${b.cfg.version}`,
+      a: a.cfg.model.file,
+      b: b.cfg.model.file,
+      batch_sizes: this.batchSizes,
+      noise_threshold: this.noiseThreshold,
+    };
+  }
+
+  override title(): string {
+    const [a, b] = this.sides;
+    return `CompareRuntimes ${b.label} vs ${a.label}, batch sizes ${this.batchSizes.join(",")}`;
+  }
+
+  async run(ctx: TaskContext): Promise<void> {
+    const [a, b] = this.sides;
+    const [csvA, csvB] = this.requires().map((t) => t.outputs()[0]!) as [string, string];
+    const valuesA = runtimesByBatchSize(csvA, this.batchSizes);
+    const valuesB = runtimesByBatchSize(csvB, this.batchSizes);
+    const results: BatchComparison[] = this.batchSizes.map((bs) => {
+      const va = valuesA.get(bs)!;
+      const vb = valuesB.get(bs)!;
+      return {
+        batchSize: bs,
+        a: summarize(va, bs),
+        b: summarize(vb, bs),
+        ...compareSamples(va, vb, this.noiseThreshold),
+      };
+    });
+    const regressed = results.filter((r) => r.verdict === "slower").map((r) => r.batchSize);
+    const lines = this.table(results, regressed);
+    const describe = (s: Side, csv: string) => ({
+      label: s.label,
+      modelFile: s.cfg.model.file,
+      model: s.cfg.model.fullName,
+      version: s.cfg.version,
+      cmsswVersion: s.cfg.cmsswVersion,
+      scramArch: s.cfg.scramArch,
+      mergedCsv: csv,
+    });
+    const [jsonPath, txtPath, ...plotPaths] = this.outputs() as [string, string, ...string[]];
+    const points = results.map((r) => ({
+      batchSize: r.batchSize,
+      ratio: r.ratio.ratio,
+      low: r.ratio.low,
+      high: r.ratio.high,
+      verdict: r.verdict,
+    }));
+    const figure = buildRatioFigure(
+      points,
+      { a: a.label, b: b.label },
+      this.noiseThreshold,
+      this.plot.options,
+    );
+    await renderAndView(figure, this.plot, plotPaths, ctx);
+    writeFileAtomic(txtPath, lines.join("\n") + "\n");
+    writeJsonAtomic(jsonPath, {
+      a: describe(a, csvA),
+      b: describe(b, csvB),
+      noiseThreshold: this.noiseThreshold,
+      significanceLevel: SIGNIFICANCE_LEVEL,
+      method: {
+        ratio: {
+          of: "medians, B / A",
+          interval: "percentile bootstrap, A and B resampled independently",
+          ...DEFAULT_BOOTSTRAP,
+        },
+        test: "Mann-Whitney U, two-sided, normal approximation with tie and continuity correction",
+        verdict:
+          "slower (faster): B / A above 1 + (below 1 -) noise threshold, its interval above (below) 1, and p < significance level; else same",
+        summaries: summaryMethod(),
+      },
+      regression: regressed.length > 0,
+      regressedBatchSizes: regressed,
+      results,
+    });
+    lines.forEach((line) => ctx.log?.(line));
+    if (this.failOnRegression && regressed.length > 0) {
+      process.exitCode = REGRESSION_EXIT_CODE;
+      throw new RegressionError(
+        `${plainLabel(b.label)} is slower than ${plainLabel(a.label)} beyond ${percent(this.noiseThreshold)} at batch size(s) ${regressed.join(", ")}`,
+        `see ${txtPath}`,
+      );
+    }
+  }
+
+  /** The comparison table: medians, ratio with interval, test, verdict, then both sides' summaries. */
+  private table(results: BatchComparison[], regressed: number[]): string[] {
+    const [a, b] = this.sides;
+    const columns: Column[] = [
+      { header: "batch", right: true },
+      { header: "A median ms", right: true },
+      { header: "B median ms", right: true },
+      { header: "B / A", right: true },
+      { header: "95 % CI", right: true },
+      { header: "MW p", right: true },
+      { header: "P(B > A)", right: true },
+      { header: "verdict" },
+    ];
+    const rows = results.map((r) => [
+      String(r.batchSize),
+      sig(r.a.median),
+      sig(r.b.median),
+      r.ratio.ratio.toFixed(4),
+      `[${r.ratio.low.toFixed(4)}, ${r.ratio.high.toFixed(4)}]`,
+      r.mannWhitney.pValue < 1e-4 ? r.mannWhitney.pValue.toExponential(1) : r.mannWhitney.pValue.toFixed(4),
+      r.mannWhitney.probBGreater.toFixed(3),
+      r.verdict,
+    ]);
+    const verdict =
+      regressed.length > 0
+        ? `regression: B is slower than A beyond ${percent(this.noiseThreshold)} at batch size(s) ${regressed.join(", ")}`
+        : `no regression: B is nowhere slower than A beyond ${percent(this.noiseThreshold)}`;
+    const side = (name: string, s: Side) =>
+      `${name}: ${plainLabel(s.label)} (${s.cfg.model.file}, version ${s.cfg.version}, ${s.cfg.cmsswVersion}, ${s.cfg.scramArch})`;
+    return [
+      "",
+      side("A", a),
+      side("B", b),
+      ...textTable(columns, rows),
+      verdict,
+      ...summaryTable([
+        ...results.map((r) => ({ label: `A ${a.label}`, batchSize: r.batchSize, summary: r.a })),
+        ...results.map((r) => ({ label: `B ${b.label}`, batchSize: r.batchSize, summary: r.b })),
+      ]),
+    ];
+  }
+}

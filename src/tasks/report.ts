@@ -1,0 +1,379 @@
+/**
+ * Report: one self-contained HTML page for a set of models (or one): runtime, throughput, memory and
+ * load-time plots, the summary tables, the measurements' metadata and every warning. Works offline.
+ */
+import { readFileSync } from "node:fs";
+import { projectRevision } from "../paths.js";
+import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
+import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
+import { plotlySource, reportHtml, type ReportTable } from "../report/html.js";
+import { MEMORY_QUANTITIES, readMemoryCsv, type MemoryRecord } from "../report/memory.js";
+import { summarizeRuntimeCsv } from "../report/summaries.js";
+import { percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
+import { summaryMethod } from "../stats/summary.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { Task, type TaskContext } from "./base.js";
+import { MergeMemory } from "./memory.js";
+import {
+  BATCH_SIZES_PARAM,
+  MEASUREMENT_PARAMS,
+  MULTI_CMSSW_PARAMS,
+  MULTI_MODEL_PARAMS,
+  PLOT_PARAMS,
+  VERSION_PARAM,
+  type ParamDef,
+} from "./params.js";
+import { buildCurves, multiPlotOutputs, seriesFromCsv, type Curve } from "./plot.js";
+import { MergeRuntimes, checkBatchSizes, type Args } from "./runtime.js";
+
+const REPORT_PLOT_PARAMS = PLOT_PARAMS.filter((p) =>
+  ["y-log", "x-log", "bs-normalized", "error-style", "top-right-label"].includes(p.name),
+);
+
+/** The metadata of a measurement as written by the executor (the fields the report shows). */
+interface MeasurementMeta {
+  mlprof?: { revision?: string };
+  model?: { file?: string; graphSha256?: string; engine?: string };
+  measurement?: Record<string, unknown>;
+  cmssw?: { version?: string; scramArch?: string; executor?: string };
+  host?: {
+    hostname?: string;
+    cpuModel?: string;
+    logicalCpus?: number;
+    os?: string;
+    kernel?: string;
+    node?: string;
+    loadAverage?: number[];
+    frequencyGovernor?: string;
+  };
+  process?: {
+    engine?: { name?: string; version?: string };
+    threads?: { intraOp?: number; interOp?: number };
+  };
+  startedAt?: string;
+}
+
+/** What the report knows about one curve. */
+interface CurveData {
+  curve: Curve;
+  mergedCsv: string;
+  summaries: SummaryEntry[];
+  memory: MemoryRecord[];
+  /** Metadata of each batch size's measurement. */
+  metas: MeasurementMeta[];
+}
+
+/** Metadata rows: label and how to read the value from a measurement's metadata. */
+const META_ROWS: [string, (m: MeasurementMeta) => unknown][] = [
+  ["engine", (m) => m.process?.engine && `${m.process.engine.name} ${m.process.engine.version}`],
+  [
+    "threads (intra-op, inter-op)",
+    (m) => m.process?.threads && `${m.process.threads.intraOp}, ${m.process.threads.interOp}`,
+  ],
+  ["model file", (m) => m.model?.file],
+  ["graph sha256", (m) => m.model?.graphSha256],
+  [
+    "events x calls (warm-up calls)",
+    (m) =>
+      m.measurement &&
+      `${m.measurement["nEvents"]} x ${m.measurement["nCalls"]} (${m.measurement["nWarmup"]})`,
+  ],
+  [
+    "warm-up / min. duration (s)",
+    (m) => m.measurement && `${m.measurement["warmupSeconds"]} / ${m.measurement["minDurationSeconds"]}`,
+  ],
+  ["input data", (m) => m.measurement?.["inputData"]],
+  ["CPU affinity", (m) => m.measurement?.["cpuAffinity"]],
+  ["CPU", (m) => m.host && `${m.host.cpuModel} (${m.host.logicalCpus} logical CPUs)`],
+  ["frequency governor", (m) => m.host?.frequencyGovernor],
+  ["load average at start (1, 5, 15 min)", (m) => m.host?.loadAverage?.join(", ")],
+  ["host", (m) => m.host?.hostname],
+  ["OS, kernel, Node.js", (m) => m.host && `${m.host.os}, ${m.host.kernel}, ${m.host.node}`],
+  [
+    "CMSSW release, architecture, executor",
+    (m) => m.cmssw && `${m.cmssw.version}, ${m.cmssw.scramArch}, ${m.cmssw.executor}`,
+  ],
+  ["mlprof revision", (m) => m.mlprof?.revision],
+  ["started at", (m) => m.startedAt],
+];
+
+/** Writes one HTML report of several models / releases / architectures (the curves of PlotMultiRuntimes). */
+export class Report extends Task {
+  static readonly params: ParamDef[] = [
+    VERSION_PARAM,
+    BATCH_SIZES_PARAM,
+    ...MULTI_MODEL_PARAMS,
+    ...MULTI_CMSSW_PARAMS,
+    ...MEASUREMENT_PARAMS,
+    ...REPORT_PLOT_PARAMS,
+  ];
+  readonly family = "Report";
+  readonly batchSizes: number[];
+  readonly curves: Curve[];
+
+  constructor(
+    args: Args,
+    readonly options: PlotOptions,
+  ) {
+    super();
+    this.batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
+    this.curves = buildCurves(args);
+  }
+
+  static create(args: Args): Report {
+    return new Report(args, {
+      yLog: args["y-log"] as boolean,
+      xLog: args["x-log"] as boolean,
+      bsNormalized: args["bs-normalized"] as boolean,
+      errorStyle: args["error-style"] as "band" | "bars",
+      topRightLabel: String(args["top-right-label"] ?? "") || undefined,
+    });
+  }
+
+  requires(): Task[] {
+    return this.curves.flatMap((c) => [
+      new MergeRuntimes(c.cfg, this.batchSizes),
+      new MergeMemory(c.cfg, this.batchSizes),
+    ]);
+  }
+
+  outputs(): string[] {
+    const plot = { options: this.options, fileTypes: [], postfix: "", viewCmd: "" };
+    return multiPlotOutputs(this.family, this.curves, "report", this.batchSizes, plot);
+  }
+
+  reprParams(): Record<string, unknown> {
+    return {
+      version: this.curves[0]!.cfg.version,
+      model_files: [...new Set(this.curves.map((c) => c.cfg.model.file))],
+      batch_sizes: this.batchSizes,
+    };
+  }
+
+  async run(ctx: TaskContext): Promise<void> {
+    const data: CurveData[] = this.curves.map((curve) => {
+      const merge = new MergeRuntimes(curve.cfg, this.batchSizes);
+      const [mergedCsv, mergedJson] = merge.outputs() as [string, string];
+      const json = JSON.parse(readFileSync(mergedJson, "utf8")) as {
+        measurements?: { metadata?: MeasurementMeta }[];
+      };
+      return {
+        curve,
+        mergedCsv,
+        summaries: summarizeRuntimeCsv(mergedCsv, curve.label, this.batchSizes),
+        memory: readMemoryCsv(new MergeMemory(curve.cfg, this.batchSizes).outputs()[0]!),
+        metas: (json.measurements ?? []).map((m) => m.metadata ?? {}),
+      };
+    });
+    const first = this.curves[0]!.cfg;
+    const html = reportHtml(
+      {
+        title: `MLProf report: ${this.curves.map((c) => plainLabel(c.label)).join(", ")}`,
+        subtitle: [
+          `batch sizes ${this.batchSizes.join(", ")}; ${first.run.nEvents} x ${first.run.nCalls} timed calls per batch size; ` +
+            `${first.run.threads} intra-op thread(s); version ${first.version}`,
+          `generated ${new Date().toISOString()} by mlprof ${projectRevision()}`,
+        ],
+        warnings: warningsOf(data),
+        figures: this.figures(data),
+        tables: [summaryHtmlTable(data), memoryHtmlTable(data), metadataTable(data)],
+        notes: methodNotes(),
+      },
+      plotlySource(),
+    );
+    writeFileAtomic(this.outputs()[0]!, html);
+    ctx.log?.(`report: ${this.outputs()[0]!}`);
+  }
+
+  private figures(data: CurveData[]) {
+    const opts = this.options;
+    const points = (pick: (d: CurveData) => { x: number[]; y: number[] }) =>
+      data.map((d) => {
+        const { x, y } = pick(d);
+        return pointSeries(d.curve.label, x, y);
+      });
+    const memory = (name: keyof typeof MEMORY_QUANTITIES) => {
+      const q = MEMORY_QUANTITIES[name];
+      return points((d) => ({ x: d.memory.map((r) => r.batchSize), y: d.memory.map((r) => q.value(r)) }));
+    };
+    const flat = { ...opts, errorStyle: "band" as const, bsNormalized: false };
+    return [
+      {
+        heading: "Runtime",
+        figure: buildRuntimeFigure(
+          data.map((d) => seriesFromCsv(d.mergedCsv, d.curve.label, this.batchSizes, opts.bsNormalized)),
+          opts,
+        ),
+      },
+      {
+        heading: "Throughput",
+        figure: buildQuantityFigure(
+          points((d) => ({
+            x: d.summaries.map((s) => s.batchSize),
+            y: d.summaries.map((s) => s.summary.throughput),
+          })),
+          { ...flat, yLog: false },
+          { title: "Throughput [events / s]", unit: "events/s" },
+        ),
+      },
+      {
+        heading: "Peak resident memory",
+        figure: buildQuantityFigure(memory("peak"), flat, {
+          title: "Peak resident memory [MiB]",
+          unit: "MiB",
+        }),
+      },
+      {
+        heading: "Resident memory added by loading the model",
+        figure: buildQuantityFigure(memory("load"), flat, {
+          title: "Memory added by loading [MiB]",
+          unit: "MiB",
+        }),
+      },
+      {
+        heading: "Model load time",
+        figure: buildQuantityFigure(memory("load-time"), flat, { title: "Load time [ms]", unit: "ms" }),
+      },
+    ];
+  }
+}
+
+/** Instability warnings of the summaries, and conditions of the machine that make numbers less trustworthy. */
+function warningsOf(data: CurveData[]): string[] {
+  const warnings = data.flatMap((d) =>
+    d.summaries.flatMap((s) =>
+      s.summary.warnings.map((w) => `${plainLabel(d.curve.label)}, batch size ${s.batchSize}: ${w}`),
+    ),
+  );
+  const metas = data.flatMap((d) => d.metas);
+  const governors = new Set(
+    metas.map((m) => m.host?.frequencyGovernor).filter((g) => g && g !== "unknown" && g !== "performance"),
+  );
+  if (governors.size > 0) {
+    warnings.push(
+      `CPU frequency governor ${[...governors].join(", ")}: clock speeds change with the load; 'performance' gives steadier timings`,
+    );
+  }
+  for (const d of data) {
+    const loads = d.metas.map((m) => m.host?.loadAverage?.[0] ?? 0);
+    const worst = Math.max(0, ...loads);
+    if (worst > 1) {
+      warnings.push(
+        `${plainLabel(d.curve.label)}: the 1-minute load average was up to ${worst} when its measurements started: ` +
+          "other processes competed for the CPU",
+      );
+    }
+  }
+  const hosts = new Set(metas.map((m) => `${m.host?.hostname} (${m.host?.cpuModel})`));
+  if (hosts.size > 1) warnings.push(`measured on ${hosts.size} different hosts: ${[...hosts].join(", ")}`);
+  return warnings;
+}
+
+function summaryHtmlTable(data: CurveData[]): ReportTable {
+  const rows = data.flatMap((d) =>
+    d.summaries.map(({ batchSize, summary: s }) => [
+      plainLabel(d.curve.label),
+      String(batchSize),
+      String(s.n),
+      sig(s.median),
+      `${sig(s.medianCi.low)} – ${sig(s.medianCi.high)}`,
+      sig(s.p16),
+      sig(s.p84),
+      sig(s.p90),
+      sig(s.p99),
+      sig(s.min),
+      sig(s.max),
+      sig(s.mean),
+      sig(s.std),
+      sig(s.cv, 2),
+      percent(s.robustCv),
+      s.drift ? percent(s.drift.relative) : "–",
+      `${s.outliers.low} / ${s.outliers.high}`,
+      sig(s.throughput, 3),
+    ]),
+  );
+  return {
+    heading: "Runtime per call (ms)",
+    header: [
+      "model",
+      "batch size",
+      "n",
+      "median",
+      "95 % CI of the median",
+      "p16",
+      "p84",
+      "p90",
+      "p99",
+      "min",
+      "max",
+      "mean",
+      "std",
+      "CV",
+      "robust CV",
+      "drift",
+      "outliers low / high",
+      "events/s",
+    ],
+    rows,
+    numeric: Array.from({ length: 17 }, (_, i) => i + 1),
+  };
+}
+
+function memoryHtmlTable(data: CurveData[]): ReportTable {
+  const q = MEMORY_QUANTITIES;
+  const rows = data.flatMap((d) =>
+    d.memory.map((r) => [
+      plainLabel(d.curve.label),
+      String(r.batchSize),
+      ...[q["before-load"], q["after-load"], q["after-warmup"], q["after-timing"], q.peak, q.load].map((x) =>
+        x.value(r).toFixed(1),
+      ),
+      sig(r.loadMs, 3),
+    ]),
+  );
+  return {
+    heading: "Resident memory (MiB) and load time",
+    header: [
+      "model",
+      "batch size",
+      "before load",
+      "after load",
+      "after warm-up",
+      "after timing",
+      "peak",
+      "added by loading",
+      "load time (ms)",
+    ],
+    rows,
+    numeric: [1, 2, 3, 4, 5, 6, 7, 8],
+  };
+}
+
+/** Metadata, one column per curve; values that differ between batch sizes are joined with " | ". */
+function metadataTable(data: CurveData[]): ReportTable {
+  const rows = META_ROWS.map(([label, read]) => [
+    label,
+    ...data.map((d) => {
+      const values = [
+        ...new Set(
+          d.metas
+            .map((m) => read(m))
+            .filter((v) => v !== undefined && v !== null)
+            .map(String),
+        ),
+      ];
+      return values.length > 0 ? values.join(" | ") : "–";
+    }),
+  ]);
+  return { heading: "Metadata", header: ["", ...data.map((d) => plainLabel(d.curve.label))], rows };
+}
+
+function methodNotes(): string[] {
+  return [
+    ...Object.entries(summaryMethod()).map(
+      ([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`,
+    ),
+    "memory: resident set size of the measurement process (VmRSS; peak: VmHWM) from /proc/self/status, 1 MiB = 1024 kB; read outside the timed calls",
+    "load time: loading the model into the engine (session creation / graph import), in the measurement process",
+  ];
+}
