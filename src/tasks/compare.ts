@@ -33,7 +33,7 @@ export const REGRESSION_EXIT_CODE = 3;
 /** B is slower than A beyond the noise threshold and --fail-on-regression is set. */
 export class RegressionError extends MlprofError {
   constructor(message: string, hint?: string) {
-    super(message, hint);
+    super(message, hint, REGRESSION_EXIT_CODE);
     this.name = "RegressionError";
   }
 }
@@ -317,7 +317,6 @@ export class CompareRuntimes extends Task {
     });
     lines.forEach((line) => ctx.log?.(line));
     if (this.failOnRegression && regressed.length > 0) {
-      process.exitCode = REGRESSION_EXIT_CODE;
       throw new RegressionError(
         `${plainLabel(b.label)} is slower than ${plainLabel(a.label)} beyond ${percent(this.noiseThreshold)} at batch size(s) ${regressed.join(", ")}`,
         `see ${txtPath}`,

@@ -1,8 +1,9 @@
-/** An error meant for the user: printed without a stack trace, with an optional hint. */
+/** An error meant for the user: printed without a stack trace, with an optional hint and exit status (default 1). */
 export class MlprofError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    readonly exitCode = 1,
   ) {
     super(message);
     this.name = "MlprofError";
