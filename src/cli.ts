@@ -8,6 +8,8 @@ import { convertArgs, type ParamDef } from "./tasks/params.js";
 import { TASKS, type TaskFamily } from "./tasks/registry.js";
 import { runTree } from "./tasks/scheduler.js";
 import { MlprofError, errorMessage } from "./util/errors.js";
+import { collectCommand } from "./commands/collect.js";
+import { submitCommand } from "./commands/submit.js";
 import { relative } from "node:path";
 
 const INTERACTIVE: ParamDef[] = [
@@ -104,6 +106,12 @@ export function buildCli(argv: string[]): Argv {
       return y.demandCommand(1, `name a task: ${TASKS.map((t) => t.name).join(", ")}`).strict();
     })
     .command(
+      "setup <engine>",
+      "install what an engine needs: 'tf' creates the TensorFlow venv and builds the native runner",
+      (y) => y.positional("engine", { type: "string", choices: ["tf"], describe: "the engine to set up" }),
+      async () => (await import("./engines/tf/setup.js")).setupTf((line) => console.log(line)),
+    )
+    .command(
       "plot",
       "render the merged comparison plot (PlotMultiRuntimes)",
       (t) =>
@@ -114,6 +122,8 @@ export function buildCli(argv: string[]): Argv {
         ).strict(),
       (args) => runTask(TASKS[3]!, args as Record<string, unknown>),
     )
+    .command(submitCommand)
+    .command(collectCommand)
     .demandCommand(1, "name a command")
     .version(false)
     .strict()
@@ -133,13 +143,16 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
   try {
     await buildCli(argv).parseAsync();
   } catch (err) {
+    let code = 1;
     if (err instanceof MlprofError) {
       console.error(`${chalk.red("error:")} ${err.message}`);
       if (err.hint) console.error(`${chalk.yellow("hint:")} ${err.hint}`);
+      code = err.exitCode;
     } else {
       console.error(`${chalk.red("error:")} ${errorMessage(err)}`);
       if (process.env.MLPROF_DEBUG) console.error(err);
     }
-    process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+    // an interrupt (130) set by the signal handler wins
+    process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : code;
   }
 }

@@ -2,8 +2,9 @@ import type { EngineName } from "../model/modelfile.js";
 import { MlprofError } from "../util/errors.js";
 import type { EngineDriver } from "./engine.js";
 import { onnxEngine } from "./onnx/index.js";
+import { tfEngine } from "./tf/index.js";
 
-const drivers: Partial<Record<EngineName, EngineDriver>> = { onnx: onnxEngine };
+const drivers: Partial<Record<EngineName, EngineDriver>> = { onnx: onnxEngine, tf: tfEngine };
 
 /** The local engine driver for an inference engine; a clear error for engines not available locally. */
 export function getEngine(name: EngineName): EngineDriver {

@@ -1,4 +1,5 @@
 import { MlprofError } from "../util/errors.js";
+import { cmsswExecutor } from "./cmssw.js";
 import { measureLocally, type MeasurementRequest } from "./local.js";
 
 /** Where a measurement runs: "local" measures in the engines installed here. */
@@ -10,6 +11,7 @@ export interface Executor {
 
 const executors: Record<string, Executor> = {
   local: { name: "local", measure: measureLocally },
+  cmssw: cmsswExecutor,
 };
 
 /** The executor of a name, with a clear error for unknown ones. */

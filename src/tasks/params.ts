@@ -23,8 +23,8 @@ export interface ParamDef {
 /** The spec's default CMSSW release and SCRAM architecture. */
 export const DEFAULT_CMSSW_VERSION = "CMSSW_14_1_0_pre4";
 export const DEFAULT_SCRAM_ARCH = "el9_amd64_gcc12";
-/** Default model file: the ONNX DNN 10x128 example (the spec's TF default once the TF engine exists). */
-export const DEFAULT_MODEL_FILE = join(MLP_BASE, "examples", "dnn", "model_onnx_l10u128.yaml");
+/** Default model file: the spec's TensorFlow DNN 10x128 example. */
+export const DEFAULT_MODEL_FILE = join(MLP_BASE, "examples", "dnn", "model_tf_l10u128.yaml");
 /** Executors that can run a measurement. */
 export const EXECUTORS = ["local", "cmssw"] as const;
 
