@@ -60,7 +60,12 @@ describe("scans over SSH with stage-out to XRootD", { skip }, () => {
   const env = () => ({ ...data.env, SSH_AUTH_SOCK: "" });
 
   before(async () => {
-    [slurm, sshd, xrd] = await Promise.all([startSlurm(), startSshd(), startXrootd()]);
+    // allSettled: when one service fails to start, the others are still stopped in after()
+    const [a, b, c] = await Promise.allSettled([startSlurm(), startSshd(), startXrootd()]);
+    if (a.status === "fulfilled") slurm = a.value;
+    if (b.status === "fulfilled") sshd = b.value;
+    if (c.status === "fulfilled") xrd = c.value;
+    for (const r of [a, b, c]) if (r.status === "rejected") throw r.reason;
   });
   after(async () => {
     await Promise.all([slurm?.stop(), sshd?.stop(), xrd?.stop()]);

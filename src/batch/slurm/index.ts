@@ -1,0 +1,88 @@
+import { posix } from "node:path";
+import { execOrThrow, type Shell } from "../../remote/shell.js";
+import { MlprofError } from "../../util/errors.js";
+import { render } from "../render.js";
+import type { BatchStatus, BatchSystem, GeneratedFile, SubmitFileContext } from "../types.js";
+import { parseSbatch, parseScontrolJobs, parseSqueue, scontrolId, slurmStatus } from "./parse.js";
+
+/**
+ * Slurm: one job array per submission (task i runs row i of jobs_<n>.txt), so row i is job
+ * <array>_<i>. Status from squeue (by the scan's job name), then `scontrol show job` for jobs that
+ * left the queue but are still within MinJobAge, then sacct where accounting exists; jobs known to
+ * none of them are "gone" and judged by their outputs.
+ */
+export const slurm: BatchSystem = {
+  name: "slurm",
+  stageOutModes: ["shared", "xrootd"],
+
+  submitFile(ctx: SubmitFileContext): GeneratedFile {
+    return { path: `submit_${ctx.n}.sh`, content: render("slurm.sh.njk", ctx), mode: 0o755 };
+  },
+
+  async submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<string[]> {
+    const file = posix.join(ctx.jobDir, `submit_${ctx.n}.sh`);
+    const out = await execOrThrow(shell, ["sbatch", "--parsable", file], "sbatch", { env, cwd: ctx.jobDir });
+    const arrayId = parseSbatch(out);
+    return ctx.rows.map((_, i) => `${arrayId}_${i}`);
+  },
+
+  async query(
+    shell: Shell,
+    ids: string[],
+    env: Record<string, string>,
+    jobName: string,
+  ): Promise<Map<string, BatchStatus>> {
+    const wanted = new Set(ids);
+    const found = new Map<string, BatchStatus>();
+    const q = await execOrThrow(shell, ["squeue", "-h", "-r", "-n", jobName, "-o", "%i|%T|%r"], "squeue", {
+      env,
+    });
+    for (const row of parseSqueue(q)) {
+      if (wanted.has(row.id)) found.set(row.id, slurmStatus(row.state, row.reason));
+    }
+    // finished jobs: scontrol knows them for MinJobAge after they end
+    const arrays = [...new Set(ids.filter((id) => !found.has(id)).map((id) => id.split("_")[0]!))];
+    for (const array of arrays) {
+      const res = await shell.exec(["scontrol", "-o", "show", "job", array], { env });
+      if (res.exitCode !== 0) {
+        if (/Invalid job id/i.test(res.stderr)) continue;
+        throw new MlprofError(`scontrol show job ${array} failed on ${shell.label}: ${res.stderr.trim()}`);
+      }
+      for (const rec of parseScontrolJobs(res.stdout)) {
+        const id = scontrolId(rec);
+        if (wanted.has(id) && !found.has(id))
+          found.set(id, slurmStatus(rec["JobState"] ?? "", rec["Reason"], rec["ExitCode"]));
+      }
+    }
+    const left = ids.filter((id) => !found.has(id));
+    if (left.length > 0) {
+      // sacct answers only where accounting storage exists; otherwise it fails and is ignored
+      const acct = await shell.exec(
+        ["sacct", "-n", "-P", "-X", "-j", left.join(","), "-o", "JobID,State,ExitCode"],
+        {
+          env,
+        },
+      );
+      if (acct.exitCode === 0) {
+        for (const line of acct.stdout.split("\n")) {
+          const [id = "", state = "", exit = ""] = line.trim().split("|");
+          if (wanted.has(id) && !found.has(id)) found.set(id, slurmStatus(state, "", exit));
+        }
+      }
+    }
+    for (const id of ids) if (!found.has(id)) found.set(id, { state: "gone" });
+    return found;
+  },
+
+  async cancel(shell: Shell, ids: string[], env: Record<string, string>): Promise<void> {
+    if (ids.length === 0) return;
+    const res = await shell.exec(["scancel", ...ids], { env });
+    if (res.exitCode !== 0 && !/Invalid job id|already completing or completed/i.test(res.stderr)) {
+      throw new MlprofError(`scancel ${ids.join(" ")} failed on ${shell.label}: ${res.stderr.trim()}`);
+    }
+  },
+
+  logFiles(batchId: string): string[] {
+    return [`logs/slurm-${batchId}.out`];
+  },
+};

@@ -1,0 +1,88 @@
+/** `mlprof collect`: polls a scan's jobs, brings valid results into the store, resubmits failures. */
+import type { Argv, CommandModule } from "yargs";
+import { declareOptions } from "../scan/cli-options.js";
+import { checkSameScan, manifestPath, readManifest } from "../scan/manifest.js";
+import { COLLECT_PARAMS, convertOptions } from "../scan/options.js";
+import { SCAN_ID_PARAMS, SCAN_PARAMS, buildScan, scanFromRaw } from "../scan/scan.js";
+import { MlprofError } from "../util/errors.js";
+import { rawScanOptions } from "./submit.js";
+
+export const collectCommand: CommandModule = {
+  command: "collect",
+  describe: "poll a submitted scan, move its checked results into the store, resubmit failed jobs",
+  builder: (y: Argv) =>
+    declareOptions(
+      declareOptions(
+        declareOptions(y, SCAN_ID_PARAMS, "Scan:"),
+        SCAN_PARAMS,
+        "Scan parameters (or --scan-name and --version):",
+      ),
+      COLLECT_PARAMS,
+      "Collect:",
+    ).strict(),
+  handler: async (args) => {
+    const raw = rawScanOptions(args as Record<string, unknown>, [
+      ...SCAN_ID_PARAMS,
+      ...SCAN_PARAMS,
+      ...COLLECT_PARAMS,
+    ]);
+    const name = String(raw["scan-name"] ?? "");
+    const version = String(raw["version"] ?? "");
+    let scan;
+    let manifest;
+    if (raw["model-files"] !== undefined) {
+      scan = scanFromRaw(raw);
+      manifest = readManifest(scan.name, scan.version);
+      if (manifest) checkSameScan(manifest, scan);
+    } else {
+      if (!name || !version) {
+        throw new MlprofError(
+          "name the scan: --scan <file.yaml>, or --scan-name and --version (or its parameters)",
+        );
+      }
+      manifest = readManifest(name, version);
+      if (manifest) scan = buildScan(manifest.scan.args, name);
+    }
+    if (!manifest || !scan) {
+      const n = scan?.name ?? name;
+      const v = scan?.version ?? version;
+      throw new MlprofError(
+        `scan ${n}/${v} was never submitted (no ${manifestPath(n, v)})`,
+        "submit it first: mlprof submit ...",
+      );
+    }
+    const o = convertOptions(COLLECT_PARAMS, raw);
+    const ssh: Record<string, unknown> = {};
+    if (o["ssh-key"]) ssh["keyFile"] = o["ssh-key"];
+    if ((o["ssh-known-hosts"] as string[]).length) ssh["knownHosts"] = o["ssh-known-hosts"];
+    if (o["ssh-port"]) ssh["port"] = o["ssh-port"];
+    if (o["ssh-host"]) ssh["host"] = String(o["ssh-host"]).replace(/^.*@/, "").replace(/:\d+$/, "");
+    const controller = new AbortController();
+    const onSignal = () => {
+      process.exitCode = 130;
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const { collectScan } = await import("../scan/collect.js");
+      const result = await collectScan(
+        scan,
+        manifest,
+        {
+          retries: o["retries"] as number | undefined,
+          watch: o["watch"] as boolean,
+          intervalS: o["interval"] as number,
+          timeoutS: o["timeout"] as number,
+          ssh,
+          signal: controller.signal,
+        },
+        (line) => console.log(line),
+      );
+      if (result.failedForGood > 0 && !process.exitCode) process.exitCode = 1;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  },
+};

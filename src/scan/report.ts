@@ -1,0 +1,67 @@
+import chalk from "chalk";
+import type { JobState, Manifest } from "./manifest.js";
+import { measurementFlags, type Scan } from "./scan.js";
+import { shq } from "../remote/quote.js";
+
+const ORDER: JobState[] = ["created", "submitting", "pending", "running", "held", "failed", "done"];
+
+/** Number of jobs per state (final failures counted apart as "failed for good"). */
+export function stateCounts(m: Manifest): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const job of m.jobs) {
+    const key = job.state === "failed" && job.final ? "failed for good" : job.state;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** One line with the count of each state, e.g. "3 pending, 10 running, 87 done". */
+export function formatCounts(m: Manifest): string {
+  const counts = stateCounts(m);
+  const keys = [...ORDER.filter((k) => counts[k]), ...(counts["failed for good"] ? ["failed for good"] : [])];
+  return keys.map((k) => `${counts[k]} ${k}`).join(", ") || "no jobs";
+}
+
+/** The table of failed jobs with their attempts and reasons, or an empty list when none failed. */
+export function failureTable(m: Manifest): string[] {
+  const failed = m.jobs.filter((j) => j.state === "failed");
+  if (failed.length === 0) return [];
+  const rows = failed.map((j) => [
+    j.id,
+    String(j.attempts.length),
+    j.attempts.at(-1)?.batchId ?? "-",
+    j.reason ?? "unknown",
+  ]);
+  const head = ["job", "attempts", "batch id", "reason"];
+  const widths = head.slice(0, 3).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) =>
+    r
+      .slice(0, 3)
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ") +
+    "  " +
+    r[3];
+  return [chalk.bold(fmt(head)), ...rows.map(fmt)];
+}
+
+/** The `mlprof plot` command that plots a scan (PlotMultiRuntimes with the scan's parameters). */
+export function plotCommand(scan: Scan): string {
+  const a = scan.args;
+  const parts = [
+    "mlprof",
+    "plot",
+    "--version",
+    scan.version,
+    "--model-files",
+    scan.models.map((m) => m.file).join(","),
+  ];
+  const names = a["model-names"] as string[];
+  const labels = a["model-labels"] as string[];
+  if (names.length) parts.push("--model-names", names.join(","));
+  if (labels.length) parts.push("--model-labels", labels.join(","));
+  parts.push("--batch-sizes", scan.batchSizes.join(","));
+  parts.push(...measurementFlags(a, false));
+  if (a["executor"] !== "local") parts.push("--executor", String(a["executor"]));
+  parts.push("--cmssw-versions", scan.releases.join(","), "--scram-archs", scan.archs.join(","));
+  return parts.map(shq).join(" ");
+}
