@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { findChromium } from "../src/plot/chromium.js";
-import { buildRuntimeFigure, type PlotOptions, type PlotSeries } from "../src/plot/figure.js";
+import { buildRuntimeFigure, labelledTicks, type PlotOptions, type PlotSeries } from "../src/plot/figure.js";
 import { latexToPlotly } from "../src/plot/labels.js";
 import { renderFigure } from "../src/plot/render.js";
 
@@ -247,4 +247,15 @@ void test("a failing render throws and leaves no files", async (t) => {
     /Failed to launch Chromium/,
   );
   assert.deepEqual(await readdir(dir), []);
+});
+
+test("crowded batch-size axes label a readable subset, always the first and last size", () => {
+  const sizes = Array.from({ length: 25 }, (_, i) => i + 1);
+  assert.deepEqual(labelledTicks(sizes, true), [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 16, 19, 25]);
+  assert.deepEqual(
+    labelledTicks([1, 2, 4, 8, 16, 32, 64, 128, 256], true),
+    [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  );
+  assert.deepEqual(labelledTicks([1, 2, 4, 8, 16, 32, 64, 128, 256], false), [1, 16, 32, 64, 128, 256]);
+  assert.deepEqual(labelledTicks([4], false), [4]);
 });

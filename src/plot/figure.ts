@@ -186,6 +186,32 @@ const AXIS_STYLE = {
   automargin: true,
 };
 
+/** Smallest distance between two labelled x ticks, as a fraction of the axis span. */
+const MIN_TICK_GAP = 0.045;
+
+/**
+ * The batch sizes that get a tick label: all of them when they fit, else a subset (always the first and
+ * the last) whose labels are at least MIN_TICK_GAP of the axis apart, on a linear or log axis.
+ */
+export function labelledTicks(batchSizes: number[], log: boolean): number[] {
+  const pos = (x: number) => (log ? Math.log10(x) : x);
+  const first = batchSizes[0];
+  const last = batchSizes[batchSizes.length - 1];
+  if (first === undefined || last === undefined || first === last) return [...batchSizes];
+  const span = pos(last) - pos(first);
+  const kept = [first];
+  for (const x of batchSizes.slice(1, -1)) {
+    if (
+      pos(x) - pos(kept[kept.length - 1]!) >= MIN_TICK_GAP * span &&
+      pos(last) - pos(x) >= MIN_TICK_GAP * span
+    ) {
+      kept.push(x);
+    }
+  }
+  kept.push(last);
+  return kept;
+}
+
 /** Builds the Plotly figure (data + layout) of runtime vs. batch size; pure function. */
 export function buildRuntimeFigure(
   series: PlotSeries[],
@@ -235,8 +261,9 @@ export function buildRuntimeFigure(
       type: opts.xLog ? "log" : "linear",
       title: { text: "Batch size", standoff: 10 },
       tickmode: "array",
-      tickvals: batchSizes,
-      ticktext: batchSizes.map(String),
+      tickvals: labelledTicks(batchSizes, opts.xLog),
+      ticktext: labelledTicks(batchSizes, opts.xLog).map(String),
+      tickangle: 0,
     },
     yaxis: {
       ...AXIS_STYLE,
