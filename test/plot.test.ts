@@ -58,8 +58,8 @@ function chromiumOrUndefined(): string | undefined {
   }
 }
 
-void test("x axis has ticks exactly at the union of the batch sizes", () => {
-  const { xaxis } = build().layout;
+void test("x axis has ticks exactly at the union of the batch sizes when they fit", () => {
+  const { xaxis } = build({ xLog: true }).layout;
   assert.deepEqual(xaxis["tickvals"], [1, 2, 4, 8, 16, 64]);
   assert.deepEqual(xaxis["ticktext"], ["1", "2", "4", "8", "16", "64"]);
   assert.equal(xaxis.title.text, "Batch size");
