@@ -17,6 +17,7 @@ if [ "${1:-}" = "--test" ]; then
   have slurmctld || packages+=(slurm-wlm)
   have munged || packages+=(munge)
   have sshd || [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+  have ssh || packages+=(openssh-client)
   have xrootd || packages+=(xrootd-server)
   have xrdcp || packages+=(xrootd-client)
 fi
