@@ -179,9 +179,15 @@ const cases: Case[] = [
     message: /batch dimension is 2 but the model fixes it to 1 \(the model cannot run batch size 2\)/,
   },
   {
-    name: "engine without a local runner yet",
-    args: measure(join(EXAMPLES, "dnn", "model_tfaot_l10u128.yaml")),
-    message: /no 'tfaot' engine yet|tfaot/,
+    name: "tfaot batch rule whose sizes do not reach the target",
+    args: measure(
+      join(EXAMPLES, "dnn", "model_tfaot_l10u128.yaml"),
+      "--batch-size",
+      "5",
+      "--tfaot-batch-rules",
+      "5:2,2",
+    ),
+    message: /--tfaot-batch-rules: in the rule '5:2,2' the sizes sum to 4, less than the target batch size 5/,
   },
   {
     name: "error style that does not exist",

@@ -1,5 +1,5 @@
 import type { EngineName, ModelSpec } from "../model/modelfile.js";
-import type { MeasureJob } from "../measure/job.js";
+import type { MeasureJob, PreparationMeta } from "../measure/job.js";
 
 /** How the parent starts a measurement process. */
 export interface ProcessCommand {
@@ -19,8 +19,11 @@ export interface EngineDriver {
   readonly name: EngineName;
   /** The model file the measurement process loads. */
   modelPath(model: ModelSpec): string;
-  /** Prepares what the measurement process needs (native runner, compiled model); cached between runs. */
-  prepare?(job: MeasureJob, model: ModelSpec, progress: ProgressFn): Promise<void>;
+  /**
+   * Prepares what the measurement process needs (native runner, compiled model); cached between runs. May
+   * complete the job (e.g. inputs taken from a compiled model) and return facts for the metadata.
+   */
+  prepare?(job: MeasureJob, model: ModelSpec, progress: ProgressFn): Promise<PreparationMeta | void>;
   /** The command of the measurement process for a job file. */
   command(jobFile: string): ProcessCommand;
 }

@@ -4,13 +4,18 @@ import { cpus } from "node:os";
 import { join, relative } from "node:path";
 import { execa } from "execa";
 import nunjucks from "nunjucks";
-import type { InputSpec } from "../model/modelfile.js";
+import { savedModelHash } from "../engines/tfaot/compile.js";
+import { aotInputs, aotOutputs } from "../engines/tfaot/io.js";
+import type { InputSpec, ModelSpec } from "../model/modelfile.js";
 import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { hostInfo } from "../measure/host.js";
-import { INPUT_KINDS, type MeasureProcessMeta } from "../measure/job.js";
+import { INPUT_KINDS, type MeasureProcessMeta, type PreparationMeta } from "../measure/job.js";
 import { withLock } from "../native/lock.js";
 import { MLP_BASE, projectRevision, softwareDir, storeRoot } from "../paths.js";
 import { shq } from "../remote/quote.js";
+import { combineAotHeaders, readAotHeader, samePositions, type AotSignature } from "../tfaot/header.js";
+import { aotTemplateContext, renderTemplateFile } from "../tfaot/render.js";
+import { formatBatchRule, parseBatchRules, resolveBatchRule } from "../tfaot/rules.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
@@ -25,6 +30,7 @@ export const CMSSW_PACKAGES_DIR = join(MLP_BASE, "plugins");
 export const CMSSW_PLUGINS = {
   tf: { plugin: "TFInference", module: "tfInference", template: "tf_cfg.py.njk" },
   onnx: { plugin: "ONNXInference", module: "onnxInference", template: "onnx_cfg.py.njk" },
+  tfaot: { plugin: "TFAOTInference", module: "tfaotInference", template: "tfaot_cfg.py.njk" },
 } as const;
 export type CmsswEngine = keyof typeof CMSSW_PLUGINS;
 
@@ -97,6 +103,8 @@ export interface CmsswConfigParams {
   interOpThreads: number;
   csvFile: string;
   metaFile: string;
+  /** tfaot: the rules "target:size1,size2,..." registered with tfaot::Model::setBatchRule. */
+  batchRules?: string[];
 }
 
 /** The template context of a cmsRun config: the plugin's parallel input lists, counts and files. */
@@ -134,6 +142,7 @@ export function configContext(p: CmsswConfigParams): Record<string, unknown> {
     inter_op_threads: p.interOpThreads,
     csv_file: p.csvFile,
     meta_file: p.metaFile,
+    batch_rules: p.batchRules ?? [],
   };
 }
 
@@ -261,6 +270,20 @@ function requireCvmfs(env: NodeJS.ProcessEnv): string {
   return cvmfs;
 }
 
+/** Refuses release and architecture names that cannot be CMSSW's (they become paths and script values). */
+function checkRelease(cmsswVersion: string, scramArch: string): void {
+  if (!/^CMSSW_[A-Za-z0-9_]+$/.test(cmsswVersion)) {
+    throw new MlprofError(
+      `--cmssw-version: expected a release name like CMSSW_14_1_0_pre4, found '${cmsswVersion}'`,
+    );
+  }
+  if (!/^[A-Za-z0-9_]+$/.test(scramArch)) {
+    throw new MlprofError(
+      `--scram-arch: expected an architecture like el9_amd64_gcc12, found '${scramArch}'`,
+    );
+  }
+}
+
 /**
  * Ensures a CMSSW area for a release and architecture under <software>/cmssw/<arch>/<release>, with the
  * MLProf packages copied in and built: prepared once and reused while the packages are unchanged (a marker
@@ -274,16 +297,7 @@ export async function ensureCmsswArea(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
   if (env.MLPROF_CMSSW_BASE) return env.MLPROF_CMSSW_BASE;
-  if (!/^CMSSW_[A-Za-z0-9_]+$/.test(cmsswVersion)) {
-    throw new MlprofError(
-      `--cmssw-version: expected a release name like CMSSW_14_1_0_pre4, found '${cmsswVersion}'`,
-    );
-  }
-  if (!/^[A-Za-z0-9_]+$/.test(scramArch)) {
-    throw new MlprofError(
-      `--scram-arch: expected an architecture like el9_amd64_gcc12, found '${scramArch}'`,
-    );
-  }
+  checkRelease(cmsswVersion, scramArch);
   const cvmfs = requireCvmfs(env);
   const parent = join(softwareDir(env), "cmssw", scramArch);
   const area = join(parent, cmsswVersion);
@@ -332,6 +346,266 @@ export async function ensureCmsswArea(
   });
 }
 
+/** The scram tool cms_tfaot_compile creates for a tfaot area's model, and the model's name in it. */
+export const TFAOT_TOOL = "tfaot-model-mlprof";
+export const TFAOT_MODEL_NAME = "mlprof_model";
+/** The folder of $CMSSW_BASE the model is compiled into. */
+export const TFAOT_AOT_DIR = "mlprof_aot";
+/** The templates of the TFAOTInference plugin, rendered into the area from the compiled headers. */
+export const TFAOT_PLUGIN_DIR = join(CMSSW_PACKAGES_DIR, "MLProf", "RuntimeMeasurement", "plugins", "aot");
+
+/** The AOT config cms_tfaot_compile reads (JSON, which is YAML): the model file's SavedModel and compilation. */
+export function tfaotConfig(spec: ModelSpec): Record<string, unknown> {
+  const c = spec.compilation!;
+  return {
+    model: {
+      name: TFAOT_MODEL_NAME,
+      version: spec.version ?? "1.0.0",
+      saved_model: spec.savedModel,
+      serving_key: spec.servingKey ?? "serving_default",
+    },
+    compilation: { batch_sizes: c.batchSizes, tf_xla_flags: c.tfXlaFlags, xla_flags: c.xlaFlags },
+  };
+}
+
+/** Renders step 1 of a tfaot area: the area, the packages and the compilation (cmssw-templates/tfaot_area.sh.njk). */
+export function renderTfaotAreaScript(p: {
+  cmsswVersion: string;
+  scramArch: string;
+  areaParent: string;
+  pluginsDir: string;
+  cvmfs: string;
+  aotConfig: string;
+}): string {
+  return templates().render("tfaot_area.sh.njk", {
+    revision: projectRevision(),
+    cmssw_version: p.cmsswVersion,
+    scram_arch: p.scramArch,
+    area_parent: p.areaParent,
+    plugins_dir: p.pluginsDir,
+    cvmfs: p.cvmfs,
+    aot_config: p.aotConfig,
+    tool_name: TFAOT_TOOL,
+    aot_dir: TFAOT_AOT_DIR,
+  });
+}
+
+/** Renders step 2 of a tfaot area: scram b of the rendered plugin (cmssw-templates/tfaot_build.sh.njk). */
+export function renderTfaotBuildScript(p: {
+  cmsswBase: string;
+  scramArch: string;
+  cvmfs: string;
+  jobs: number;
+}): string {
+  return templates().render("tfaot_build.sh.njk", {
+    revision: projectRevision(),
+    cmssw_base: p.cmsswBase,
+    scram_arch: p.scramArch,
+    cvmfs: p.cvmfs,
+    jobs: p.jobs,
+  });
+}
+
+/** The TFAOTInference plugin and its BuildFile.xml for a compiled model (plugins/.../aot/*.njk). */
+export function renderTfaotPlugin(signature: AotSignature): { plugin: string; buildFile: string } {
+  const context = { ...aotTemplateContext(signature), revision: projectRevision(), tool_name: TFAOT_TOOL };
+  return {
+    plugin: renderTemplateFile(join(TFAOT_PLUGIN_DIR, "TFAOTInference.cc.njk"), context),
+    buildFile: renderTemplateFile(join(TFAOT_PLUGIN_DIR, "BuildFile.xml.njk"), context),
+  };
+}
+
+/** The model compiled into a tfaot area, read from the headers cms_tfaot_compile wrote. */
+function readTfaotSignature(area: string): AotSignature {
+  const dir = join(area, TFAOT_AOT_DIR, "include", TFAOT_TOOL);
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /_bs\d+\.h$/.test(f)) : [];
+  if (files.length === 0)
+    throw new MlprofError(`cms_tfaot_compile wrote no headers <name>_bs<N>.h into ${dir}`);
+  const signature = combineAotHeaders(files.map((f) => readAotHeader(join(dir, f))));
+  if (!samePositions(signature)) {
+    throw new MlprofError(
+      `cms_tfaot_compile ordered the inputs or outputs of the model differently for different batch sizes ` +
+        `(${dir}); tfaot::Model::run passes them by position, so CMSSW would feed inputs to the wrong arguments`,
+      "compile a single batch size, or measure locally (--executor local maps them by name)",
+    );
+  }
+  return signature;
+}
+
+/** A prepared tfaot area. */
+export interface TfaotArea {
+  area: string;
+  signature: AotSignature;
+  /** Wall time of cms_tfaot_compile when the area was prepared, ms. */
+  compileMs: number;
+  cached: boolean;
+}
+
+/**
+ * Ensures the CMSSW area of a tfaot model, as the original prepares a sandbox per AOT config: under
+ * <software>/cmssw/<arch>/tfaot-<key>/<release>, keyed by the SavedModel's content, the serving key, the
+ * compilation settings and the MLProf packages. Step 1 (a script) creates the area, copies the packages
+ * and compiles the model with cms_tfaot_compile; MLProf renders the TFAOTInference plugin from the
+ * compiled headers (one array per input and per result, in the compiled order); step 2 runs scram b.
+ * Prepared once (a marker), under a lock. $MLPROF_CMSSW_BASE is not used: the area holds one model.
+ */
+export async function ensureTfaotArea(
+  cmsswVersion: string,
+  scramArch: string,
+  spec: ModelSpec,
+  progress: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TfaotArea> {
+  checkRelease(cmsswVersion, scramArch);
+  if (!spec.savedModel || !spec.compilation) {
+    throw new MlprofError(
+      `model file ${spec.yamlPath}: a tfaot model needs 'model.saved_model' and 'compilation'`,
+    );
+  }
+  const cvmfs = requireCvmfs(env);
+  const config = tfaotConfig(spec);
+  const key = createHash("sha256")
+    .update(savedModelHash(spec.savedModel))
+    .update(JSON.stringify(config.compilation))
+    .update(spec.servingKey ?? "")
+    .update(packagesHash())
+    .digest("hex")
+    .slice(0, 16);
+  const parent = join(softwareDir(env), "cmssw", scramArch, `tfaot-${key}`);
+  const area = join(parent, cmsswVersion);
+  const marker = join(parent, `${cmsswVersion}.mlprof.json`);
+  const prepared = (cached: boolean): TfaotArea | undefined => {
+    try {
+      const m = JSON.parse(readFileSync(marker, "utf8")) as { key?: string; compileMs?: number };
+      if (m.key !== key || !existsSync(join(area, "src"))) return undefined;
+      return { area, signature: readTfaotSignature(area), compileMs: m.compileMs ?? 0, cached };
+    } catch {
+      return undefined;
+    }
+  };
+  const ready = prepared(true);
+  if (ready) return ready;
+  return withLock(`${area}.lock`, { what: `preparing the tfaot CMSSW area ${area}`, progress }, async () => {
+    const again = prepared(true);
+    if (again) return again;
+    mkdirSync(parent, { recursive: true });
+    const aotConfig = join(parent, "aot_config.yaml");
+    writeFileSync(aotConfig, JSON.stringify(config, null, 2) + "\n");
+    const script = join(parent, `tfaot_area_${cmsswVersion}.sh`);
+    writeFileSync(
+      script,
+      renderTfaotAreaScript({
+        cmsswVersion,
+        scramArch,
+        areaParent: parent,
+        pluginsDir: CMSSW_PACKAGES_DIR,
+        cvmfs,
+        aotConfig,
+      }),
+    );
+    progress(`preparing the tfaot CMSSW area ${area} (scram project, cms_tfaot_compile)`);
+    let compileMs = 0;
+    const step1 = await runBash(script, env, (line) => {
+      const m = /^mlprof-compile-ms: (\d+)$/.exec(line);
+      if (m) compileMs = Number(m[1]);
+      else if (/^(error|creating|compiling|the model)/.test(line)) progress(line);
+    });
+    if (step1.exitCode !== 0) {
+      throw new MlprofError(`preparing the tfaot CMSSW area ${area} failed (${script}):\n${step1.tail}`);
+    }
+    const signature = readTfaotSignature(area);
+    const pluginDir = join(area, "src", "MLProf", "RuntimeMeasurement", "plugins");
+    const rendered = renderTfaotPlugin(signature);
+    writeFileSync(join(pluginDir, "TFAOTInference.cc"), rendered.plugin);
+    writeFileSync(join(pluginDir, "BuildFile.xml"), rendered.buildFile);
+    const build = join(parent, `tfaot_build_${cmsswVersion}.sh`);
+    writeFileSync(
+      build,
+      renderTfaotBuildScript({
+        cmsswBase: area,
+        scramArch,
+        cvmfs,
+        jobs: Math.max(1, Math.min(8, cpus().length)),
+      }),
+    );
+    progress(`building the TFAOTInference plugin in ${area} (scram b)`);
+    const step2 = await runBash(build, env, (line) => {
+      if (/^(error|building|the CMSSW area|>> )/.test(line)) progress(line);
+    });
+    if (step2.exitCode !== 0) {
+      throw new MlprofError(
+        `building the TFAOTInference plugin in ${area} failed (${build}):\n${step2.tail}`,
+      );
+    }
+    writeJsonAtomic(marker, {
+      key,
+      packages: packagesHash(),
+      release: cmsswVersion,
+      scramArch,
+      savedModel: spec.savedModel,
+      compileMs,
+      preparedAt: new Date().toISOString(),
+    });
+    return { area, signature, compileMs, cached: false };
+  });
+}
+
+/** What a cmsRun measurement runs on: the area, the model, its inputs and outputs, and tfaot's extras. */
+interface CmsswTarget {
+  area: string;
+  /** The graph file, or the SavedModel folder of a tfaot model. */
+  graphPath: string;
+  /** The file whose hash the metadata records. */
+  graphFile: string;
+  inputs: InputSpec[];
+  outputs: string[];
+  batchRules?: string[];
+  preparation?: PreparationMeta;
+}
+
+/** The shared area of the release for a tf or onnx model. */
+async function graphTarget(req: MeasurementRequest, env: NodeJS.ProcessEnv): Promise<CmsswTarget> {
+  const spec = req.model.spec;
+  if (!spec.file)
+    throw new MlprofError(`model file ${spec.yamlPath}: a ${spec.engine} model needs 'model.file'`);
+  const area = await ensureCmsswArea(req.cmsswVersion, req.scramArch, req.progress, env);
+  return {
+    area,
+    graphPath: spec.file,
+    graphFile: spec.file,
+    inputs: spec.inputs,
+    outputs: spec.outputs.map((o) => o.name),
+  };
+}
+
+/**
+ * The area of a tfaot model, its inputs and outputs from the compiled headers, and the batch rules (checked
+ * before anything is prepared): all rules go to cmsRun, as CMSSW registers them; the one in effect for the
+ * measured batch size goes into the metadata (the plugin reports what CMSSW used, too).
+ */
+async function tfaotTarget(req: MeasurementRequest, env: NodeJS.ProcessEnv): Promise<CmsswTarget> {
+  const spec = req.model.spec;
+  const rules = parseBatchRules(req.run.tfaotBatchRules ?? "");
+  const rule = resolveBatchRule(req.batchSize, rules, spec.compilation?.batchSizes ?? []);
+  const prepared = await ensureTfaotArea(req.cmsswVersion, req.scramArch, spec, req.progress, env);
+  return {
+    area: prepared.area,
+    graphPath: spec.savedModel!,
+    graphFile: join(spec.savedModel!, "saved_model.pb"),
+    inputs: aotInputs(spec, prepared.signature),
+    outputs: aotOutputs(spec, prepared.signature),
+    batchRules: rules.map(formatBatchRule),
+    preparation: {
+      compileMs: prepared.compileMs,
+      cached: prepared.cached,
+      compiledBatchSizes: prepared.signature.batchSizes,
+      batchRule: { target: rule.target, chunks: rule.chunks, padding: rule.padding, source: rule.source },
+      xlaFlags: spec.compilation?.xlaFlags ?? [],
+      tfXlaFlags: spec.compilation?.tfXlaFlags ?? [],
+    },
+  };
+}
+
 /**
  * Runs one measurement with the cmssw executor: prepares the area (cached), renders the engine's cmsRun
  * config and a run script into a temporary folder of the store, runs cmsRun there (the plugins write the
@@ -344,22 +618,15 @@ export async function measureInCmssw(
 ): Promise<void> {
   const { model, batchSize, run } = req;
   const spec = model.spec;
-  if (spec.engine !== "tf" && spec.engine !== "onnx") {
-    throw new MlprofError(
-      `the cmssw executor measures tf and onnx models; ${spec.yamlPath} is a ${spec.engine} model`,
-      "tfaot models in CMSSW need the AOT compilation flow of their own",
-    );
-  }
   const isKind = (INPUT_KINDS as readonly string[]).includes(run.inputData);
   if (!isKind && !/\.root$/.test(run.inputData)) {
     throw new MlprofError(
       `--input-data: expected one of ${INPUT_KINDS.join(", ")} or the path of a ROOT file, found '${run.inputData}'`,
     );
   }
-  if (!spec.file)
-    throw new MlprofError(`model file ${spec.yamlPath}: a ${spec.engine} model needs 'model.file'`);
   const cvmfs = requireCvmfs(env);
-  const area = await ensureCmsswArea(req.cmsswVersion, req.scramArch, req.progress, env);
+  const target = spec.engine === "tfaot" ? await tfaotTarget(req, env) : await graphTarget(req, env);
+  const area = target.area;
   const envTemplate = env.MLPROF_CMSSW_CONFIG;
   const template = envTemplate && existsSync(join(CMSSW_TEMPLATE_DIR, envTemplate)) ? envTemplate : undefined;
 
@@ -372,9 +639,9 @@ export async function measureInCmssw(
       engine: spec.engine,
       modelName: model.fullName,
       modelFile: spec.yamlPath,
-      graphPath: spec.file,
-      inputs: spec.inputs,
-      outputs: spec.outputs.map((o) => o.name),
+      graphPath: target.graphPath,
+      inputs: target.inputs,
+      outputs: target.outputs,
       batchSize,
       nEvents: run.nEvents,
       nCalls: run.nCalls,
@@ -387,6 +654,7 @@ export async function measureInCmssw(
       interOpThreads: run.interOpThreads,
       csvFile,
       metaFile,
+      batchRules: target.batchRules,
     };
     const config = join(tmp, "measure_cfg.py");
     writeFileSync(config, renderCmsswConfig(params, template));
@@ -441,8 +709,8 @@ export async function measureInCmssw(
       mlprof: { revision: projectRevision() },
       model: {
         file: spec.yamlPath,
-        graph: spec.file,
-        graphSha256: await sha256File(spec.file),
+        graph: target.graphPath,
+        graphSha256: await sha256File(target.graphFile),
         name: model.fullName,
         label: model.label,
         engine: spec.engine,
@@ -470,7 +738,7 @@ export async function measureInCmssw(
         note: `measured by cmsRun of ${req.cmsswVersion} (${req.scramArch}) with the MLProf ${CMSSW_PLUGINS[spec.engine].plugin} plugin`,
       },
       host,
-      process: processMeta,
+      process: target.preparation ? { ...processMeta, preparation: target.preparation } : processMeta,
       startedAt,
       finishedAt: new Date().toISOString(),
     };

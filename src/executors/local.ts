@@ -68,8 +68,9 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       csvPath: join(tmp, "runtime.csv"),
       metaPath: join(tmp, "process.json"),
       errorPath: join(tmp, "error.json"),
+      ...(run.tfaotBatchRules ? { batchRules: run.tfaotBatchRules } : {}),
     };
-    await driver.prepare?.(job, spec, req.progress);
+    const preparation = await driver.prepare?.(job, spec, req.progress);
     const jobFile = join(tmp, "job.json");
     writeFileSync(jobFile, JSON.stringify(job, null, 2));
     const startedAt = new Date().toISOString();
@@ -118,7 +119,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
         note: "local executor: the engines installed on this machine were measured, not those of this release",
       },
       host,
-      process: processMeta,
+      process: preparation ? { ...processMeta, preparation } : processMeta,
       startedAt,
       finishedAt: new Date().toISOString(),
     };

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../util/errors.js";
 import type { DumpedTensor, MeasureJob, MeasureProcessMeta } from "./job.js";
 import { readRss } from "./memory.js";
@@ -9,8 +9,8 @@ export interface LoadedModel {
   threads: MeasureProcessMeta["threads"];
   /** Builds the inputs of one event (outside the clock). */
   prepareEvent(event: number): void;
-  /** One inference call on the prepared inputs: the only thing inside the clock. */
-  call(): Promise<unknown>;
+  /** One synchronous inference call on the prepared inputs: the only thing inside the clock. */
+  call(): void;
   /** The prepared inputs and the outputs of one call, for reference checks (job.dumpPath). */
   dump(): Promise<{ inputs: Record<string, DumpedTensor>; outputs: Record<string, DumpedTensor> }>;
 }
@@ -18,8 +18,9 @@ export interface LoadedModel {
 /** An error of the model or engine the user must see as is (wrong inputs, engine refusal). */
 export class MeasureError extends Error {}
 
+/** Reports progress on stdout with a blocking write (the timed loop never yields to the event loop). */
 function progress(done: number, total: number, phase: string): void {
-  process.stdout.write(JSON.stringify({ type: "progress", done, total, phase }) + "\n");
+  writeSync(1, JSON.stringify({ type: "progress", done, total, phase }) + "\n");
 }
 
 /**
@@ -58,8 +59,8 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       model.prepareEvent(event);
       phase = "warm-up";
       const w0 = process.hrtime.bigint();
-      for (let i = 0; i < nWarmup; i++) await model.call();
-      while (warmupNsMin > 0n && process.hrtime.bigint() - w0 < warmupNsMin) await model.call();
+      for (let i = 0; i < nWarmup; i++) model.call();
+      while (warmupNsMin > 0n && process.hrtime.bigint() - w0 < warmupNsMin) model.call();
       warmupNs += process.hrtime.bigint() - w0;
       if (event === 0) rssAfterWarmup = readRss().rssKb;
       phase = "timed calls";
@@ -67,14 +68,14 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       const eventStart = process.hrtime.bigint();
       for (let i = 0; i < nCalls; i++) {
         const start = process.hrtime.bigint();
-        await model.call();
+        model.call();
         end = process.hrtime.bigint();
         times[k++] = Number(end - start);
         if ((i + 1) % 5000 === 0) progress(event * nCalls + i + 1, nEvents * nCalls, "timed calls");
       }
       while (minDurationNs > 0n && end - eventStart < minDurationNs) {
         const start = process.hrtime.bigint();
-        await model.call();
+        model.call();
         end = process.hrtime.bigint();
         extra.push(Number(end - start));
       }
@@ -90,7 +91,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     const meta: MeasureProcessMeta = {
       engine: model.engine,
       threads: model.threads,
-      clock: "process.hrtime.bigint() (CLOCK_MONOTONIC, ns) around the inference call",
+      clock: "process.hrtime.bigint() (CLOCK_MONOTONIC, ns) around the synchronous inference call",
       timings: {
         loadMs: Number(t1 - t0) / 1e6,
         warmupMs: Number(warmupNs) / 1e6,

@@ -36,6 +36,8 @@ export interface MeasureJob {
    * call's outputs here as JSON ({inputs|outputs: {name: {shape, data}}}), to check engines against references.
    */
   dumpPath?: string;
+  /** tfaot batch rules (--tfaot-batch-rules, dash-separated "target:size,..."); "" or absent: none. */
+  batchRules?: string;
 }
 
 /** A tensor as written to a dump file. */
@@ -59,4 +61,16 @@ export interface MeasureProcessMeta {
   };
   rows: number;
   pid: number;
+  /** What the engine driver prepared before the process ran (see PreparationMeta). */
+  preparation?: PreparationMeta;
+}
+
+/** What an engine driver's preparation did (compilations, caches), recorded with the process metadata. */
+export interface PreparationMeta {
+  /** Wall time of the model compilation in ms (when cached: of the compilation that filled the cache). */
+  compileMs?: number;
+  /** Whether the compilation came from the cache. */
+  cached?: boolean;
+  /** Engine-specific facts, e.g. the tfaot batch rule in effect. */
+  [key: string]: unknown;
 }

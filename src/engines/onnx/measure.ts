@@ -8,14 +8,17 @@ import type { DumpedTensor, MeasureJob } from "../../measure/job.js";
 import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
 import { fullShape, makeInputData } from "../../measure/inputs.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
+import { createNativeSession, elementType } from "./native.js";
 
-function toModelTensor(meta: ort.InferenceSession.ValueMetadata): ModelTensor {
+function toModelTensor(meta: {
+  name: string;
+  isTensor: boolean;
+  type: number;
+  shape: number[];
+}): ModelTensor {
   if (!meta.isTensor) return { name: meta.name, dtype: "non-tensor", shape: null };
-  return {
-    name: meta.name,
-    dtype: meta.type,
-    shape: meta.shape.map((d) => (typeof d === "number" && d > 0 ? d : null)),
-  };
+  // the binding reports dynamic dimensions as -1
+  return { name: meta.name, dtype: elementType(meta.type), shape: meta.shape.map((d) => (d > 0 ? d : null)) };
 }
 
 /** Version of the onnxruntime-node package in use. */
@@ -25,9 +28,9 @@ export function onnxRuntimeVersion(): string {
 }
 
 async function load(job: MeasureJob): Promise<LoadedModel> {
-  let session: ort.InferenceSession;
+  const session = createNativeSession();
   try {
-    session = await ort.InferenceSession.create(job.modelPath, {
+    session.loadModel(job.modelPath, {
       intraOpNumThreads: job.threads,
       interOpNumThreads: job.interOpThreads,
       // inter-op threads only act in parallel execution mode
@@ -45,13 +48,14 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
     session.outputMetadata.map(toModelTensor),
     job.batchSize,
   );
-  const fetches = job.outputs;
+  const fetches: Record<string, null> = Object.fromEntries(job.outputs.map((name) => [name, null]));
+  const runOptions = {};
   let feeds: Record<string, ort.Tensor> = {};
   return {
     engine: {
       name: "onnxruntime",
       version: onnxRuntimeVersion(),
-      binding: "onnxruntime-node",
+      binding: "onnxruntime-node (native session, synchronous run)",
       graphOptimization: "all",
     },
     threads: { intraOp: job.threads, interOp: job.interOpThreads },
@@ -62,19 +66,19 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
         feeds[inp.name] = new ort.Tensor(inp.dtype, data, fullShape(inp, job.batchSize));
       });
     },
-    call: () => session.run(feeds, fetches),
-    async dump() {
+    call: () => void session.run(feeds, fetches, runOptions),
+    dump() {
       const toDump = (t: ort.Tensor): DumpedTensor => ({
         shape: [...t.dims],
         data: Array.from(t.data as ArrayLike<number | bigint>, (v) =>
           typeof v === "bigint" ? Number(v) : v,
         ),
       });
-      const results = await session.run(feeds, fetches);
-      return {
+      const results = session.run(feeds, fetches, runOptions);
+      return Promise.resolve({
         inputs: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toDump(t)])),
-        outputs: Object.fromEntries(Object.entries(results).map(([k, t]) => [k, toDump(t as ort.Tensor)])),
-      };
+        outputs: Object.fromEntries(Object.entries(results).map(([k, t]) => [k, toDump(t)])),
+      });
     },
   };
 }

@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { MeasureJob } from "../../measure/job.js";
+import type { ModelSpec } from "../../model/modelfile.js";
+import { writeRunnerJob } from "../../native/jobfile.js";
+import { ensureTensorflow, type TensorflowInstall } from "../../pyenv/tensorflow.js";
+import { parseBatchRules, resolveBatchRule, type ResolvedBatchRule } from "../../tfaot/rules.js";
+import { MlprofError } from "../../util/errors.js";
+import type { EngineDriver, ProgressFn } from "../engine.js";
+import { compileSavedModel, type CompiledModel } from "./compile.js";
+import { aotInputs, aotOutputs } from "./io.js";
+import { ensureTfaotRunner } from "./runner.js";
+import { ensureXlaRuntime, type XlaRuntime } from "./xla-runtime.js";
+
+/** TensorFlow and the XLA AOT runtime, looked up (or installed and built) once per process. */
+let toolchain: Promise<{ tf: TensorflowInstall; runtime: XlaRuntime }> | undefined;
+/** Compilations of this process by SavedModel and compilation settings. */
+const compilations = new Map<string, Promise<CompiledModel>>();
+/** What prepare() found for a job (by its CSV path), for command(). */
+const prepared = new Map<string, { binary: string; rule: ResolvedBatchRule }>();
+
+/** TensorFlow and the XLA AOT runtime of this process (a failed attempt is retried next time). */
+function ensureToolchain(progress: ProgressFn): Promise<{ tf: TensorflowInstall; runtime: XlaRuntime }> {
+  toolchain ??= (async () => {
+    const tf = await ensureTensorflow(progress);
+    return { tf, runtime: await ensureXlaRuntime(tf, progress) };
+  })().catch((err: unknown) => {
+    toolchain = undefined;
+    throw err;
+  });
+  return toolchain;
+}
+
+/**
+ * The compilation of a model in this process (a failed attempt is retried next time); `cached` is true for
+ * every measurement after the first, which found it done.
+ */
+async function compile(
+  model: ModelSpec,
+  tf: TensorflowInstall,
+  progress: ProgressFn,
+): Promise<CompiledModel> {
+  const key = JSON.stringify([model.savedModel, model.servingKey, model.compilation]);
+  const earlier = compilations.get(key);
+  if (earlier) return { ...(await earlier), cached: true };
+  const compiled = compileSavedModel(model, tf, progress).catch((err: unknown) => {
+    compilations.delete(key);
+    throw err;
+  });
+  compilations.set(key, compiled);
+  return compiled;
+}
+
+/**
+ * TensorFlow XLA ahead-of-time compiled models, measured as CMSSW's TensorFlowAOT runs them. prepare()
+ * ensures the TensorFlow venv and the XLA AOT runtime (built once per TensorFlow version), compiles the
+ * SavedModel for its compiled batch sizes (cached), takes inputs and outputs from the compiled model,
+ * resolves the batch rule of the measured batch size (--tfaot-batch-rules, else CMSSW's default) and builds
+ * the model's runner (cached); command() writes the runner's job file with the rule.
+ */
+export const tfaotEngine: EngineDriver = {
+  name: "tfaot",
+  modelPath(model) {
+    if (!model.savedModel) {
+      throw new MlprofError(`model file ${model.yamlPath}: a tfaot model needs 'model.saved_model'`);
+    }
+    return join(model.savedModel, "saved_model.pb");
+  },
+  async prepare(job: MeasureJob, model, progress) {
+    // the rules are checked against the model file's batch sizes before anything is installed or compiled
+    const rules = parseBatchRules(job.batchRules ?? "");
+    const rule = resolveBatchRule(job.batchSize, rules, model.compilation?.batchSizes ?? []);
+    const { tf, runtime } = await ensureToolchain(progress);
+    const compiled = await compile(model, tf, progress);
+    const signature = compiled.signature;
+    job.inputs = aotInputs(model, signature);
+    job.outputs = aotOutputs(model, signature);
+    const build = await ensureTfaotRunner(tf, runtime, compiled, progress);
+    prepared.set(job.csvPath, { binary: build.binary, rule });
+    return {
+      compileMs: compiled.compileMs,
+      cached: compiled.cached,
+      compiledBatchSizes: signature.batchSizes,
+      batchRule: { target: rule.target, chunks: rule.chunks, padding: rule.padding, source: rule.source },
+      xlaFlags: model.compilation?.xlaFlags ?? [],
+      tfXlaFlags: model.compilation?.tfXlaFlags ?? [],
+    };
+  },
+  command(jobFile) {
+    const job = JSON.parse(readFileSync(jobFile, "utf8")) as MeasureJob;
+    const ready = prepared.get(job.csvPath);
+    if (!ready) throw new MlprofError("internal: the tfaot engine's command() was called before prepare()");
+    prepared.delete(job.csvPath);
+    const runnerJob = join(dirname(jobFile), "job.runner");
+    writeRunnerJob(runnerJob, job, {
+      rule_chunks: ready.rule.chunks.join(","),
+      rule_padding: String(ready.rule.padding),
+    });
+    // libtensorflow_framework logs at load time unless told not to
+    return { file: ready.binary, args: [runnerJob], env: { TF_CPP_MIN_LOG_LEVEL: "2" } };
+  },
+};
