@@ -134,14 +134,26 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       n_calls: run.nCalls,
       n_warmup: run.nWarmup,
       input_data: run.inputData,
+      input_seed: INPUT_SEED,
+      warmup_duration_s: run.warmupSeconds,
+      min_duration_s: run.minDurationSeconds,
+      cpu_affinity: run.cpuAffinity || "none",
+      graph_sha256: metadata.model.graphSha256 ?? "unknown",
       model: model.fullName,
       cmssw_version: req.cmsswVersion,
       scram_arch: req.scramArch,
       executor: run.executor,
       columns: "batch_size,runtime_ms",
     });
+    // the pair is complete only once the CSV is in place: a failed CSV write takes its metadata with it
+    rmSync(req.csvPath, { force: true });
     writeJsonAtomic(req.metaPath, metadata);
-    writeFileAtomic(req.csvPath, header + readFileSync(job.csvPath, "utf8"));
+    try {
+      writeFileAtomic(req.csvPath, header + readFileSync(job.csvPath, "utf8"));
+    } catch (err) {
+      rmSync(req.metaPath, { force: true });
+      throw err;
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot());

@@ -21,7 +21,7 @@ export interface MeasureJob {
   /** Timed calls go on beyond nCalls until an event's timed loop has lasted this long (ms); 0: by count only. */
   minDurationMs: number;
   inputData: InputKind;
-  /** Seed of the random inputs; event e uses seed + e. */
+  /** Seed of the random inputs: input i of event e uses seed + 1000 e + i (model files have < 1000 inputs). */
   seed: number;
   /** Intra-op threads of the engine. */
   threads: number;

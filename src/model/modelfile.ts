@@ -146,6 +146,8 @@ export function validateModelData(data: unknown, yamlPath: string): ModelSpec {
   if (inputs !== undefined || eng !== "tfaot") {
     if (!Array.isArray(inputs) || inputs.length === 0)
       fail("model.inputs", "a non-empty list of inputs", inputs);
+    if ((inputs as unknown[]).length >= 1000)
+      fail("model.inputs", "fewer than 1000 inputs", (inputs as unknown[]).length);
     spec.inputs = (inputs as unknown[]).map((inp, i) => validateInput(inp, `model.inputs[${i}]`, fail));
     const names = spec.inputs.map((x) => x.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);

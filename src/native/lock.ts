@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -41,34 +41,73 @@ export interface LockOptions {
   pollMs?: number;
 }
 
+const sameOwner = (a: LockOwner | undefined, b: LockOwner) =>
+  a?.pid === b.pid && a.host === b.host && a.since === b.since;
+
+/** Tries to create the lock atomically, owner included: a prepared folder renamed onto `lockDir`. */
+function tryAcquire(lockDir: string, owner: LockOwner): boolean {
+  const prepared = `${lockDir}.new-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  mkdirSync(prepared);
+  writeFileSync(join(prepared, "owner.json"), JSON.stringify(owner) + "\n");
+  try {
+    renameSync(prepared, lockDir);
+    return true;
+  } catch (err) {
+    rmSync(prepared, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/**
+ * Takes a stale lock out of the way: renames it aside (atomic), and puts it back if it turns out not to be
+ * the stale one judged (another process took it over in between).
+ */
+function removeStale(lockDir: string, stale: LockOwner | undefined): void {
+  const aside = `${lockDir}.stale-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    renameSync(lockDir, aside);
+  } catch {
+    return; // already gone
+  }
+  const moved = readOwner(aside);
+  if (stale === undefined ? moved === undefined : sameOwner(moved, stale)) {
+    rmSync(aside, { recursive: true, force: true });
+    return;
+  }
+  try {
+    renameSync(aside, lockDir);
+  } catch {
+    rmSync(aside, { recursive: true, force: true });
+  }
+}
+
 /**
  * Runs `fn` while holding an exclusive lock among processes sharing the file system: the lock is the folder
- * `lockDir` (mkdir is atomic), holding owner.json with the owner's pid and host. A lock whose owner process
+ * `lockDir`, created atomically with owner.json (the owner's pid and host) inside. A lock whose owner process
  * on this host no longer exists is stale and taken over; otherwise the caller waits for it.
  */
 export async function withLock<T>(lockDir: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(lockDir), { recursive: true });
   const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60 * 1000);
+  const me: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    what: opts.what,
+  };
   let told = false;
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
+  while (!tryAcquire(lockDir, me)) {
     const owner = readOwner(lockDir);
     if (owner && owner.host === hostname() && !processAlive(owner.pid)) {
-      rmSync(lockDir, { recursive: true, force: true });
+      removeStale(lockDir, owner);
       continue;
     }
     if (!owner) {
-      // the owner may be between mkdir and writing owner.json; a lock without owner for long is stale
-      await sleep(opts.pollMs ?? 250);
-      if (!readOwner(lockDir)) {
-        await sleep(2000);
-        if (!readOwner(lockDir)) rmSync(lockDir, { recursive: true, force: true });
-      }
+      // a lock folder without owner (left by an older version or a crash): stale when it stays so
+      await sleep(2000);
+      if (!readOwner(lockDir)) removeStale(lockDir, undefined);
       continue;
     }
     if (!told) {
@@ -85,16 +124,10 @@ export async function withLock<T>(lockDir: string, opts: LockOptions, fn: () => 
     }
     await sleep(opts.pollMs ?? 250);
   }
-  const owner: LockOwner = {
-    pid: process.pid,
-    host: hostname(),
-    since: new Date().toISOString(),
-    what: opts.what,
-  };
-  writeFileSync(join(lockDir, "owner.json"), JSON.stringify(owner) + "\n");
   try {
     return await fn();
   } finally {
-    rmSync(lockDir, { recursive: true, force: true });
+    // release only a lock that is still ours
+    if (sameOwner(readOwner(lockDir), me)) rmSync(lockDir, { recursive: true, force: true });
   }
 }

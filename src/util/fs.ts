@@ -39,16 +39,30 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 
 /** Creates a fresh temporary directory; `prefix` names its purpose. */
 export function makeTempDir(prefix: string, parent = tmpdir()): string {
-  mkdirSync(parent, { recursive: true });
-  return mkdtempSync(join(parent, `${prefix}-`));
+  for (let attempt = 0; ; attempt++) {
+    mkdirSync(parent, { recursive: true });
+    try {
+      return mkdtempSync(join(parent, `${prefix}-`));
+    } catch (err) {
+      // another process removed the (empty) parent in between: create it again
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 3) throw err;
+    }
+  }
 }
 
 /** Removes `dir` and then its parents while they are empty, stopping at (and keeping) `stop`. */
 export function removeEmptyDirs(dir: string, stop: string): void {
   let current = dir;
   while (current.startsWith(stop + sep) && existsSync(current)) {
-    if (readdirSync(current).length > 0) return;
-    rmdirSync(current);
+    try {
+      if (readdirSync(current).length > 0) return;
+      rmdirSync(current);
+    } catch (err) {
+      // another process may be using or removing the same folder at this moment
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTEMPTY" || code === "EEXIST") return;
+      throw err;
+    }
     current = dirname(current);
   }
 }

@@ -59,6 +59,8 @@ std::unique_ptr<MLProfONNXCache> ONNXInference::initializeGlobalCache(const edm:
   auto options = cms::Ort::ONNXRuntime::defaultSessionOptions(cms::Ort::Backend::cpu);
   options.SetIntraOpNumThreads(params.nThreads);
   options.SetInterOpNumThreads(params.nInterOpThreads);
+  // inter-op threads only act in parallel execution mode (as in the local ONNX engine)
+  if (params.nInterOpThreads > 1) options.SetExecutionMode(ExecutionMode::ORT_PARALLEL);
   cache->runtime = std::make_unique<cms::Ort::ONNXRuntime>(mlprof::resolveGraphPath(params.graphPath), &options);
   cache->loadMs = mlprof::elapsedMs(t0, mlprof::Clock::now());
   cache->afterLoad = mlprof::readRss();
@@ -100,6 +102,8 @@ void ONNXInference::analyze(const edm::Event& event, const edm::EventSetup&) {
       [&] {
         outputs = runtime->run(params_.inputNames, inputArrays_, inputShapes_, params_.outputNames, params_.loop.batchSize);
       },
+      // the previous call's outputs are released after the clock stops, not inside the next call
+      [&] { outputs.clear(); },
       nullptr);
   mlprof::writeCsv(params_.outputFile, params_.loop.batchSize, stats_.runtimesMs, true, first);
 }

@@ -47,6 +47,10 @@ public:
 private:
   void analyze(const edm::Event&, const edm::EventSetup&) override;
   void endStream() override;
+  /** The thread pool of tensorflow::run: "no_threads" (CMSSW's default) for one thread, else "tensorflow". */
+  std::string threadPool() const {
+    return params_.nThreads == 1 && params_.nInterOpThreads == 1 ? "no_threads" : "tensorflow";
+  }
 
   mlprof::PluginParams params_;
   mlprof::LoopStats stats_;
@@ -115,8 +119,13 @@ void TFInference::analyze(const edm::Event& event, const edm::EventSetup&) {
   std::vector<tensorflow::Tensor> outputs;
   const tensorflow::Session* session = globalCache()->sessionCache->getSession();
   const std::size_t first = stats_.runtimesMs.size();
+  // CMSSW's default "no_threads" pool runs every op in the calling thread and ignores the session's thread
+  // settings; more than one thread needs TensorFlow's own pools
+  const std::string pool = threadPool();
+  // the outputs of a call are released after the clock stops, not inside the next call
   mlprof::measureEvent(
-      params_.loop, stats_, [&] { tensorflow::run(session, inputs, params_.outputNames, &outputs); }, nullptr);
+      params_.loop, stats_, [&] { tensorflow::run(session, inputs, params_.outputNames, &outputs, pool); },
+      [&] { outputs.clear(); }, nullptr);
   mlprof::writeCsv(params_.outputFile, params_.loop.batchSize, stats_.runtimesMs, true, first);
 }
 
@@ -127,8 +136,10 @@ void TFInference::endStream() {
   meta.engineName = "tensorflow";
   meta.engineVersion = TF_VERSION_STRING;
   meta.binding = "CMSSW PhysicsTools/TensorFlow";
-  meta.intraOpThreads = params_.nThreads;
-  meta.interOpThreads = params_.nInterOpThreads;
+  // the threads in effect: one with CMSSW's default "no_threads" pool
+  const bool single = threadPool() == "no_threads";
+  meta.intraOpThreads = single ? 1 : params_.nThreads;
+  meta.interOpThreads = single ? 1 : params_.nInterOpThreads;
   meta.clock = "std::chrono::steady_clock (CLOCK_MONOTONIC) around tensorflow::run";
   meta.loadMs = globalCache()->loadMs;
   meta.warmupMs = stats_.warmupMs;
