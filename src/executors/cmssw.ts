@@ -7,9 +7,8 @@ import nunjucks from "nunjucks";
 import { savedModelHash } from "../engines/tfaot/compile.js";
 import { aotInputs, aotOutputs } from "../engines/tfaot/io.js";
 import type { InputSpec, ModelSpec } from "../model/modelfile.js";
-import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { hostInfo } from "../measure/host.js";
-import { INPUT_KINDS, type MeasureProcessMeta, type PreparationMeta } from "../measure/job.js";
+import { INPUT_KINDS, type PreparationMeta } from "../measure/job.js";
 import { withLock } from "../native/lock.js";
 import { MLP_BASE, projectRevision, softwareDir, storeRoot } from "../paths.js";
 import { shq } from "../remote/quote.js";
@@ -17,10 +16,11 @@ import { combineAotHeaders, readAotHeader, samePositions, type AotSignature } fr
 import { aotTemplateContext, renderTemplateFile } from "../tfaot/render.js";
 import { formatBatchRule, parseBatchRules, resolveBatchRule } from "../tfaot/rules.js";
 import { MlprofError } from "../util/errors.js";
-import { makeTempDir, removeEmptyDirs, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { makeTempDir, removeEmptyDirs, writeJsonAtomic } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
 import type { Executor } from "./index.js";
-import { INPUT_SEED, type MeasurementRequest } from "./local.js";
+import type { MeasurementRequest } from "./local.js";
+import { checkRows, INPUT_SEED, readProcessMeta, writeMeasurement } from "./result.js";
 
 /** Folder of the Nunjucks templates of cmsRun configs and CMSSW scripts. */
 export const CMSSW_TEMPLATE_DIR = join(MLP_BASE, "cmssw-templates");
@@ -696,71 +696,21 @@ export async function measureInCmssw(
         `cmsRun for ${where} ended without writing ${existsSync(csvFile) ? metaFile : csvFile}:\n${result.tail}`,
       );
     }
-    const rows = readRuntimeCsv(csvFile).rows;
-    const expected = run.nEvents * run.nCalls;
-    const tooFew = run.minDurationSeconds > 0 ? rows.length < expected : rows.length !== expected;
-    if (tooFew || rows.some((r) => r.batchSize !== batchSize)) {
-      throw new MlprofError(
-        `cmsRun for ${where} wrote ${rows.length} rows, expected ${expected} at batch size ${batchSize}`,
-      );
-    }
-    const processMeta = JSON.parse(readFileSync(metaFile, "utf8")) as MeasureProcessMeta;
-    const metadata = {
-      mlprof: { revision: projectRevision() },
-      model: {
-        file: spec.yamlPath,
-        graph: target.graphPath,
-        graphSha256: await sha256File(target.graphFile),
-        name: model.fullName,
-        label: model.label,
-        engine: spec.engine,
-      },
-      measurement: {
-        batchSize,
-        nEvents: run.nEvents,
-        nCalls: run.nCalls,
-        nWarmup: run.nWarmup,
-        warmupSeconds: run.warmupSeconds,
-        minDurationSeconds: run.minDurationSeconds,
-        interOpThreads: run.interOpThreads,
-        warmupPolicy:
-          "per event, on that event's inputs: n-warmup untimed calls, continued until warmup-duration has passed",
-        inputData: run.inputData,
-        inputSeed: INPUT_SEED,
-        unit: "ms",
-      },
+    checkRows(req, csvFile, `cmsRun for ${where}`);
+    writeMeasurement(req, {
+      rowsCsv: readFileSync(csvFile, "utf8"),
+      processMeta: readProcessMeta(metaFile),
+      preparation: target.preparation,
+      host,
+      startedAt,
+      graph: target.graphPath,
+      graphSha256: await sha256File(target.graphFile),
       cmssw: {
-        version: req.cmsswVersion,
-        scramArch: req.scramArch,
-        executor: run.executor,
         area,
         config: readFileSync(config, "utf8"),
         note: `measured by cmsRun of ${req.cmsswVersion} (${req.scramArch}) with the MLProf ${CMSSW_PLUGINS[spec.engine].plugin} plugin`,
       },
-      host,
-      process: target.preparation ? { ...processMeta, preparation: target.preparation } : processMeta,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    };
-    const header = csvMetaLines({
-      mlprof_revision: projectRevision(),
-      engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
-      threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
-      cpu: host.cpuModel,
-      host: host.hostname,
-      batch_size: batchSize,
-      n_events: run.nEvents,
-      n_calls: run.nCalls,
-      n_warmup: run.nWarmup,
-      input_data: run.inputData,
-      model: model.fullName,
-      cmssw_version: req.cmsswVersion,
-      scram_arch: req.scramArch,
-      executor: run.executor,
-      columns: "batch_size,runtime_ms",
     });
-    writeJsonAtomic(req.metaPath, metadata);
-    writeFileAtomic(req.csvPath, header + readFileSync(csvFile, "utf8"));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot(env));

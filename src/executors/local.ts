@@ -4,14 +4,14 @@ import { execa } from "execa";
 import type { ProcessCommand } from "../engines/engine.js";
 import { getEngine } from "../engines/index.js";
 import type { Model } from "../model/model.js";
-import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { hostInfo } from "../measure/host.js";
-import { INPUT_KINDS, type InputKind, type MeasureJob, type MeasureProcessMeta } from "../measure/job.js";
-import { projectRevision, storeRoot } from "../paths.js";
+import { INPUT_KINDS, type InputKind, type MeasureJob } from "../measure/job.js";
+import { storeRoot } from "../paths.js";
 import type { RunParts } from "../store.js";
 import { MlprofError } from "../util/errors.js";
-import { makeTempDir, removeEmptyDirs, writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
+import { checkRows, INPUT_SEED, readProcessMeta, writeMeasurement } from "./result.js";
 
 /** What one measurement needs to know. */
 export interface MeasurementRequest {
@@ -26,9 +26,6 @@ export interface MeasurementRequest {
   progress: (message: string) => void;
   signal: AbortSignal;
 }
-
-/** Seed of the random inputs (event e of input i uses seed + 1000 e + i); recorded in the metadata. */
-export const INPUT_SEED = 12345;
 
 /**
  * Runs one measurement with the local executor: the engine's measurement process runs in a fresh
@@ -77,83 +74,20 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const host = hostInfo();
     await runMeasureProcess(pinned(driver.command(jobFile), run.cpuAffinity), job, req, spec.yamlPath);
 
-    const processMeta = JSON.parse(readFileSync(job.metaPath, "utf8")) as MeasureProcessMeta;
-    const rows = readRuntimeCsv(job.csvPath).rows;
-    const expected = run.nEvents * run.nCalls;
-    const tooFew = run.minDurationSeconds > 0 ? rows.length < expected : rows.length !== expected;
-    if (tooFew || rows.some((r) => r.batchSize !== batchSize)) {
-      throw new MlprofError(
-        `measurement process of ${spec.yamlPath} wrote ${rows.length} rows, expected ${expected} at batch size ${batchSize}`,
-      );
-    }
-    const metadata = {
-      mlprof: { revision: projectRevision() },
-      model: {
-        file: spec.yamlPath,
-        graph: job.modelPath,
-        graphSha256: existsSync(job.modelPath) ? await sha256File(job.modelPath) : undefined,
-        name: model.fullName,
-        label: model.label,
-        engine: spec.engine,
-      },
-      measurement: {
-        batchSize,
-        nEvents: run.nEvents,
-        nCalls: run.nCalls,
-        nWarmup: run.nWarmup,
-        nWarmupMin: run.nWarmup,
-        warmupSeconds: run.warmupSeconds,
-        minDurationSeconds: run.minDurationSeconds,
-        interOpThreads: run.interOpThreads,
-        cpuAffinity: run.cpuAffinity || "none",
-        warmupPolicy:
-          "per event, on that event's inputs: n-warmup untimed calls, continued until warmup-duration has passed",
-        inputData: run.inputData,
-        inputSeed: INPUT_SEED,
-        unit: "ms",
-      },
+    const writer = `measurement process of ${spec.yamlPath}`;
+    checkRows(req, job.csvPath, writer);
+    writeMeasurement(req, {
+      rowsCsv: readFileSync(job.csvPath, "utf8"),
+      processMeta: readProcessMeta(job.metaPath),
+      preparation: preparation ?? undefined,
+      host,
+      startedAt,
+      graph: job.modelPath,
+      graphSha256: existsSync(job.modelPath) ? await sha256File(job.modelPath) : undefined,
       cmssw: {
-        version: req.cmsswVersion,
-        scramArch: req.scramArch,
-        executor: run.executor,
         note: "local executor: the engines installed on this machine were measured, not those of this release",
       },
-      host,
-      process: preparation ? { ...processMeta, preparation } : processMeta,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    };
-    const header = csvMetaLines({
-      mlprof_revision: projectRevision(),
-      engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
-      threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
-      cpu: host.cpuModel,
-      host: host.hostname,
-      batch_size: batchSize,
-      n_events: run.nEvents,
-      n_calls: run.nCalls,
-      n_warmup: run.nWarmup,
-      input_data: run.inputData,
-      input_seed: INPUT_SEED,
-      warmup_duration_s: run.warmupSeconds,
-      min_duration_s: run.minDurationSeconds,
-      cpu_affinity: run.cpuAffinity || "none",
-      graph_sha256: metadata.model.graphSha256 ?? "unknown",
-      model: model.fullName,
-      cmssw_version: req.cmsswVersion,
-      scram_arch: req.scramArch,
-      executor: run.executor,
-      columns: "batch_size,runtime_ms",
     });
-    // the pair is complete only once the CSV is in place: a failed CSV write takes its metadata with it
-    rmSync(req.csvPath, { force: true });
-    writeJsonAtomic(req.metaPath, metadata);
-    try {
-      writeFileAtomic(req.csvPath, header + readFileSync(job.csvPath, "utf8"));
-    } catch (err) {
-      rmSync(req.metaPath, { force: true });
-      throw err;
-    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot());
