@@ -7,7 +7,6 @@
  * local wheel index /opt/pypi/simple exists and no index is configured, PIP_INDEX_URL points to it.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -16,7 +15,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,37 +31,12 @@ import { pipEnv } from "../src/pyenv/venv.js";
 import { queryTensorflow } from "../src/pyenv/tensorflow.js";
 import { MlprofError } from "../src/util/errors.js";
 import { mlprof, REPO, tempData } from "./helpers/cli.js";
+import { ensureBuilt, useSharedTestSoftware } from "./helpers/software.js";
 
-process.env.MLP_SOFTWARE ||= join(tmpdir(), "mlprof-test-software");
-if (existsSync("/opt/pypi/simple") && !process.env.PIP_INDEX_URL && !process.env.MLPROF_PIP_INDEX_URL) {
-  process.env.PIP_INDEX_URL = "file:///opt/pypi/simple";
-}
+useSharedTestSoftware();
 
 const work = mkdtempSync(join(tmpdir(), "mlprof-tf-engine-"));
 let tf: TfRunner;
-
-/** Builds dist/ when it is missing or older than a source file (the CLI tests run bin/mlprof.js). */
-function ensureBuilt(): void {
-  const cli = join(REPO, "dist", "cli.js");
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir).map((n) => {
-        const p = join(dir, n);
-        return statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs;
-      }),
-    );
-  if (!existsSync(cli) || newest(join(REPO, "src")) > statSync(cli).mtimeMs) {
-    execFileSync(
-      process.execPath,
-      [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: REPO,
-        stdio: "inherit",
-      },
-    );
-  }
-}
 
 before(async () => {
   tf = await ensureTfRunner((m) => console.log(`# ${m}`));

@@ -10,17 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -34,11 +24,9 @@ import { softwareDir } from "../src/paths.js";
 import { ensureTensorflow, type TensorflowInstall } from "../src/pyenv/tensorflow.js";
 import { MlprofError } from "../src/util/errors.js";
 import { mlprof, REPO, tempData } from "./helpers/cli.js";
+import { ensureBuilt, useSharedTestSoftware } from "./helpers/software.js";
 
-process.env.MLP_SOFTWARE ||= join(tmpdir(), "mlprof-test-software");
-if (existsSync("/opt/pypi/simple") && !process.env.PIP_INDEX_URL && !process.env.MLPROF_PIP_INDEX_URL) {
-  process.env.PIP_INDEX_URL = "file:///opt/pypi/simple";
-}
+useSharedTestSoftware();
 
 const work = mkdtempSync(join(tmpdir(), "mlprof-tfaot-engine-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -83,29 +71,6 @@ async function multiModel(): Promise<string> {
     });
   }
   return dir;
-}
-
-/** Builds dist/ when it is missing or older than a source file (the CLI tests run bin/mlprof.js). */
-function ensureBuilt(): void {
-  const cli = join(REPO, "dist", "cli.js");
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir).map((n) => {
-        const p = join(dir, n);
-        return statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs;
-      }),
-    );
-  if (!existsSync(cli) || newest(join(REPO, "src")) > statSync(cli).mtimeMs) {
-    execFileSync(
-      process.execPath,
-      [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: REPO,
-        stdio: "inherit",
-      },
-    );
-  }
 }
 
 before(async () => {
