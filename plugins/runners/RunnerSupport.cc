@@ -1,6 +1,5 @@
 #include "RunnerSupport.h"
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <exception>
@@ -197,7 +196,6 @@ namespace mlprof {
     LoopStats stats;
     try {
       ProcessMeta meta;
-      meta.pid = static_cast<long>(getpid());
       meta.rssBeforeLoadKb = readRss().rssKb;
       const auto t0 = Clock::now();
       engine.load(job);
@@ -226,12 +224,7 @@ namespace mlprof {
         phase = "dump";
         writeTextFile(job.dumpPath, engine.dump());
       }
-      meta.warmupMs = stats.warmupMs;
-      meta.measureMs = stats.measureMs;
-      meta.rssAfterWarmupKb = stats.afterWarmup.rssKb;
-      meta.rssAfterTimingKb = end.rssKb;
-      meta.peakRssKb = end.peakKb;
-      meta.rows = static_cast<long>(stats.runtimesMs.size());
+      recordLoop(meta, stats, end);
       phase = "write results";
       writeTextFile(job.metaPath, processMetaJson(meta));
     } catch (const KnownError& err) {

@@ -8,7 +8,6 @@
  * Inputs of event e (the EDM event number minus one) use seed + 1000 * e + i, as the local engines do.
  */
 
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -119,15 +118,9 @@ void ONNXInference::endStream() {
   meta.interOpThreads = params_.nInterOpThreads;
   meta.clock = "std::chrono::steady_clock (CLOCK_MONOTONIC) around cms::Ort::ONNXRuntime::run";
   meta.loadMs = globalCache()->loadMs;
-  meta.warmupMs = stats_.warmupMs;
-  meta.measureMs = stats_.measureMs;
   meta.rssBeforeLoadKb = globalCache()->beforeLoad.rssKb;
   meta.rssAfterLoadKb = globalCache()->afterLoad.rssKb;
-  meta.rssAfterWarmupKb = stats_.afterWarmup.rssKb;
-  meta.rssAfterTimingKb = end.rssKb;
-  meta.peakRssKb = end.peakKb;
-  meta.rows = static_cast<long>(stats_.runtimesMs.size());
-  meta.pid = static_cast<long>(getpid());
+  mlprof::recordLoop(meta, stats_, end);
   mlprof::writeTextFile(params_.metaFile, mlprof::processMetaJson(meta));
 }
 

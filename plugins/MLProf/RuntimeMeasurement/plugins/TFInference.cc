@@ -10,7 +10,6 @@
  * its default "no_threads" pool, so the ops run in the stream's thread (the local runner does the same).
  */
 
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -142,15 +141,9 @@ void TFInference::endStream() {
   meta.interOpThreads = single ? 1 : params_.nInterOpThreads;
   meta.clock = "std::chrono::steady_clock (CLOCK_MONOTONIC) around tensorflow::run";
   meta.loadMs = globalCache()->loadMs;
-  meta.warmupMs = stats_.warmupMs;
-  meta.measureMs = stats_.measureMs;
   meta.rssBeforeLoadKb = globalCache()->beforeLoad.rssKb;
   meta.rssAfterLoadKb = globalCache()->afterLoad.rssKb;
-  meta.rssAfterWarmupKb = stats_.afterWarmup.rssKb;
-  meta.rssAfterTimingKb = end.rssKb;
-  meta.peakRssKb = end.peakKb;
-  meta.rows = static_cast<long>(stats_.runtimesMs.size());
-  meta.pid = static_cast<long>(getpid());
+  mlprof::recordLoop(meta, stats_, end);
   mlprof::writeTextFile(params_.metaFile, mlprof::processMetaJson(meta));
 }
 

@@ -257,6 +257,12 @@ namespace mlprof {
     long pid = 0;
   };
 
+  /**
+   * Records what the timed loop measured: warm-up and measurement times, resident memory after warm-up,
+   * at the end (`end`, read after timing) and at its peak, the number of rows, and this process's pid.
+   */
+  void recordLoop(ProcessMeta& meta, const LoopStats& stats, const Rss& end);
+
   /** The metadata as a JSON document. */
   std::string processMetaJson(const ProcessMeta& meta);
   /** Writes a text file; throws std::runtime_error when it cannot. */

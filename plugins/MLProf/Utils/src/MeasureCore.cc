@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <unistd.h>
+
 namespace mlprof {
 
   DType parseDType(const std::string& name) {
@@ -269,6 +271,16 @@ namespace mlprof {
     std::snprintf(buf, sizeof(buf), "%.15g", value);
     if (std::strtod(buf, nullptr) != value) std::snprintf(buf, sizeof(buf), "%.17g", value);
     return buf;
+  }
+
+  void recordLoop(ProcessMeta& meta, const LoopStats& stats, const Rss& end) {
+    meta.warmupMs = stats.warmupMs;
+    meta.measureMs = stats.measureMs;
+    meta.rssAfterWarmupKb = stats.afterWarmup.rssKb;
+    meta.rssAfterTimingKb = end.rssKb;
+    meta.peakRssKb = end.peakKb;
+    meta.rows = static_cast<long>(stats.runtimesMs.size());
+    meta.pid = static_cast<long>(getpid());
   }
 
   std::string processMetaJson(const ProcessMeta& m) {
