@@ -15,8 +15,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { ensureTfRunner, tfRunnerSpec } from "../src/engines/tf/runner.js";
-import type { MeasureJob } from "../src/measure/job.js";
-import { loadModelFile } from "../src/model/modelfile.js";
+import { measureJob } from "../src/measure/job.js";
+import { testRun } from "../test/helpers/job.js";
+import { graphFileOf } from "../src/engines/graph-file.js";
+import { loadModelFile } from "../src/engines/modelfile.js";
+import { INPUT_SEED } from "../src/record/measurement.js";
 import { buildNative } from "../src/native/build.js";
 import { writeRunnerJob } from "../src/native/jobfile.js";
 import { bandStats } from "../src/stats/stats.js";
@@ -27,6 +30,8 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
 const CALLS = Number(arg("calls", "20000"));
+/** One event of timed calls after 100 warm-up calls, one thread. */
+const BENCH_RUN = testRun({ nCalls: CALLS, nWarmup: 100 });
 const BATCH_SIZES = arg("batch-sizes", "1,16,256").split(",").map(Number);
 const MODELS = [
   join(REPO, "examples/dnn/model_tf_l10u128.yaml"),
@@ -98,27 +103,18 @@ async function main(): Promise<void> {
       for (const batchSize of BATCH_SIZES) {
         const dir = join(work, `${spec.name}-${batchSize}`);
         mkdirSync(dir);
-        const job: MeasureJob = {
+        const job = measureJob({
           engine: "tf",
-          modelPath: spec.file!,
+          modelPath: graphFileOf(spec),
           modelLabel: spec.name ?? "",
           inputs: spec.inputs,
           outputs: spec.outputs.map((o) => o.name),
           batchSize,
-          nEvents: 1,
-          nCalls: CALLS,
-          nWarmup: 100,
-          warmupMs: 0,
-          minDurationMs: 0,
-          inputData: "random",
-          seed: 12345,
-          threads: 1,
-          interOpThreads: 1,
-          csvPath: join(dir, "runtime.csv"),
-          metaPath: join(dir, "process.json"),
-          errorPath: join(dir, "error.json"),
-          dumpPath: join(dir, "dump.json"),
-        };
+          run: { ...BENCH_RUN, nCalls: CALLS },
+          seed: INPUT_SEED,
+          dir,
+          dump: true,
+        });
         const jobFile = join(dir, "job.runner");
         writeRunnerJob(jobFile, job);
         await execa(build.binary, [jobFile], { env: { TF_CPP_MIN_LOG_LEVEL: "3" } });
@@ -133,7 +129,7 @@ async function main(): Promise<void> {
             await execa(tf.venv.python, [
               "-c",
               PYTHON_LOOP,
-              spec.file!,
+              graphFileOf(spec),
               job.dumpPath!,
               JSON.stringify(dtypes),
               JSON.stringify(job.outputs),

@@ -15,16 +15,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { execa } from "execa";
-import type { EngineDriver } from "../src/engines/engine.js";
+import type { LocalDriver } from "../src/engines/engine.js";
 import { tfEngine } from "../src/engines/tf/index.js";
 import { compileSavedModel } from "../src/engines/tfaot/compile.js";
 import { tfaotEngine } from "../src/engines/tfaot/index.js";
+import { tfaotSpec } from "../src/engines/tfaot/modelfile.js";
 import { tfaotRunnerSpec, writeRunnerSource } from "../src/engines/tfaot/runner.js";
 import { ensureXlaRuntime } from "../src/engines/tfaot/xla-runtime.js";
-import type { MeasureJob } from "../src/measure/job.js";
-import { loadModelFile } from "../src/model/modelfile.js";
+import { measureJob } from "../src/measure/job.js";
+import { testRun } from "../test/helpers/job.js";
+import { loadModelFile } from "../src/engines/modelfile.js";
+import { INPUT_SEED } from "../src/record/measurement.js";
 import { buildNative } from "../src/native/build.js";
-import { ensureTensorflow } from "../src/pyenv/tensorflow.js";
+import { ensureTensorflow } from "../src/engines/tf/install.js";
 import { bandStats } from "../src/stats/stats.js";
 
 const REPO = resolve(import.meta.dirname, "..");
@@ -33,6 +36,8 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
 const CALLS = Number(arg("calls", "5000"));
+/** One event of timed calls after 100 warm-up calls, one thread. */
+const BENCH_RUN = testRun({ nCalls: CALLS, nWarmup: 100 });
 const ROUNDS = Number(arg("rounds", "3"));
 const BATCH_SIZES = arg("batch-sizes", "1,16,256").split(",").map(Number);
 const TF_YAML = join(REPO, "examples/dnn/model_tf_l10u128.yaml");
@@ -41,30 +46,26 @@ const AOT_YAML = join(REPO, "examples/dnn/model_tfaot_l10u128.yaml");
 let counter = 0;
 
 /** Runs one measurement process through an engine driver; returns the median per-call time in µs. */
-async function measure(driver: EngineDriver, yaml: string, batchSize: number, work: string): Promise<number> {
+async function measure(
+  driver: LocalDriver<unknown>,
+  yaml: string,
+  batchSize: number,
+  work: string,
+): Promise<number> {
   const spec = loadModelFile(yaml);
   const dir = join(work, `m${counter++}`);
   mkdirSync(dir);
-  const job: MeasureJob = {
+  const job = measureJob({
     engine: spec.engine,
     modelPath: driver.modelPath(spec),
     modelLabel: spec.name ?? "",
     inputs: spec.inputs,
     outputs: spec.outputs.map((o) => o.name),
     batchSize,
-    nEvents: 1,
-    nCalls: CALLS,
-    nWarmup: 200,
-    warmupMs: 0,
-    minDurationMs: 0,
-    inputData: "random",
-    seed: 12345,
-    threads: 1,
-    interOpThreads: 1,
-    csvPath: join(dir, "runtime.csv"),
-    metaPath: join(dir, "process.json"),
-    errorPath: join(dir, "error.json"),
-  };
+    run: { ...BENCH_RUN, nCalls: CALLS, nWarmup: 200 },
+    seed: INPUT_SEED,
+    dir,
+  });
   await driver.prepare?.(job, spec, () => undefined);
   writeFileSync(join(dir, "job.json"), JSON.stringify(job));
   const cmd = driver.command(join(dir, "job.json"));
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
     console.log("\ncompile time of the SavedModel (cold: an empty cache; cached: the lookup)");
     const coldEnv = { ...process.env, MLP_SOFTWARE: join(work, "software") };
     for (const yaml of [AOT_YAML, join(REPO, "examples/dnn/model_tfaot_l10u256_bs.yaml")]) {
-      const spec = loadModelFile(yaml);
+      const spec = tfaotSpec(loadModelFile(yaml));
       const cold = await compileSavedModel(spec, tf, () => undefined, coldEnv);
       const t0 = performance.now();
       const cached = await compileSavedModel(spec, tf, () => undefined, coldEnv);
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
       if (cold.cached || !cached.cached)
         throw new Error("the cold compilation was cached, or the second was not");
       console.log(
-        `  ${yaml.slice(REPO.length + 1).padEnd(42)} sizes ${spec.compilation!.batchSizes.join(",").padEnd(26)} ` +
+        `  ${yaml.slice(REPO.length + 1).padEnd(42)} sizes ${spec.section.compilation.batchSizes.join(",").padEnd(26)} ` +
           `cold ${(cold.compileMs / 1000).toFixed(1).padStart(5)} s   cached ${lookupMs.toFixed(1).padStart(6)} ms`,
       );
       if (yaml === AOT_YAML) {
@@ -142,9 +143,9 @@ async function main(): Promise<void> {
       const own = compiledFor(batchSize === 1 ? [1] : [1, batchSize], work);
       const times = { tf: [] as number[], stitched: [] as number[], compiled: [] as number[] };
       for (let r = 0; r < ROUNDS; r++) {
-        times.tf.push(await measure(tfEngine, TF_YAML, batchSize, work));
-        times.stitched.push(await measure(tfaotEngine, AOT_YAML, batchSize, work));
-        times.compiled.push(await measure(tfaotEngine, own, batchSize, work));
+        times.tf.push(await measure(tfEngine.local, TF_YAML, batchSize, work));
+        times.stitched.push(await measure(tfaotEngine.local, AOT_YAML, batchSize, work));
+        times.compiled.push(await measure(tfaotEngine.local, own, batchSize, work));
       }
       const [t, s, c] = [median(times.tf), median(times.stitched), median(times.compiled)];
       const rule = batchSize === 1 ? "1:1" : `${batchSize}:1 x ${batchSize}`;

@@ -2,59 +2,45 @@
 import chalk from "chalk";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { MLP_BASE } from "./paths.js";
-import { printOutput, printStatus, parseRemoveSpec, removeOutput } from "./tasks/interactive.js";
-import { convertArgs, type ParamDef } from "./tasks/params.js";
-import { TASKS, type TaskFamily } from "./tasks/registry.js";
-import { runTree } from "./tasks/scheduler.js";
-import { MlprofError, errorMessage } from "./util/errors.js";
 import { collectCommand } from "./commands/collect.js";
+import { declareParams } from "./commands/options.js";
 import { submitCommand } from "./commands/submit.js";
-import { relative } from "node:path";
+import { ENGINES } from "./engines/registry.js";
+import type { TaskFamily } from "./framework/family.js";
+import { printOutput, printStatus, parseRemoveSpec, removeOutput } from "./framework/interactive.js";
+import { param } from "./framework/parameters.js";
+import { runTree } from "./framework/scheduler.js";
+import { TASKS, taskFamily } from "./tasks/registry.js";
+import { MlprofError, errorMessage } from "./util/errors.js";
 
-const INTERACTIVE: ParamDef[] = [
-  {
-    name: "print-status",
-    type: "string",
+/** law's interactive flags, on every task. */
+const INTERACTIVE = [
+  param.string({
+    flag: "print-status",
     description: "print the task tree up to this depth (-1: all) with the outputs' existence, and exit",
-  },
-  {
-    name: "print-output",
-    type: "string",
+  }),
+  param.string({
+    flag: "print-output",
     description: "print the output paths of the tasks up to this depth, and exit",
-  },
-  {
-    name: "remove-output",
-    type: "string",
+  }),
+  param.string({
+    flag: "remove-output",
     description:
       "remove outputs up to a depth: 'depth[,mode][,y]', mode a (all), i (interactive), d (dry); y: run afterwards",
-  },
+  }),
 ];
 
-function showDefault(def: ParamDef): string | undefined {
-  if (def.default === undefined || def.default === "") return undefined;
-  if (typeof def.default === "string" && def.default.startsWith(MLP_BASE))
-    return relative(MLP_BASE, def.default);
-  return Array.isArray(def.default) ? def.default.join(",") : String(def.default);
+/** Declares a task's parameters and law's flags. */
+function taskOptions(y: Argv, family: TaskFamily): Argv {
+  declareParams(y, family.params, "Task parameters:", true);
+  return declareParams(y, INTERACTIVE, "law-style flags:").strict();
 }
 
-function addOptions(y: Argv, params: ParamDef[], group: string): Argv {
-  for (const def of params) {
-    y.option(def.name, {
-      type: "string",
-      group,
-      description: def.description,
-      defaultDescription: showDefault(def),
-      choices: undefined,
-      demandOption: def.required ? `--${def.name} is required` : undefined,
-      requiresArg: def.type !== "bool",
-    });
-  }
-  return y;
-}
+/** The engines `mlprof setup` can prepare. */
+const SETUP_ENGINES = ENGINES.filter((e) => e.setup);
 
 async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promise<void> {
-  const task = family.create(convertArgs(family.params, raw));
+  const task = family.create(raw);
   const print = (line: string) => console.log(line);
   if (raw["print-status"] !== undefined) return printStatus(task, String(raw["print-status"]), print);
   if (raw["print-output"] !== undefined) return printOutput(task, String(raw["print-output"]), print);
@@ -82,6 +68,9 @@ async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promis
   }
 }
 
+/** `mlprof plot` is PlotMultiRuntimes. */
+const PLOT_FAMILY = taskFamily("PlotMultiRuntimes")!;
+
 /** Builds the yargs parser of `mlprof`. */
 export function buildCli(argv: string[]): Argv {
   const cli = yargs(argv)
@@ -94,12 +83,7 @@ export function buildCli(argv: string[]): Argv {
         y.command(
           family.name,
           family.description,
-          (t) =>
-            addOptions(
-              addOptions(t, family.params, "Task parameters:"),
-              INTERACTIVE,
-              "law-style flags:",
-            ).strict(),
+          (t) => taskOptions(t, family),
           (args) => runTask(family, args as Record<string, unknown>),
         );
       }
@@ -107,20 +91,23 @@ export function buildCli(argv: string[]): Argv {
     })
     .command(
       "setup <engine>",
-      "install what an engine needs: 'tf' creates the TensorFlow venv and builds the native runner",
-      (y) => y.positional("engine", { type: "string", choices: ["tf"], describe: "the engine to set up" }),
-      async () => (await import("./engines/tf/setup.js")).setupTf((line) => console.log(line)),
+      `install what an engine needs: ${SETUP_ENGINES.map((e) => `'${e.name}' ${e.setup!.summary}`).join("; ")}`,
+      (y) =>
+        y.positional("engine", {
+          type: "string",
+          choices: SETUP_ENGINES.map((e) => e.name),
+          describe: "the engine to set up",
+        }),
+      async (args) => {
+        const engine = SETUP_ENGINES.find((e) => e.name === args.engine)!;
+        await engine.setup!.run((line) => console.log(line));
+      },
     )
     .command(
       "plot",
       "render the merged comparison plot (PlotMultiRuntimes)",
-      (t) =>
-        addOptions(
-          addOptions(t, TASKS[3]!.params, "Task parameters:"),
-          INTERACTIVE,
-          "law-style flags:",
-        ).strict(),
-      (args) => runTask(TASKS[3]!, args as Record<string, unknown>),
+      (t) => taskOptions(t, PLOT_FAMILY),
+      (args) => runTask(PLOT_FAMILY, args as Record<string, unknown>),
     )
     .command(submitCommand)
     .command(collectCommand)

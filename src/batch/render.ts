@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import nunjucks from "nunjucks";
 import { MLP_BASE } from "../paths.js";
-import { shq } from "../remote/quote.js";
+import { shq } from "../util/quote.js";
 
 /** Folder of the Nunjucks templates of job files (submit files, job script, payloads). */
 export const TEMPLATE_DIR = join(MLP_BASE, "condor-templates");

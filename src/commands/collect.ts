@@ -1,30 +1,27 @@
 /** `mlprof collect`: polls a scan's jobs, brings valid results into the store, resubmits failures. */
 import type { Argv, CommandModule } from "yargs";
-import { declareOptions } from "../scan/cli-options.js";
+import { parseParams } from "../framework/parameters.js";
 import { checkSameScan, manifestPath, readManifest } from "../scan/manifest.js";
-import { COLLECT_PARAMS, convertOptions } from "../scan/options.js";
-import { SCAN_ID_PARAMS, SCAN_PARAMS, buildScan, scanFromRaw } from "../scan/scan.js";
+import { COLLECT_PARAMS } from "../scan/options.js";
+import { SCAN_ID_PARAMS, SCAN_PARAMS, scanFromRaw, scanFromStored } from "../scan/scan.js";
 import { MlprofError } from "../util/errors.js";
+import { declareParams } from "./options.js";
 import { rawScanOptions } from "./submit.js";
 
 export const collectCommand: CommandModule = {
   command: "collect",
   describe: "poll a submitted scan, move its checked results into the store, resubmit failed jobs",
-  builder: (y: Argv) =>
-    declareOptions(
-      declareOptions(
-        declareOptions(y, SCAN_ID_PARAMS, "Scan:"),
-        SCAN_PARAMS,
-        "Scan parameters (or --scan-name and --version):",
-      ),
-      COLLECT_PARAMS,
-      "Collect:",
-    ).strict(),
+  builder: (y: Argv) => {
+    declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
+    declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (or --scan-name and --version):");
+    declareParams(y, Object.values(COLLECT_PARAMS), "Collect:");
+    return y.strict();
+  },
   handler: async (args) => {
     const raw = rawScanOptions(args as Record<string, unknown>, [
-      ...SCAN_ID_PARAMS,
-      ...SCAN_PARAMS,
-      ...COLLECT_PARAMS,
+      ...Object.values(SCAN_ID_PARAMS),
+      ...Object.values(SCAN_PARAMS),
+      ...Object.values(COLLECT_PARAMS),
     ]);
     const name = String(raw["scan-name"] ?? "");
     const version = String(raw["version"] ?? "");
@@ -41,7 +38,7 @@ export const collectCommand: CommandModule = {
         );
       }
       manifest = readManifest(name, version);
-      if (manifest) scan = buildScan(manifest.scan.args, name);
+      if (manifest) scan = scanFromStored(manifest.scan.args, name);
     }
     if (!manifest || !scan) {
       const n = scan?.name ?? name;
@@ -51,12 +48,12 @@ export const collectCommand: CommandModule = {
         "submit it first: mlprof submit ...",
       );
     }
-    const o = convertOptions(COLLECT_PARAMS, raw);
+    const o = parseParams(COLLECT_PARAMS, raw);
     const ssh: Record<string, unknown> = {};
-    if (o["ssh-key"]) ssh["keyFile"] = o["ssh-key"];
-    if ((o["ssh-known-hosts"] as string[]).length) ssh["knownHosts"] = o["ssh-known-hosts"];
-    if (o["ssh-port"]) ssh["port"] = o["ssh-port"];
-    if (o["ssh-host"]) ssh["host"] = String(o["ssh-host"]).replace(/^.*@/, "").replace(/:\d+$/, "");
+    if (o.sshKey) ssh["keyFile"] = o.sshKey;
+    if (o.sshKnownHosts.length) ssh["knownHosts"] = o.sshKnownHosts;
+    if (o.sshPort) ssh["port"] = o.sshPort;
+    if (o.sshHost) ssh["host"] = o.sshHost.replace(/^.*@/, "").replace(/:\d+$/, "");
     const controller = new AbortController();
     const onSignal = () => {
       process.exitCode = 130;
@@ -70,10 +67,10 @@ export const collectCommand: CommandModule = {
         scan,
         manifest,
         {
-          retries: o["retries"] as number | undefined,
-          watch: o["watch"] as boolean,
-          intervalS: o["interval"] as number,
-          timeoutS: o["timeout"] as number,
+          retries: o.retries,
+          watch: o.watch,
+          intervalS: o.interval,
+          timeoutS: o.timeout,
           ssh,
           signal: controller.signal,
         },

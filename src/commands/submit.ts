@@ -1,20 +1,34 @@
 /** `mlprof submit`: a scan becomes batch jobs on HTCondor or Slurm, here or on a login node over SSH. */
 import type { Argv, CommandModule } from "yargs";
-import { declareOptions, givenOptions } from "../scan/cli-options.js";
-import { COLLECT_PARAMS, SUBMIT_PARAMS, convertOptions } from "../scan/options.js";
+import type { Param } from "../framework/parameters.js";
+import {
+  COLLECT_PARAMS,
+  SUBMIT_PARAMS,
+  allSubmitParams,
+  submitOptions,
+  systemParams,
+} from "../scan/options.js";
 import { SCAN_ID_PARAMS, SCAN_PARAMS, checkKnownKeys, loadScanFile, scanFromRaw } from "../scan/scan.js";
+import { declareParams, givenOptions } from "./options.js";
 
 /** Every key a scan yaml may hold. */
-export const SCAN_FILE_KEYS = [...SCAN_ID_PARAMS, ...SCAN_PARAMS, ...SUBMIT_PARAMS, ...COLLECT_PARAMS];
+export function scanFileKeys(): Param<unknown>[] {
+  return [
+    ...Object.values(SCAN_ID_PARAMS),
+    ...Object.values(SCAN_PARAMS),
+    ...allSubmitParams(),
+    ...Object.values(COLLECT_PARAMS),
+  ];
+}
 
 /** Raw option values: the scan yaml's (when --scan names one), overridden by the flags given. */
 export function rawScanOptions(
   args: Record<string, unknown>,
-  flags: Parameters<typeof givenOptions>[0],
+  flags: readonly Param<unknown>[],
 ): Record<string, unknown> {
   const given = givenOptions(flags, args);
   const file = given["scan"] ? loadScanFile(String(given["scan"])) : {};
-  if (given["scan"]) checkKnownKeys(file, SCAN_FILE_KEYS, String(given["scan"]));
+  if (given["scan"]) checkKnownKeys(file, scanFileKeys(), String(given["scan"]));
   return { ...file, ...given };
 }
 
@@ -22,30 +36,27 @@ export const submitCommand: CommandModule = {
   command: "submit",
   describe:
     "submit a scan (models x batch sizes x releases x architectures) as batch jobs (HTCondor, Slurm; here or over SSH)",
-  builder: (y: Argv) =>
-    declareOptions(
-      declareOptions(
-        declareOptions(y, SCAN_ID_PARAMS, "Scan:"),
-        SCAN_PARAMS,
-        "Scan parameters (as PlotMultiRuntimes):",
-      ),
-      SUBMIT_PARAMS,
-      "Batch jobs:",
-    )
+  builder: (y: Argv) => {
+    declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
+    declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (as PlotMultiRuntimes):");
+    declareParams(y, Object.values(SUBMIT_PARAMS), "Batch jobs:");
+    for (const { system, params } of systemParams()) declareParams(y, params, `Batch jobs, ${system.name}:`);
+    return y
       .example(
         "$0 submit --scan scan.yaml --batch-system htcondor --ssh-host lxplus.cern.ch --remote-dir /afs/...",
         "",
       )
-      .strict(),
+      .strict();
+  },
   handler: async (args) => {
     const raw = rawScanOptions(args as Record<string, unknown>, [
-      ...SCAN_ID_PARAMS,
-      ...SCAN_PARAMS,
-      ...SUBMIT_PARAMS,
+      ...Object.values(SCAN_ID_PARAMS),
+      ...Object.values(SCAN_PARAMS),
+      ...allSubmitParams(),
     ]);
     const scan = scanFromRaw(raw);
     // loaded on use: ssh2, nunjucks and listr2 stay out of the other commands' start-up
     const { submitScan } = await import("../scan/submit.js");
-    await submitScan(scan, convertOptions(SUBMIT_PARAMS, raw), (line) => console.log(line));
+    await submitScan(scan, submitOptions(raw), (line) => console.log(line));
   },
 };

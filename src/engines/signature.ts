@@ -1,4 +1,4 @@
-import type { InputSpec } from "../model/modelfile.js";
+import type { InputSpec } from "../model/spec.js";
 import { MeasureError } from "../measure/harness.js";
 import { fullShape } from "../measure/inputs.js";
 

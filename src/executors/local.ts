@@ -1,31 +1,17 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import type { ProcessCommand } from "../engines/engine.js";
-import { getEngine } from "../engines/index.js";
-import type { Model } from "../model/model.js";
+import { getEngine } from "../engines/registry.js";
 import { hostInfo } from "../measure/host.js";
-import { INPUT_KINDS, type InputKind, type MeasureJob } from "../measure/job.js";
+import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
 import { storeRoot } from "../paths.js";
-import type { RunParts } from "../store.js";
+import { INPUT_SEED, readJsonFile, readProcessMeta, writeMeasurement } from "../record/measurement.js";
+import { requireRows } from "../record/rows.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
-import { checkRows, INPUT_SEED, readProcessMeta, writeMeasurement } from "./result.js";
-
-/** What one measurement needs to know. */
-export interface MeasurementRequest {
-  model: Model;
-  batchSize: number;
-  run: RunParts;
-  cmsswVersion: string;
-  scramArch: string;
-  /** Final output paths. */
-  csvPath: string;
-  metaPath: string;
-  progress: (message: string) => void;
-  signal: AbortSignal;
-}
+import { runStreaming } from "../util/process.js";
+import type { Executor, MeasurementRequest } from "./executor.js";
 
 /**
  * Runs one measurement with the local executor: the engine's measurement process runs in a fresh
@@ -42,31 +28,21 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
         "reading inputs from a ROOT file needs CMSSW (--executor cmssw)",
     );
   }
-  const driver = getEngine(spec.engine);
+  const driver = getEngine(spec.engine).local;
   const tmpParent = join(storeRoot(), ".tmp");
   const tmp = makeTempDir("measure", tmpParent);
   try {
-    const job: MeasureJob = {
+    const job = measureJob({
       engine: spec.engine,
       modelPath: driver.modelPath(spec),
       modelLabel: model.label,
       inputs: spec.inputs,
       outputs: spec.outputs.map((o) => o.name),
       batchSize,
-      nEvents: run.nEvents,
-      nCalls: run.nCalls,
-      nWarmup: run.nWarmup,
-      warmupMs: run.warmupSeconds * 1000,
-      minDurationMs: run.minDurationSeconds * 1000,
-      inputData: run.inputData as InputKind,
+      run,
       seed: INPUT_SEED,
-      threads: run.threads,
-      interOpThreads: run.interOpThreads,
-      csvPath: join(tmp, "runtime.csv"),
-      metaPath: join(tmp, "process.json"),
-      errorPath: join(tmp, "error.json"),
-      ...(run.tfaotBatchRules ? { batchRules: run.tfaotBatchRules } : {}),
-    };
+      dir: tmp,
+    });
     const preparation = await driver.prepare?.(job, spec, req.progress);
     const jobFile = join(tmp, "job.json");
     writeFileSync(jobFile, JSON.stringify(job, null, 2));
@@ -75,7 +51,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     await runMeasureProcess(pinned(driver.command(jobFile), run.cpuAffinity), job, req, spec.yamlPath);
 
     const writer = `measurement process of ${spec.yamlPath}`;
-    checkRows(req, job.csvPath, writer);
+    requireRows(job.csvPath, req.batchSize, run, writer);
     writeMeasurement(req, {
       rowsCsv: readFileSync(job.csvPath, "utf8"),
       processMeta: readProcessMeta(job.metaPath),
@@ -106,21 +82,13 @@ async function runMeasureProcess(
   req: MeasurementRequest,
   yamlPath: string,
 ): Promise<void> {
-  const child = execa(cmd.file, cmd.args, {
+  const result = await runStreaming(cmd.file, cmd.args, {
     env: { ...cmd.env },
-    cancelSignal: req.signal,
-    reject: false,
-    stdin: "ignore",
-    buffer: { stdout: false, stderr: true },
-    forceKillAfterDelay: 2000,
-  });
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString();
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
+    extendEnv: true,
+    signal: req.signal,
+    forceKillAfterMs: 2000,
+    onLine(line, stream) {
+      if (stream !== "stdout") return;
       try {
         const msg = JSON.parse(line) as { type?: string; done?: number; total?: number };
         if (msg.type === "progress")
@@ -128,22 +96,26 @@ async function runMeasureProcess(
       } catch {
         // not a progress line: ignore
       }
-    }
+    },
   });
-  const result = await child;
   const where = `${yamlPath} at batch size ${job.batchSize}`;
-  if (result.isCanceled || req.signal.aborted)
-    throw new MlprofError(`measurement of ${where} was interrupted`);
+  if (result.canceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);
   if (result.exitCode === 0) return;
   if (existsSync(job.errorPath)) {
-    const err = JSON.parse(readFileSync(job.errorPath, "utf8")) as { phase: string; message: string };
+    const err = readJsonFile(job.errorPath, "error file of the measurement process") as {
+      phase: string;
+      message: string;
+    };
     throw new MlprofError(`measurement of ${where} failed (${err.phase}): ${err.message}`);
   }
-  const stderr = String(result.stderr ?? "")
-    .trim()
-    .split("\n")
-    .slice(-5)
-    .join("\n");
+  const stderr = result.stderrTail.slice(-5).join("\n").trim();
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
   throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
 }
+
+/** The local executor: measurements with the engines installed on this machine. */
+export const localExecutor: Executor = {
+  name: "local",
+  summary: "the engines installed on this machine, one fresh process per measurement",
+  measure: measureLocally,
+};

@@ -1,4 +1,4 @@
-import type { DType, InputSpec } from "../model/modelfile.js";
+import type { DType, InputSpec } from "../model/spec.js";
 import type { InputKind } from "./job.js";
 
 export type InputArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;

@@ -1,4 +1,6 @@
-import type { InputSpec } from "../model/modelfile.js";
+import { join } from "node:path";
+import type { InputSpec } from "../model/spec.js";
+import type { RunSettings } from "./run.js";
 
 /** Kinds of generated input data (the spec's --input-data values). */
 export const INPUT_KINDS = ["random", "incremental", "zeros", "ones"] as const;
@@ -73,4 +75,46 @@ export interface PreparationMeta {
   cached?: boolean;
   /** Engine-specific facts, e.g. the tfaot batch rule in effect. */
   [key: string]: unknown;
+}
+
+/** What a measurement job is made of: the model as the engine loads it, the batch size, the settings. */
+export interface JobParts {
+  engine: string;
+  modelPath: string;
+  modelLabel: string;
+  inputs: InputSpec[];
+  outputs: string[];
+  batchSize: number;
+  run: RunSettings;
+  seed: number;
+  /** The folder the process writes runtime.csv, process.json and error.json into (and dump.json with `dump`). */
+  dir: string;
+  dump?: boolean;
+}
+
+/** The job file of a measurement process (the one place jobs are made, for the executors and the tests). */
+export function measureJob(p: JobParts): MeasureJob {
+  const { run } = p;
+  return {
+    engine: p.engine,
+    modelPath: p.modelPath,
+    modelLabel: p.modelLabel,
+    inputs: p.inputs,
+    outputs: p.outputs,
+    batchSize: p.batchSize,
+    nEvents: run.nEvents,
+    nCalls: run.nCalls,
+    nWarmup: run.nWarmup,
+    warmupMs: run.warmupSeconds * 1000,
+    minDurationMs: run.minDurationSeconds * 1000,
+    inputData: run.inputData as InputKind,
+    seed: p.seed,
+    threads: run.threads,
+    interOpThreads: run.interOpThreads,
+    csvPath: join(p.dir, "runtime.csv"),
+    metaPath: join(p.dir, "process.json"),
+    errorPath: join(p.dir, "error.json"),
+    ...(p.dump ? { dumpPath: join(p.dir, "dump.json") } : {}),
+    ...(run.tfaotBatchRules ? { batchRules: run.tfaotBatchRules } : {}),
+  };
 }

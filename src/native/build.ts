@@ -4,7 +4,7 @@ import { basename, delimiter, join, relative } from "node:path";
 import { execa } from "execa";
 import { MLP_BASE, softwareDir } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
-import { withLock } from "./lock.js";
+import { withLock } from "../util/lock.js";
 
 /** What to compile into one native executable. */
 export interface NativeBuildSpec {

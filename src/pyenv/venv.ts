@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import { withLock } from "../native/lock.js";
+import { withLock } from "../util/lock.js";
 import { softwareDir } from "../paths.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
+import { runStreaming } from "../util/process.js";
 
 /** A tool-managed Python virtual environment: a name and the pip requirements it holds. */
 export interface VenvSpec {
@@ -48,38 +48,15 @@ function isReady(dir: string, spec: VenvSpec): boolean {
   }
 }
 
-/** Runs a command, streaming its output lines to `onLine`; returns the last lines on failure. */
-async function runStreaming(
+/** Runs a command, handing its output lines to `onLine`; the last lines come back for failure messages. */
+async function run(
   file: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   onLine: (line: string) => void,
 ): Promise<{ ok: boolean; tail: string; missing: boolean }> {
-  const lines: string[] = [];
-  const child = execa(file, args, {
-    env,
-    extendEnv: false,
-    reject: false,
-    all: true,
-    stdin: "ignore",
-    buffer: false,
-  });
-  let pending = "";
-  child.all?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString();
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, nl).trimEnd();
-      pending = pending.slice(nl + 1);
-      lines.push(line);
-      if (lines.length > 40) lines.shift();
-      onLine(line);
-    }
-  });
-  const result = await child;
-  if (pending.trim()) lines.push(pending.trimEnd());
-  const missing = (result as { code?: string }).code === "ENOENT";
-  return { ok: result.exitCode === 0, tail: lines.slice(-15).join("\n"), missing };
+  const result = await runStreaming(file, args, { env, onLine: (line) => onLine(line), keep: 40 });
+  return { ok: result.exitCode === 0, tail: result.tail.slice(-15).join("\n"), missing: result.missing };
 }
 
 /**
@@ -101,7 +78,7 @@ export async function ensureVenv(
     rmSync(dir, { recursive: true, force: true });
     const python = env.MLPROF_PYTHON || "python3";
     progress(`creating the Python venv ${dir}`);
-    const created = await runStreaming(python, ["-m", "venv", dir], env, () => undefined);
+    const created = await run(python, ["-m", "venv", dir], env, () => undefined);
     if (!created.ok) {
       rmSync(dir, { recursive: true, force: true });
       if (created.missing) {
@@ -116,9 +93,9 @@ export async function ensureVenv(
       );
     }
     progress(`installing ${spec.packages.join(", ")} with pip (this takes a while the first time)`);
-    let installed: Awaited<ReturnType<typeof runStreaming>>;
+    let installed: Awaited<ReturnType<typeof run>>;
     try {
-      installed = await runStreaming(
+      installed = await run(
         venv.python,
         ["-m", "pip", "install", "--no-input", "--progress-bar", "off", ...spec.packages],
         pipEnv(env),

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { execa } from "execa";
 import { MlprofError } from "../util/errors.js";
 import { tmpSibling } from "../util/fs.js";
-import { shellLine } from "./quote.js";
+import { shellLine } from "../util/quote.js";
 
 /** Options of one command. */
 export interface ExecOptions {

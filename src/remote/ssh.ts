@@ -4,7 +4,7 @@ import { dirname, posix } from "node:path";
 import { Client, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { MlprofError, errorMessage } from "../util/errors.js";
 import { checkHostKey, knownHostsName, type HostKeyCheck } from "./known-hosts.js";
-import { shellLine, shq } from "./quote.js";
+import { shellLine, shq } from "../util/quote.js";
 import type { SshTarget } from "./ssh-target.js";
 import { DEFAULT_EXEC_TIMEOUT_MS, type ExecOptions, type ExecResult, type Shell } from "./shell.js";
 

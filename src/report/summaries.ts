@@ -1,3 +1,5 @@
+import type { PlotSeries } from "../plot/figure.js";
+import { bandStats } from "../stats/stats.js";
 import { readRuntimeCsv } from "../measure/csv.js";
 import { summarize } from "../stats/summary.js";
 import { MlprofError } from "../util/errors.js";
@@ -22,4 +24,27 @@ export function summarizeRuntimeCsv(csvPath: string, label: string, batchSizes: 
     batchSize,
     summary: summarize(values, batchSize),
   }));
+}
+
+/** Per-batch-size median and 16/84 % quantiles of a merged runtime CSV, divided by the batch size when asked. */
+export function seriesFromCsv(
+  csvPath: string,
+  label: string,
+  batchSizes: number[],
+  bsNormalized: boolean,
+): PlotSeries {
+  const { rows } = readRuntimeCsv(csvPath);
+  const series: PlotSeries = { label, batchSizes: [], median: [], low: [], high: [] };
+  for (const bs of batchSizes) {
+    const values = rows
+      .filter((r) => r.batchSize === bs)
+      .map((r) => (bsNormalized ? r.runtimeMs / bs : r.runtimeMs));
+    if (values.length === 0) throw new MlprofError(`${csvPath}: no rows for batch size ${bs}`);
+    const s = bandStats(values);
+    series.batchSizes.push(bs);
+    series.median.push(s.median);
+    series.low.push(s.p16);
+    series.high.push(s.p84);
+  }
+  return series;
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import chalk from "chalk";
 import { Listr } from "listr2";
-import { progressMode } from "../tasks/scheduler.js";
-import type { BatchStatus } from "../batch/types.js";
+import type { BatchStatus } from "../batch/system.js";
+import { progressMode } from "../framework/scheduler.js";
 import type { Shell } from "../remote/shell.js";
 import { lockScan, writeManifest, type Manifest, type ManifestJob, type Target } from "./manifest.js";
 import { failureTable, formatCounts, plotCommand } from "./report.js";
@@ -146,7 +146,7 @@ export async function collectScan(
   o: CollectOptions,
   print: Print,
 ): Promise<CollectResult> {
-  const release = lockScan(scan.name, scan.version);
+  const release = await lockScan(scan.name, scan.version);
   let shell: Shell | undefined;
   try {
     const target = manifest.target;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { render } from "../batch/render.js";
-import { jobTable, type BatchSystem, type GeneratedFile, type SubmitFileContext } from "../batch/types.js";
+import { jobTable, type BatchSystem, type GeneratedFile, type SubmitFileContext } from "../batch/system.js";
 import { MLP_BASE, projectRevision } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import type { Target } from "./manifest.js";
@@ -43,13 +43,13 @@ export function jobScript(
   worker: WorkerSpec,
   opts: { cmsswConfig: string; cpus: number },
 ): GeneratedFile {
-  const run = scan.args;
+  const run = scan.values;
   const ctx = {
     scan: scan.name,
     version: scan.version,
     revision: projectRevision(),
     jobDir: target.jobDir,
-    payload: run["executor"] === "cmssw" ? "cmssw" : "standalone",
+    payload: run.executor === "cmssw" ? "cmssw" : "standalone",
     stageOut: target.stageOut,
     outputBase: target.outputBase,
     cmsswConfig: opts.cmsswConfig,
@@ -58,7 +58,7 @@ export function jobScript(
     node: worker.node,
     workerSetup: worker.setup,
     workerEnv: Object.entries(worker.env),
-    run: { executor: run["executor"], flags: measurementFlags(run) },
+    run: { executor: run.executor, flags: measurementFlags(run) },
     models: scan.models.map((m) => ({ file: m.workerFile, name: m.name, label: m.label })),
     releases: scan.releases,
     archs: scan.archs,

@@ -1,11 +1,11 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { storeRoot } from "../paths.js";
-import type { StageOutMode, SubmitSettings } from "../batch/types.js";
+import type { StageOutMode, SubmitSettings } from "../batch/system.js";
 import { safePart } from "../store.js";
 import { MlprofError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
+import { acquireLock, LockBusyError } from "../util/lock.js";
 import type { Scan } from "./scan.js";
 
 /** States of a job in the manifest; "submitting" marks a submission whose ids were not recorded yet. */
@@ -104,50 +104,20 @@ export function checkSameScan(m: Manifest, scan: Scan): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
- * Takes the scan's lock file (O_EXCL), so that two submits or collects never interleave; a lock
- * left by a dead process on this host is taken over. Returns the release function.
+ * Takes the scan's lock, so that two submits or collects never interleave; a lock left by a dead process
+ * on this host is taken over, a live holder is named. Returns the release function.
  */
-export function lockScan(name: string, version: string): () => void {
+export async function lockScan(name: string, version: string): Promise<() => void> {
   const path = join(scanDir(name, version), ".lock");
-  mkdirSync(scanDir(name, version), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      let holder: { pid?: number; host?: string } = {};
-      try {
-        holder = JSON.parse(readFileSync(path, "utf8")) as typeof holder;
-      } catch {
-        // unreadable: a crash while writing it
-      }
-      if (holder.host === hostname() && holder.pid !== undefined && pidAlive(holder.pid)) {
-        throw new MlprofError(
-          `another mlprof (pid ${holder.pid}) is submitting or collecting scan ${name}/${version}`,
-          `wait for it, or remove ${path} if that process is gone`,
-        );
-      }
-      if (holder.host && holder.host !== hostname()) {
-        throw new MlprofError(
-          `scan ${name}/${version} is locked by a process on ${holder.host}`,
-          `remove ${path} if it is gone`,
-        );
-      }
-      rmSync(path, { force: true });
-    }
+  try {
+    return await acquireLock(path, { what: `submitting or collecting scan ${name}/${version}`, wait: false });
+  } catch (err) {
+    if (!(err instanceof LockBusyError)) throw err;
+    const { owner } = err;
+    throw new MlprofError(
+      `another mlprof (pid ${owner.pid} on ${owner.host}, since ${owner.since}) is submitting or collecting scan ${name}/${version}`,
+      `wait for it, or remove ${path} if that process is gone`,
+    );
   }
-  throw new MlprofError(`cannot lock scan ${name}/${version}`);
 }

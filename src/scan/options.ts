@@ -1,212 +1,183 @@
+/**
+ * The options of `mlprof submit` and `mlprof collect` besides the scan parameters: the submit host, the
+ * job folder, stage-out, the workers, resource requests; each batch system adds its own (batch/<name>/).
+ */
 import { posix } from "node:path";
+import { BATCH_SYSTEMS, batchSystemNames } from "../batch/registry.js";
+import type { BatchSystem, StageOutMode, SubmitSettings } from "../batch/system.js";
+import { param, parseParams, type Param, type Values } from "../framework/parameters.js";
 import { MLP_BASE } from "../paths.js";
-import type { BatchSystem, StageOutMode, SubmitSettings } from "../batch/types.js";
+import type { Shell } from "../remote/shell.js";
 import { defaultKnownHosts, parseSshHost } from "../remote/ssh-target.js";
-import { convertArgs, type ParamDef } from "../tasks/params.js";
 import { MlprofError } from "../util/errors.js";
 import { scanDir, type Target } from "./manifest.js";
 import type { Scan } from "./scan.js";
 
-/** lxbatch wall-time classes (+JobFlavour). */
-export const JOB_FLAVOURS = [
-  "espresso",
-  "microcentury",
-  "longlunch",
-  "workday",
-  "tomorrow",
-  "testmatch",
-  "nextweek",
-];
-
 /** Options naming the submit host when it is not this machine. */
-export const SSH_PARAMS: ParamDef[] = [
-  {
-    name: "ssh-host",
-    type: "string",
+export const SSH_PARAMS = {
+  sshHost: param.string({
+    flag: "ssh-host",
     default: "",
     description: "submit over SSH to this login node: [user@]host[:port] (e.g. lxplus.cern.ch)",
-  },
-  { name: "ssh-port", type: "int", default: 0, description: "SSH port (default: from --ssh-host, else 22)" },
-  {
-    name: "ssh-key",
-    type: "string",
+  }),
+  sshPort: param.int({
+    flag: "ssh-port",
+    default: 0,
+    description: "SSH port (default: from --ssh-host, else 22)",
+  }),
+  sshKey: param.string({
+    flag: "ssh-key",
     default: "",
     description:
       "private key file; without it the agent ($SSH_AUTH_SOCK) is used (no passwords, no Kerberos)",
-  },
-  {
-    name: "ssh-known-hosts",
-    type: "strings",
+  }),
+  sshKnownHosts: param.strings({
+    flag: "ssh-known-hosts",
     default: [],
     description:
       "known_hosts files the host key is checked against (default: ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts)",
-  },
-];
+  }),
+};
 
-/** Options of `mlprof submit` besides the scan parameters. */
-export const SUBMIT_PARAMS: ParamDef[] = [
-  {
-    name: "batch-system",
-    type: "string",
-    default: "htcondor",
-    choices: ["htcondor", "slurm"],
+/** Options of `mlprof submit` every batch system shares. */
+export const SUBMIT_PARAMS = {
+  batchSystem: param.string({
+    flag: "batch-system",
+    default: batchSystemNames()[0],
+    choices: batchSystemNames(),
     description: "the batch system",
-  },
+  }),
   ...SSH_PARAMS,
-  {
-    name: "remote-dir",
-    type: "string",
+  remoteDir: param.string({
+    flag: "remote-dir",
     default: "",
     description:
       "folder for job folders on the submit host (<dir>/<scan>/<version>); required with --ssh-host; default: <store>/Scans/<scan>/<version>/jobs",
-  },
-  {
-    name: "stage-out",
-    type: "string",
+  }),
+  stageOut: param.string({
+    flag: "stage-out",
     default: "",
     choices: ["", "transfer", "shared", "xrootd"],
     description:
       "how jobs hand back outputs: transfer (HTCondor output transfer), shared (a folder the workers see), xrootd (xrdcp to --xrootd-url); default: transfer for htcondor, shared for slurm",
-  },
-  {
-    name: "xrootd-url",
-    type: "string",
+  }),
+  xrootdUrl: param.string({
+    flag: "xrootd-url",
     default: "",
     description: "stage-out base for --stage-out xrootd, e.g. root://eosuser.cern.ch//eos/user/u/user/mlprof",
-  },
-  {
-    name: "worker-mlprof",
-    type: "string",
+  }),
+  workerMlprof: param.string({
+    flag: "worker-mlprof",
     default: "",
     description:
       "MLProf on the workers: a folder they see (AFS/EOS) or 'tarball' (shipped with each job); default: this MLProf's folder",
-  },
-  {
-    name: "worker-node",
-    type: "string",
+  }),
+  workerNode: param.string({
+    flag: "worker-node",
     default: "",
     description:
       "node on the workers (default: this node's path; on lxbatch e.g. 'node' after --worker-setup)",
-  },
-  {
-    name: "worker-setup",
-    type: "string",
+  }),
+  workerSetup: param.string({
+    flag: "worker-setup",
     default: "",
     description: "shell lines run on the worker before the payload (e.g. source an LCG view that has node)",
-  },
-  {
-    name: "worker-env",
-    type: "strings",
+  }),
+  workerEnv: param.strings({
+    flag: "worker-env",
     default: [],
     description: "comma-separated KEY=VALUE exported on the worker",
-  },
-  {
-    name: "batch-env",
-    type: "strings",
+  }),
+  batchEnv: param.strings({
+    flag: "batch-env",
     default: [],
     description: "comma-separated KEY=VALUE set for every batch command (e.g. SLURM_CONF=/etc/slurm/x.conf)",
-  },
-  {
-    name: "group",
-    type: "string",
+  }),
+  group: param.string({
+    flag: "group",
     default: "none",
     choices: ["none", "release"],
     description:
       "one job per measurement (none) or per release and architecture (release: a CMSSW area is built once per job)",
-  },
-  {
-    name: "retries",
-    type: "int",
+  }),
+  retries: param.int({
+    flag: "retries",
     default: 2,
     description: "resubmissions of a failed job before it is reported as failed",
-  },
-  { name: "request-cpus", type: "int", default: 0, description: "CPUs per job (default: --threads)" },
-  { name: "request-memory", type: "int", default: 2000, description: "memory per job in MB" },
-  {
-    name: "job-flavour",
-    type: "string",
-    default: "microcentury",
-    choices: JOB_FLAVOURS,
-    description: "HTCondor +JobFlavour (lxbatch wall-time class)",
-  },
-  {
-    name: "worker-os",
-    type: "string",
-    default: "",
-    description: "HTCondor MY.WantOS (default: from the SCRAM architecture, e.g. el9)",
-  },
-  {
-    name: "x509-proxy",
-    type: "string",
-    default: "auto",
-    choices: ["auto", "yes", "no"],
-    description: "pass the grid proxy (auto: when one exists on the submit host)",
-  },
-  {
-    name: "slurm-partition",
-    type: "string",
-    default: "",
-    description: "Slurm partition (default: the cluster's default)",
-  },
-  { name: "slurm-time", type: "string", default: "01:00:00", description: "Slurm time limit per job" },
-  {
-    name: "batch-extra",
-    type: "string",
+  }),
+  requestCpus: param.int({
+    flag: "request-cpus",
+    default: 0,
+    description: "CPUs per job (default: --threads)",
+  }),
+  requestMemory: param.int({ flag: "request-memory", default: 2000, description: "memory per job in MB" }),
+  batchExtra: param.string({
+    flag: "batch-extra",
     default: "",
     description: "extra submit-file lines (HTCondor commands or sbatch options); repeat the flag for several",
-  },
-  {
-    name: "cmssw-config",
-    type: "string",
+  }),
+  cmsswConfig: param.string({
+    flag: "cmssw-config",
     default: "",
     description:
       "cmsRun config template of cmssw-templates/ for the cmssw payload (default: the engine's, e.g. onnx_cfg.py.njk)",
-  },
-  {
-    name: "dry-run",
-    type: "bool",
+  }),
+  dryRun: param.bool({
+    flag: "dry-run",
     default: false,
     description: "write and list the job files without submitting",
-  },
-];
+  }),
+};
+
+/** The options of every batch system (each system's own, after the shared ones), for help texts. */
+export function systemParams(): { system: BatchSystem; params: readonly Param<unknown>[] }[] {
+  return BATCH_SYSTEMS.map((system) => ({ system, params: Object.values(system.params) }));
+}
+
+/** Every option `mlprof submit` takes besides the scan parameters. */
+export function allSubmitParams(): readonly Param<unknown>[] {
+  return [...Object.values(SUBMIT_PARAMS), ...systemParams().flatMap((s) => s.params)];
+}
 
 /** Options of `mlprof collect` besides the scan's identity. */
-export const COLLECT_PARAMS: ParamDef[] = [
+export const COLLECT_PARAMS = {
   ...SSH_PARAMS,
-  {
-    name: "retries",
-    type: "int",
+  retries: param.optionalInt({
+    flag: "retries",
     description: "resubmissions of a failed job (default: the value given at submission)",
-  },
-  {
-    name: "watch",
-    type: "bool",
+  }),
+  watch: param.bool({
+    flag: "watch",
     default: false,
     description: "poll until every job is done or failed for good",
-  },
-  { name: "interval", type: "int", default: 30, description: "seconds between polls with --watch" },
-  {
-    name: "timeout",
-    type: "int",
+  }),
+  interval: param.int({ flag: "interval", default: 30, description: "seconds between polls with --watch" }),
+  timeout: param.int({
+    flag: "timeout",
     default: 0,
     description: "with --watch, give up after this many seconds (0: never)",
-  },
-];
+  }),
+};
 
-/** Converted submit options. */
-export type Options = Record<string, unknown>;
+/** Converted submit options; `batchExtra` holds the lines of every --batch-extra flag. */
+export type SubmitOptions = Omit<Values<typeof SUBMIT_PARAMS>, "batchExtra"> & {
+  batchExtra: string[];
+  /** The raw options, for the batch system's own. */
+  raw: Record<string, unknown>;
+};
 
-/** Converts raw option values with the given definitions; repeated --batch-extra flags are kept as lines. */
-export function convertOptions(defs: ParamDef[], raw: Record<string, unknown>): Options {
+/** Converts raw submit options; repeated --batch-extra flags are kept as lines. */
+export function submitOptions(raw: Record<string, unknown>): SubmitOptions {
   const extra = raw["batch-extra"];
-  const opts = convertArgs(defs, { ...raw, "batch-extra": undefined });
-  if (defs.some((d) => d.name === "batch-extra")) {
-    opts["batch-extra"] = (Array.isArray(extra) ? extra.map(String) : extra ? String(extra).split("\n") : [])
-      .map((l) => l.trim())
-      .filter(Boolean);
-  }
-  return opts;
+  const values = parseParams(SUBMIT_PARAMS, { ...raw, "batch-extra": undefined });
+  const lines = (Array.isArray(extra) ? extra.map(String) : extra ? String(extra).split("\n") : [])
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return { ...values, batchExtra: lines, raw };
 }
+
+/** Converted collect options. */
+export type CollectValues = Values<typeof COLLECT_PARAMS>;
 
 /** Parses KEY=VALUE items. */
 export function parseEnvList(flag: string, items: string[]): Record<string, string> {
@@ -220,29 +191,26 @@ export function parseEnvList(flag: string, items: string[]): Record<string, stri
 }
 
 /** The SSH part of a target from the options, or undefined for this machine. */
-export function sshFromOptions(o: Options): Target["ssh"] {
-  const spec = String(o["ssh-host"] ?? "");
-  if (!spec) return undefined;
-  const port = Number(o["ssh-port"] ?? 0) || undefined;
-  const known = (o["ssh-known-hosts"] as string[] | undefined) ?? [];
-  const keyFile = String(o["ssh-key"] ?? "") || undefined;
-  return { ...parseSshHost(spec, port), keyFile, knownHosts: known.length ? known : defaultKnownHosts() };
-}
-
-/** Worker OS from a SCRAM architecture: el9_amd64_gcc12 → el9, slc7_... → el7, cs8/cc8 → el8. */
-export function osFromArch(arch: string): string {
-  const m = /^(el|slc|cc|cs|alma|rhel)(\d+)_/.exec(arch);
-  return m ? `el${m[2]}` : "";
+export function sshFromOptions(o: Values<typeof SSH_PARAMS>): Target["ssh"] {
+  if (!o.sshHost) return undefined;
+  const port = o.sshPort || undefined;
+  const keyFile = o.sshKey || undefined;
+  const known = o.sshKnownHosts;
+  return {
+    ...parseSshHost(o.sshHost, port),
+    keyFile,
+    knownHosts: known.length ? known : defaultKnownHosts(),
+  };
 }
 
 /** Where the scan's jobs run and hand back their outputs, from the submit options. */
 export function targetFromOptions(
-  o: Options,
+  o: SubmitOptions,
   scan: Scan,
   system: BatchSystem,
 ): Omit<Target, "settings" | "transferInput"> {
   const ssh = sshFromOptions(o);
-  const remoteDir = String(o["remote-dir"] ?? "");
+  const remoteDir = o.remoteDir;
   if (ssh && !remoteDir) {
     throw new MlprofError(
       "--remote-dir is required with --ssh-host: the folder for job folders on the login node",
@@ -254,7 +222,7 @@ export function targetFromOptions(
   const jobDir = remoteDir
     ? posix.join(remoteDir, scan.name, scan.version)
     : posix.join(scanDir(scan.name, scan.version), "jobs");
-  const stageOut = (String(o["stage-out"] ?? "") || system.stageOutModes[0]) as StageOutMode;
+  const stageOut = (o.stageOut || system.stageOutModes[0]) as StageOutMode;
   if (!system.stageOutModes.includes(stageOut)) {
     throw new MlprofError(
       `--stage-out ${stageOut} is not possible with ${system.name}; use ${system.stageOutModes.join(" or ")}`,
@@ -262,7 +230,7 @@ export function targetFromOptions(
   }
   let outputBase = posix.join(jobDir, "outputs");
   if (stageOut === "xrootd") {
-    const url = String(o["xrootd-url"] ?? "").replace(/\/+$/, "");
+    const url = o.xrootdUrl.replace(/\/+$/, "");
     if (!/^(root|xroot|roots):\/\/[^/]+\/\//.test(url)) {
       throw new MlprofError(
         `--stage-out xrootd needs --xrootd-url root://host//path, found '${url}'`,
@@ -277,24 +245,27 @@ export function targetFromOptions(
     jobDir,
     stageOut,
     outputBase,
-    batchEnv: parseEnvList("batch-env", o["batch-env"] as string[]),
-    retries: o["retries"] as number,
+    batchEnv: parseEnvList("batch-env", o.batchEnv),
+    retries: o.retries,
     jobName: `mlprof-${scan.name}-${scan.version}`,
   };
 }
 
-/** Resource requests and lxbatch conventions from the options. */
-export function settingsFromOptions(o: Options, scan: Scan, x509Proxy: boolean): SubmitSettings {
-  const cpus = (o["request-cpus"] as number) || (scan.args["threads"] as number) || 1;
+/**
+ * The settings of a submission: resource requests shared by every system, then the batch system's own
+ * (from its options; `shell` is the submit host, undefined in a dry run over SSH).
+ */
+export async function submissionSettings(
+  o: SubmitOptions,
+  scan: Scan,
+  system: BatchSystem,
+  shell: Shell | undefined,
+): Promise<SubmitSettings> {
   return {
-    requestCpus: cpus,
-    requestMemoryMb: o["request-memory"] as number,
-    jobFlavour: String(o["job-flavour"]),
-    workerOs: String(o["worker-os"] ?? "") || osFromArch(scan.archs[0] ?? ""),
-    x509Proxy,
-    partition: String(o["slurm-partition"] ?? ""),
-    timeLimit: String(o["slurm-time"]),
-    extra: o["batch-extra"] as string[],
+    requestCpus: o.requestCpus || scan.values.threads || 1,
+    requestMemoryMb: o.requestMemory,
+    extra: o.batchExtra,
+    ...(await system.settings(o.raw, { archs: scan.archs, shell })),
   };
 }
 
@@ -308,12 +279,12 @@ export interface WorkerSpec {
 }
 
 /** The worker side from the options (defaults: this MLProf and this node, as on a shared file system). */
-export function workerFromOptions(o: Options): WorkerSpec {
-  const mlprof = String(o["worker-mlprof"] ?? "") || MLP_BASE;
+export function workerFromOptions(o: SubmitOptions): WorkerSpec {
+  const mlprof = o.workerMlprof || MLP_BASE;
   return {
     mlprofPath: mlprof === "tarball" ? undefined : mlprof,
-    node: String(o["worker-node"] ?? "") || process.execPath,
-    setup: String(o["worker-setup"] ?? ""),
-    env: parseEnvList("worker-env", o["worker-env"] as string[]),
+    node: o.workerNode || process.execPath,
+    setup: o.workerSetup,
+    env: parseEnvList("worker-env", o.workerEnv),
   };
 }

@@ -1,7 +1,7 @@
 import chalk from "chalk";
 import type { JobState, Manifest } from "./manifest.js";
 import { measurementFlags, type Scan } from "./scan.js";
-import { shq } from "../remote/quote.js";
+import { shq } from "../util/quote.js";
 
 const ORDER: JobState[] = ["created", "submitting", "pending", "running", "held", "failed", "done"];
 
@@ -46,7 +46,7 @@ export function failureTable(m: Manifest): string[] {
 
 /** The `mlprof plot` command that plots a scan (PlotMultiRuntimes with the scan's parameters). */
 export function plotCommand(scan: Scan): string {
-  const a = scan.args;
+  const a = scan.values;
   const parts = [
     "mlprof",
     "plot",
@@ -55,13 +55,13 @@ export function plotCommand(scan: Scan): string {
     "--model-files",
     scan.models.map((m) => m.file).join(","),
   ];
-  const names = a["model-names"] as string[];
-  const labels = a["model-labels"] as string[];
+  const names = a.modelNames;
+  const labels = a.modelLabels;
   if (names.length) parts.push("--model-names", names.join(","));
   if (labels.length) parts.push("--model-labels", labels.join(","));
   parts.push("--batch-sizes", scan.batchSizes.join(","));
   parts.push(...measurementFlags(a, false));
-  if (a["executor"] !== "local") parts.push("--executor", String(a["executor"]));
+  if (a.executor !== "local") parts.push("--executor", a.executor);
   parts.push("--cmssw-versions", scan.releases.join(","), "--scram-archs", scan.archs.join(","));
   return parts.map(shq).join(" ");
 }

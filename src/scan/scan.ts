@@ -3,48 +3,62 @@ import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from "
 import { parseDocument } from "yaml";
 import { MLP_BASE } from "../paths.js";
 import {
-  BATCH_SIZES_PARAM,
+  fromFlagRecord,
+  param,
+  parseParams,
+  significantRecord,
+  type Param,
+  type Values,
+} from "../framework/parameters.js";
+import { checkPerModel } from "../tasks/mixins/curves.js";
+import { runtimeConfig } from "../tasks/mixins/runtime.js";
+import {
+  BATCH_SIZES,
   MEASUREMENT_PARAMS,
   MULTI_CMSSW_PARAMS,
   MULTI_MODEL_PARAMS,
-  VERSION_PARAM,
-  convertArgs,
-  type ParamDef,
+  VERSION,
+  sortedBatchSizes,
 } from "../tasks/params.js";
-import { MeasureRuntime, checkBatchSizes, runtimeConfig, type Args } from "../tasks/runtime.js";
+import { MeasureRuntime } from "../tasks/runtime.js";
 import { MlprofError } from "../util/errors.js";
 import { shortHash } from "../util/hash.js";
+import { checkName } from "../util/names.js";
 
 /**
  * The parameters of a scan: those of PlotMultiRuntimes that shape measurements (brace expansion
- * included), so that the same values plot the collected results.
+ * included), so that the same values plot the collected results. The version and model files may come
+ * from a scan file; buildScan says when they are missing.
  */
-export const SCAN_PARAMS: ParamDef[] = [
-  { ...VERSION_PARAM, required: false },
-  ...MULTI_MODEL_PARAMS.map((p) => ({ ...p, required: false })),
-  BATCH_SIZES_PARAM,
+export const SCAN_PARAMS = {
+  version: { ...VERSION, required: false, default: "", check: undefined } as Param<string>,
+  modelFiles: { ...MULTI_MODEL_PARAMS.modelFiles, required: false, default: [] } as Param<string[]>,
+  modelNames: MULTI_MODEL_PARAMS.modelNames,
+  modelLabels: MULTI_MODEL_PARAMS.modelLabels,
+  batchSizes: BATCH_SIZES,
   // the executor runs on the worker: local → the standalone payload, cmssw → the cmssw payload
   ...MEASUREMENT_PARAMS,
   ...MULTI_CMSSW_PARAMS,
-];
+};
+
+/** The converted parameters of a scan. */
+export type ScanValues = Values<typeof SCAN_PARAMS>;
 
 /** A scan's identity parameters. */
-export const SCAN_ID_PARAMS: ParamDef[] = [
-  {
-    name: "scan",
-    type: "string",
+export const SCAN_ID_PARAMS = {
+  scan: param.string({
+    flag: "scan",
     default: "",
     description:
       "a scan yaml file: the parameters of PlotMultiRuntimes and, optionally, submit options; flags override it",
-  },
-  {
-    name: "scan-name",
-    type: "string",
+  }),
+  scanName: param.string({
+    flag: "scan-name",
     default: "",
     description:
       "name of the scan (its folder <store>/Scans/<name>/<version>); default: the yaml's file name, else a hash of the parameters",
-  },
-];
+  }),
+};
 
 /** One model of a scan: its yaml, the name in output paths, an explicit plot label (or ""), the path workers use. */
 export interface ScanModel {
@@ -67,8 +81,8 @@ export interface Measurement {
 export interface Scan {
   name: string;
   version: string;
-  /** The converted scan parameters (dashed names), as PlotMultiRuntimes takes them. */
-  args: Args;
+  /** The converted scan parameters, as PlotMultiRuntimes takes them. */
+  values: ScanValues;
   models: ScanModel[];
   releases: string[];
   archs: string[];
@@ -114,8 +128,12 @@ export function loadScanFile(path: string): Record<string, unknown> {
 }
 
 /** Checks that a yaml holds only known keys. */
-export function checkKnownKeys(raw: Record<string, unknown>, known: ParamDef[], source: string): void {
-  const names = new Set(known.map((p) => p.name));
+export function checkKnownKeys(
+  raw: Record<string, unknown>,
+  known: readonly Param<unknown>[],
+  source: string,
+): void {
+  const names = new Set(known.map((p) => p.flag));
   const unknown = Object.keys(raw).filter((k) => !names.has(k));
   if (unknown.length > 0) {
     throw new MlprofError(
@@ -132,41 +150,35 @@ export function workerModelPath(file: string): string {
 }
 
 /** Builds a scan from converted parameters; checks what PlotMultiRuntimes will check later. */
-export function buildScan(args: Args, scanName: string): Scan {
-  const version = String(args["version"] ?? "");
-  const files = (args["model-files"] as string[] | undefined) ?? [];
+export function buildScan(v: ScanValues, scanName: string): Scan {
+  const version = v.version;
+  const files = v.modelFiles;
   if (!version) throw new MlprofError("--version is required (the version of the outputs, e.g. v1)");
+  checkName("--version", version);
   if (files.length === 0)
     throw new MlprofError("--model-files is required: the models to scan (brace expansion allowed)");
-  const names = args["model-names"] as string[];
-  const labels = args["model-labels"] as string[];
-  for (const [flag, list] of [
-    ["model-names", names],
-    ["model-labels", labels],
-  ] as const) {
-    if (list.length > 0 && list.length !== files.length) {
-      throw new MlprofError(
-        `--${flag}: expected one entry per model file (${files.length}), found ${list.length}`,
-      );
-    }
-  }
-  const releases = args["cmssw-versions"] as string[];
-  const archs = args["scram-archs"] as string[];
-  if (args["executor"] === "local" && (releases.length > 1 || archs.length > 1)) {
+  const names = v.modelNames;
+  const labels = v.modelLabels;
+  checkPerModel(files, { "model-names": names, "model-labels": labels }, false);
+  const releases = v.cmsswVersions;
+  const archs = v.scramArchs;
+  if (v.executor === "local" && (releases.length > 1 || archs.length > 1)) {
     throw new MlprofError(
       `the standalone payload (--executor local) measures the engines installed on the workers whatever the release, ` +
         `so ${[...releases, ...archs].join(", ")} would show identical engines as a release comparison`,
       "scan releases with --executor cmssw; with the standalone payload, scan models and batch sizes",
     );
   }
-  const batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
+  const batchSizes = sortedBatchSizes(v.batchSizes);
   const models = files.map((f, i) => {
-    const cfg = runtimeConfig(
-      { ...args, "cmssw-version": releases[0], "scram-arch": archs[0] },
-      f,
-      names[i] ?? "",
-      labels[i] ?? "",
-    );
+    const cfg = runtimeConfig({
+      ...v,
+      modelFile: f,
+      modelName: names[i] ?? "",
+      modelLabel: labels[i] ?? "",
+      cmsswVersion: releases[0]!,
+      scramArch: archs[0]!,
+    });
     if (!existsSync(cfg.model.file)) throw new MlprofError(`model file ${cfg.model.file} does not exist`);
     return {
       file: cfg.model.file,
@@ -188,18 +200,17 @@ export function buildScan(args: Args, scanName: string): Scan {
   const name =
     scanName ||
     `scan_${shortHash(JSON.stringify([version, models.map((m) => m.name), batchSizes, releases, archs]), 8)}`;
-  if (!/^[A-Za-z0-9_.+-]+$/.test(name)) {
-    throw new MlprofError(`--scan-name: expected letters, digits, '_', '.', '+' or '-', found '${name}'`);
-  }
+  checkName("--scan-name", name);
+  // the hash covers what shapes the measurements: the significant parameters, model files resolved
   const shaping = {
-    ...args,
+    ...significantRecord(SCAN_PARAMS, v),
     "model-files": models.map((m) => m.file),
     "model-names": models.map((m) => m.name),
   };
   return {
     name,
     version,
-    args,
+    values: v,
     models,
     releases,
     archs,
@@ -211,21 +222,25 @@ export function buildScan(args: Args, scanName: string): Scan {
 
 /** Converts raw scan options (yaml values overridden by flags) and builds the scan. */
 export function scanFromRaw(raw: Record<string, unknown>): Scan {
-  const args = convertArgs(SCAN_PARAMS, raw);
-  return buildScan(args, String(raw["scan-name"] ?? ""));
+  return buildScan(parseParams(SCAN_PARAMS, raw), String(raw["scan-name"] ?? ""));
+}
+
+/** The scan of a manifest's stored parameters (keyed by flag, as written at submission). */
+export function scanFromStored(stored: Record<string, unknown>, scanName: string): Scan {
+  return buildScan(fromFlagRecord(SCAN_PARAMS, stored), scanName);
 }
 
 /**
- * The measurement flags of a scan as `mlprof run MeasureRuntime` takes them (every parameter of
- * MEASUREMENT_PARAMS but the executor; with `all` false only those that differ from the default).
+ * The measurement flags of a scan as `mlprof run MeasureRuntime` takes them (every measurement parameter
+ * but the executor; with `all` false only those that differ from the default).
  */
-export function measurementFlags(args: Args, all = true): string[] {
+export function measurementFlags(v: ScanValues, all = true): string[] {
   const flags: string[] = [];
-  for (const def of MEASUREMENT_PARAMS) {
-    const v = args[def.name];
-    if (def.name === "executor" || v === undefined || v === "") continue;
-    if (!all && JSON.stringify(v) === JSON.stringify(def.default)) continue;
-    flags.push(`--${def.name}`, Array.isArray(v) ? v.join(",") : String(v));
+  for (const [key, def] of Object.entries(MEASUREMENT_PARAMS) as [string, Param<unknown>][]) {
+    const value = (v as Record<string, unknown>)[key];
+    if (def.flag === "executor" || value === undefined || value === "") continue;
+    if (!all && JSON.stringify(value) === JSON.stringify(def.default)) continue;
+    flags.push(`--${def.flag}`, Array.isArray(value) ? value.join(",") : String(value));
   }
   return flags;
 }
@@ -233,11 +248,13 @@ export function measurementFlags(args: Args, all = true): string[] {
 /** The MeasureRuntime task of a measurement: its outputs are where `mlprof collect` puts the results. */
 export function measurementTask(scan: Scan, m: Measurement): MeasureRuntime {
   const model = scan.models[m.model]!;
-  const cfg = runtimeConfig(
-    { ...scan.args, "cmssw-version": scan.releases[m.release], "scram-arch": scan.archs[m.arch] },
-    model.file,
-    model.name,
-    model.label,
-  );
+  const cfg = runtimeConfig({
+    ...scan.values,
+    modelFile: model.file,
+    modelName: model.name,
+    modelLabel: model.label,
+    cmsswVersion: scan.releases[m.release]!,
+    scramArch: scan.archs[m.arch]!,
+  });
   return new MeasureRuntime(cfg, m.batchSize);
 }

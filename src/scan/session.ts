@@ -1,20 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
-import { getBatchSystem } from "../batch/index.js";
-import type { BatchStatus, BatchSystem, JobRow, SubmitFileContext } from "../batch/types.js";
+import { getBatchSystem } from "../batch/registry.js";
+import type { BatchStatus, BatchSystem, JobRow, SubmitFileContext } from "../batch/system.js";
 import { storeRoot } from "../paths.js";
 import { LocalShell, type Shell } from "../remote/shell.js";
 import { SshShell } from "../remote/ssh.js";
 import { ShellStageArea, XrdStageArea, type StageArea } from "../remote/stage.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
 import { makeTempDir } from "../util/fs.js";
+import { pool } from "../util/pool.js";
 import { submissionFiles } from "./jobfiles.js";
 import { scanDir, writeManifest, type Manifest, type ManifestJob, type Target } from "./manifest.js";
 import { measurementTask, type Scan } from "./scan.js";
 import { checkMeasurement } from "./validate.js";
 
-/** Most rows per submission (Slurm's default MaxArraySize is 1001). */
-const MAX_ROWS = 1000;
 /** Batch ids per status query. */
 const QUERY_CHUNK = 500;
 /** Jobs whose outputs are fetched at the same time. */
@@ -37,15 +36,6 @@ export function stageAreaOf(target: Target, shell: Shell): StageArea {
 function moveIntoPlace(from: string, to: string): void {
   mkdirSync(dirname(to), { recursive: true });
   renameSync(from, to);
-}
-
-/** Runs `fn` over items with at most `limit` at a time. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
 }
 
 /** What harvesting one job found. */
@@ -130,13 +120,14 @@ export class ScanSession {
   }
 
   /**
-   * Submits jobs (their measurements still missing from the store), in submissions of at most
-   * MAX_ROWS: the job table and submit file are written, the jobs marked "submitting" in the
+   * Submits jobs (their measurements still missing from the store), in submissions of at most the
+   * system's maxRows: the job table and submit file are written, the jobs marked "submitting" in the
    * manifest, then submitted and their batch ids recorded.
    */
   async submit(jobs: ManifestJob[], onSubmitted?: (n: number, count: number) => void): Promise<void> {
-    for (let start = 0; start < jobs.length; start += MAX_ROWS) {
-      const chunk = jobs.slice(start, start + MAX_ROWS);
+    const maxRows = this.system.maxRows;
+    for (let start = 0; start < jobs.length; start += maxRows) {
+      const chunk = jobs.slice(start, start + maxRows);
       const n = this.manifest.submissions + 1;
       const rows = chunk.map((j) => ({ jobId: j.id, items: this.missing(j).join("+") }));
       const ctx = this.submissionContext(n, rows);
@@ -285,9 +276,9 @@ export class ScanSession {
       const [json, csv] = names.map((n) => join(tmp, n)) as [string, string];
       const problem = checkMeasurement(csv, json, {
         batchSize: m.batchSize,
-        nEvents: this.scan.args["n-events"] as number,
-        nCalls: this.scan.args["n-calls"] as number,
-        atLeast: Number(this.scan.args["min-duration"] ?? 0) > 0,
+        nEvents: this.scan.values.nEvents,
+        nCalls: this.scan.values.nCalls,
+        atLeast: this.scan.values.minDurationSeconds > 0,
       });
       if (problem) {
         problems.push(`${this.stage.describe(job.id, names[1])}: ${problem}`);

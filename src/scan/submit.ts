@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join, posix } from "node:path";
 import chalk from "chalk";
-import { getBatchSystem } from "../batch/index.js";
-import type { GeneratedFile } from "../batch/types.js";
+import { getBatchSystem } from "../batch/registry.js";
+import type { GeneratedFile } from "../batch/system.js";
+import { flagRecord } from "../framework/parameters.js";
 import { LocalShell, execOrThrow, type Shell } from "../remote/shell.js";
 import { MlprofError } from "../util/errors.js";
 import { buildTarball, jobScript, planJobs, submissionFiles } from "./jobfiles.js";
@@ -16,25 +17,24 @@ import {
   type ManifestJob,
   type Target,
 } from "./manifest.js";
-import { settingsFromOptions, targetFromOptions, workerFromOptions, type Options } from "./options.js";
+import { submissionSettings, targetFromOptions, workerFromOptions, type SubmitOptions } from "./options.js";
 import { formatCounts, plotCommand } from "./report.js";
 import { ScanSession, connect } from "./session.js";
-import { measurementTask, type Scan } from "./scan.js";
+import { SCAN_PARAMS, measurementTask, type Scan } from "./scan.js";
 
 type Print = (line: string) => void;
-
-/** Whether a grid proxy exists on the submit host ($X509_USER_PROXY, else /tmp/x509up_u<uid>). */
-async function hasProxy(shell: Shell): Promise<boolean> {
-  const res = await shell.exec(["sh", "-c", 'test -f "${X509_USER_PROXY:-/tmp/x509up_u$(id -u)}"']);
-  return res.exitCode === 0;
-}
 
 /** A fresh manifest: every job created, nothing submitted. */
 function newManifest(scan: Scan, target: Target, group: string): Manifest {
   const now = new Date().toISOString();
   return {
     format: 1,
-    scan: { name: scan.name, version: scan.version, hash: scan.hash, args: scan.args },
+    scan: {
+      name: scan.name,
+      version: scan.version,
+      hash: scan.hash,
+      args: flagRecord(SCAN_PARAMS, scan.values),
+    },
     target,
     createdAt: now,
     updatedAt: now,
@@ -54,20 +54,20 @@ function newManifest(scan: Scan, target: Target, group: string): Manifest {
  * it when the submit host is remote, submits the jobs that are neither done nor still queued, and
  * records everything in the scan's manifest. With dryRun the files are written and listed only.
  */
-export async function submitScan(scan: Scan, o: Options, print: Print): Promise<void> {
-  const system = getBatchSystem(String(o["batch-system"]));
+export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Promise<void> {
+  const system = getBatchSystem(o.batchSystem);
   const base = targetFromOptions(o, scan, system);
-  const dryRun = o["dry-run"] === true;
+  const dryRun = o.dryRun;
   const worker = workerFromOptions(o);
-  const group = String(o["group"]);
-  if (scan.args["executor"] === "cmssw" && group === "none" && scan.measurements.length > 1) {
+  const group = o.group;
+  if (scan.values.executor === "cmssw" && group === "none" && scan.measurements.length > 1) {
     print(
       chalk.yellow(
         "note: --group none builds a CMSSW area in every job; --group release builds one per release",
       ),
     );
   }
-  const release = lockScan(scan.name, scan.version);
+  const release = await lockScan(scan.name, scan.version);
   let shell: Shell | undefined;
   try {
     const previous = readManifest(scan.name, scan.version);
@@ -86,15 +86,12 @@ export async function submitScan(scan: Scan, o: Options, print: Print): Promise<
       }
     }
     shell = dryRun && !base.ssh ? new LocalShell() : dryRun ? undefined : await connect(base as Target);
-    const x509 =
-      o["x509-proxy"] === "yes" ||
-      (o["x509-proxy"] === "auto" && shell !== undefined && (await hasProxy(shell)));
-    const settings = settingsFromOptions(o, scan, x509);
+    const settings = await submissionSettings(o, scan, system, shell);
     const tarball = worker.mlprofPath === undefined;
     const target: Target = {
       ...base,
       settings,
-      transferInput: tarball && system.name === "htcondor" ? [posix.join(base.jobDir, "mlprof.tar.gz")] : [],
+      transferInput: tarball && system.transfersInput ? [posix.join(base.jobDir, "mlprof.tar.gz")] : [],
     };
     const manifest: Manifest = previous ?? newManifest(scan, target, group);
     manifest.target = target;
@@ -123,12 +120,12 @@ export async function submitScan(scan: Scan, o: Options, print: Print): Promise<
 
     // the job folder: job.sh, the submission's files, logs/ and outputs/
     const files: GeneratedFile[] = [
-      jobScript(scan, target, worker, { cmsswConfig: String(o["cmssw-config"]), cpus: settings.requestCpus }),
+      jobScript(scan, target, worker, { cmsswConfig: o.cmsswConfig, cpus: settings.requestCpus }),
     ];
     const localDir = target.ssh ? join(scanDir(scan.name, scan.version), "jobs") : target.jobDir;
     if (dryRun) {
       const rows = toSubmit.map((j) => ({ jobId: j.id, items: session.missing(j).join("+") }));
-      const ctx = session.submissionContext(manifest.submissions + 1, rows.slice(0, 1000));
+      const ctx = session.submissionContext(manifest.submissions + 1, rows.slice(0, system.maxRows));
       if (rows.length > 0) files.push(...submissionFiles(system, ctx));
       const local = new LocalShell();
       for (const f of files) await local.putFile(join(localDir, f.path), f.content, f.mode);
@@ -138,8 +135,10 @@ export async function submitScan(scan: Scan, o: Options, print: Print): Promise<
       );
       print(`files written (job folder ${target.jobDir}${target.ssh ? `, local copy ${localDir}` : ""}):`);
       for (const f of files) print(`  ${join(localDir, f.path)}`);
-      if (rows.length > 1000)
-        print(`  (the first of ${Math.ceil(rows.length / 1000)} submissions of at most 1000 jobs)`);
+      if (rows.length > system.maxRows)
+        print(
+          `  (the first of ${Math.ceil(rows.length / system.maxRows)} submissions of at most ${system.maxRows} jobs)`,
+        );
       if (tarball) print(`  ${join(localDir, "mlprof.tar.gz")} (packed at submission)`);
       return;
     }

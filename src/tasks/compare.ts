@@ -11,21 +11,26 @@ import { percent, plainLabel, sig, summaryTable, textTable, type Column } from "
 import { DEFAULT_BOOTSTRAP } from "../stats/bootstrap.js";
 import { SIGNIFICANCE_LEVEL, compareSamples, type SampleComparison } from "../stats/compare.js";
 import { summarize, summaryMethod, type SampleSummary } from "../stats/summary.js";
-import { cmsswPart, runParamsPart, taskDir } from "../store.js";
+import { cmsswPart, taskDir } from "../store.js";
 import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
-import { Task, type TaskContext } from "./base.js";
+import { defineTask } from "../framework/family.js";
+import { omit, param, type Values } from "../framework/parameters.js";
+import { Task, type TaskContext } from "../framework/task.js";
+import { checkPerModel } from "./mixins/curves.js";
+import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
+import { runtimeConfig, type RuntimeConfig } from "./mixins/runtime.js";
 import {
-  BATCH_SIZES_PARAM,
+  BATCH_SIZES,
   MEASUREMENT_PARAMS,
   MULTI_CMSSW_PARAMS,
   MULTI_MODEL_PARAMS,
   PLOT_PARAMS,
-  VERSION_PARAM,
-  type ParamDef,
+  VERSION,
+  runParamsPart,
+  sortedBatchSizes,
 } from "./params.js";
-import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./plot.js";
-import { MergeRuntimes, checkBatchSizes, runtimeConfig, type Args, type RuntimeConfig } from "./runtime.js";
+import { MergeRuntimes } from "./runtime.js";
 
 /** Exit status of `mlprof` when --fail-on-regression finds one (1 stays for errors). */
 export const REGRESSION_EXIT_CODE = 3;
@@ -51,7 +56,38 @@ interface BatchComparison extends SampleComparison {
   b: SampleSummary;
 }
 
-const COMPARE_PLOT_PARAMS = PLOT_PARAMS.filter((p) => !["bs-normalized", "error-style"].includes(p.name));
+/** The parameters of CompareRuntimes. */
+const COMPARE_PARAMS = {
+  version: VERSION,
+  versions: param.strings({
+    flag: "versions",
+    default: [],
+    significant: true,
+    description: "the versions of the measurements A and B (one or two); default: --version",
+  }),
+  batchSizes: BATCH_SIZES,
+  ...MULTI_MODEL_PARAMS,
+  ...MULTI_CMSSW_PARAMS,
+  ...MEASUREMENT_PARAMS,
+  noiseThreshold: param.float({
+    flag: "noise-threshold",
+    default: 0.05,
+    significant: true,
+    description:
+      "smallest relative difference of the medians called faster or slower (0.05: B / A beyond 0.95-1.05)",
+    check: (v) => {
+      if (!(v >= 0 && v < 1))
+        throw new MlprofError(`--noise-threshold: expected a fraction in [0, 1), found ${v}`);
+    },
+  }),
+  failOnRegression: param.bool({
+    flag: "fail-on-regression",
+    default: false,
+    description: `exit with status ${REGRESSION_EXIT_CODE} when B is slower than A at a batch size (for CI)`,
+  }),
+  ...omit(PLOT_PARAMS, ["bsNormalized", "errorStyle"]),
+};
+type CompareValues = Values<typeof COMPARE_PARAMS>;
 
 /** Value of side 0 (A) or 1 (B) of a list of one or two values. */
 function pick<T>(list: T[], side: number): T | undefined {
@@ -62,13 +98,12 @@ function pick<T>(list: T[], side: number): T | undefined {
  * The sides A and B: each of --model-files, --versions, --cmssw-versions and --scram-archs holds one value
  * (shared) or two (A, B); those with two different values are what is compared, and label the sides.
  */
-function compareSides(args: Args, version: string): [Side, Side] {
-  const versions = args["versions"] as string[];
+function compareSides(v: CompareValues): [Side, Side] {
   const dims = {
-    "model-files": args["model-files"] as string[],
-    versions: versions.length > 0 ? versions : [version],
-    "cmssw-versions": args["cmssw-versions"] as string[],
-    "scram-archs": args["scram-archs"] as string[],
+    "model-files": v.modelFiles,
+    versions: v.versions.length > 0 ? v.versions : [v.version],
+    "cmssw-versions": v.cmsswVersions,
+    "scram-archs": v.scramArchs,
   };
   for (const [flag, list] of Object.entries(dims)) {
     if (list.length < 1 || list.length > 2) {
@@ -76,14 +111,7 @@ function compareSides(args: Args, version: string): [Side, Side] {
     }
   }
   const files = dims["model-files"];
-  for (const flag of ["model-names", "model-labels"]) {
-    const list = args[flag] as string[];
-    if (list.length > 0 && list.length !== files.length) {
-      throw new MlprofError(
-        `--${flag}: expected one entry per model file (${files.length}), found ${list.length}`,
-      );
-    }
-  }
+  checkPerModel(files, { "model-names": v.modelNames, "model-labels": v.modelLabels }, false);
   const varying = Object.entries(dims).filter(([, list]) => list.length === 2 && list[0] !== list[1]);
   if (varying.length === 0) {
     throw new MlprofError(
@@ -92,7 +120,7 @@ function compareSides(args: Args, version: string): [Side, Side] {
     );
   }
   const differs = (flag: string) => varying.some(([f]) => f === flag);
-  if (args["executor"] === "local" && (differs("cmssw-versions") || differs("scram-archs"))) {
+  if (v.executor === "local" && (differs("cmssw-versions") || differs("scram-archs"))) {
     throw new MlprofError(
       "the local executor measures the engines installed on this machine whatever --cmssw-versions says, " +
         "so a release comparison of local measurements would compare identical engines",
@@ -100,17 +128,15 @@ function compareSides(args: Args, version: string): [Side, Side] {
     );
   }
   const side = (s: number): Side => {
-    const cfg = runtimeConfig(
-      {
-        ...args,
-        version: pick(dims.versions, s),
-        "cmssw-version": pick(dims["cmssw-versions"], s),
-        "scram-arch": pick(dims["scram-archs"], s),
-      },
-      pick(files, s),
-      pick(args["model-names"] as string[], s) ?? "",
-      pick(args["model-labels"] as string[], s) ?? "",
-    );
+    const cfg = runtimeConfig({
+      ...v,
+      version: pick(dims.versions, s)!,
+      cmsswVersion: pick(dims["cmssw-versions"], s)!,
+      scramArch: pick(dims["scram-archs"], s)!,
+      modelFile: pick(files, s)!,
+      modelName: pick(v.modelNames, s) ?? "",
+      modelLabel: pick(v.modelLabels, s) ?? "",
+    });
     const parts: string[] = [];
     if (differs("model-files")) parts.push(cfg.model.label);
     if (differs("versions")) parts.push(cfg.version);
@@ -123,57 +149,35 @@ function compareSides(args: Args, version: string): [Side, Side] {
 
 /** Compares the runtimes of two measurement sets per batch size: ratio of medians, Mann–Whitney U, verdict. */
 export class CompareRuntimes extends Task {
-  static readonly params: ParamDef[] = [
-    VERSION_PARAM,
-    {
-      name: "versions",
-      type: "strings",
-      default: [],
-      description: "the versions of the measurements A and B (one or two); default: --version",
+  static readonly family = defineTask({
+    name: "CompareRuntimes",
+    description:
+      "compare two measurement sets A and B per batch size: ratio of medians, Mann-Whitney U, verdict, ratio plot",
+    params: COMPARE_PARAMS,
+    create: (v) => {
+      const plot = plotConfig({ ...v, bsNormalized: false, errorStyle: "band" });
+      return new CompareRuntimes(v, plot);
     },
-    BATCH_SIZES_PARAM,
-    ...MULTI_MODEL_PARAMS,
-    ...MULTI_CMSSW_PARAMS,
-    ...MEASUREMENT_PARAMS,
-    {
-      name: "noise-threshold",
-      type: "float",
-      default: 0.05,
-      description:
-        "smallest relative difference of the medians called faster or slower (0.05: B / A beyond 0.95-1.05)",
-    },
-    {
-      name: "fail-on-regression",
-      type: "bool",
-      default: false,
-      description: `exit with status ${REGRESSION_EXIT_CODE} when B is slower than A at a batch size (for CI)`,
-    },
-    ...COMPARE_PLOT_PARAMS,
-  ];
+  });
   readonly family = "CompareRuntimes";
   /** The version of the comparison's outputs (--version). */
   readonly version: string;
   readonly batchSizes: number[];
   readonly sides: [Side, Side];
 
+  readonly noiseThreshold: number;
+  readonly failOnRegression: boolean;
+
   constructor(
-    args: Args,
+    v: CompareValues,
     readonly plot: PlotConfig,
-    readonly noiseThreshold: number,
-    readonly failOnRegression: boolean,
   ) {
     super();
-    this.batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
-    if (!(noiseThreshold >= 0 && noiseThreshold < 1)) {
-      throw new MlprofError(`--noise-threshold: expected a fraction in [0, 1), found ${noiseThreshold}`);
-    }
-    this.version = String(args["version"]);
-    if (!/^[A-Za-z0-9_.+-]+$/.test(this.version)) {
-      throw new MlprofError(
-        `--version: expected a name of letters, digits, '_', '.', '+' or '-', found '${this.version}'`,
-      );
-    }
-    this.sides = compareSides(args, this.version);
+    this.batchSizes = sortedBatchSizes(v.batchSizes);
+    this.noiseThreshold = v.noiseThreshold;
+    this.failOnRegression = v.failOnRegression;
+    this.version = v.version;
+    this.sides = compareSides(v);
     const [mergeA, mergeB] = this.requires();
     if (mergeA!.outputs()[0] === mergeB!.outputs()[0]) {
       throw new MlprofError(
@@ -181,16 +185,6 @@ export class CompareRuntimes extends Task {
         "give the two model files different --model-names",
       );
     }
-  }
-
-  static create(args: Args): CompareRuntimes {
-    const plot = plotConfig(args);
-    return new CompareRuntimes(
-      args,
-      { ...plot, options: { ...plot.options, bsNormalized: false, errorStyle: "band" } },
-      args["noise-threshold"] as number,
-      args["fail-on-regression"] as boolean,
-    );
   }
 
   requires(): MergeRuntimes[] {

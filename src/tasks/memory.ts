@@ -8,7 +8,6 @@
  * process measures both, so memory and runtime belong to the same run, nothing is measured twice, and a
  * runtime measured earlier gets its memory for free. The readings sit outside the timed calls.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
 import {
@@ -21,44 +20,29 @@ import {
   type MemoryQuantity,
   type MemoryQuantityName,
 } from "../report/memory.js";
-import { cmsswPart, runParamsPart, taskDir } from "../store.js";
-import { MlprofError } from "../util/errors.js";
+import { readMeasurementRecord } from "../record/measurement.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { Task, type TaskContext } from "./base.js";
-import type { ParamDef } from "./params.js";
-import {
-  PlotMultiRuntimes,
-  PlotRuntimes,
-  buildCurves,
-  multiPlotOutputs,
-  plotConfig,
-  plotOutputs,
-  renderAndView,
-  type Curve,
-  type PlotConfig,
-} from "./plot.js";
-import {
-  MeasureRuntime,
-  MergeRuntimes,
-  checkBatchSizes,
-  runtimeConfig,
-  type Args,
-  type RuntimeConfig,
-} from "./runtime.js";
+import { defineTask } from "../framework/family.js";
+import { omit, param, type Values } from "../framework/parameters.js";
+import { Task, type TaskContext } from "../framework/task.js";
+import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
+import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
+import { runtimeConfig, runtimeDir, type RuntimeConfig } from "./mixins/runtime.js";
+import { sortedBatchSizes } from "./params.js";
+import { PlotMultiRuntimes, PlotRuntimes } from "./plot.js";
+import { MeasureRuntime, MergeRuntimes } from "./runtime.js";
 
 /** Output folder of a memory task of one model. */
-function memoryDir(family: string, cfg: RuntimeConfig): string {
-  return taskDir(
-    family,
-    cmsswPart([cfg.cmsswVersion], [cfg.scramArch]),
-    `model_${cfg.model.fullName}__${runParamsPart(cfg.run)}`,
-    cfg.version,
-  );
-}
+const memoryDir = runtimeDir;
 
 /** Extracts the resident memory and load time of one MeasureRuntime into memory_bs_<N>.csv. */
 export class MeasureMemory extends Task {
-  static readonly params: ParamDef[] = MeasureRuntime.params;
+  static readonly family = defineTask({
+    name: "MeasureMemory",
+    description: "resident memory and load time of one MeasureRuntime (memory_bs_<N>.csv)",
+    params: MeasureRuntime.params,
+    create: (v) => new MeasureMemory(runtimeConfig(v), v.batchSize),
+  });
   readonly family = "MeasureMemory";
 
   constructor(
@@ -66,10 +50,6 @@ export class MeasureMemory extends Task {
     readonly batchSize: number,
   ) {
     super();
-  }
-
-  static create(args: Args): MeasureMemory {
-    return new MeasureMemory(runtimeConfig(args), args["batch-size"] as number);
   }
 
   requires(): MeasureRuntime[] {
@@ -90,10 +70,7 @@ export class MeasureMemory extends Task {
 
   async run(): Promise<void> {
     const metaPath = this.requires()[0]!.outputs()[1]!;
-    const meta = JSON.parse(readFileSync(metaPath, "utf8")) as {
-      process?: { engine?: { name?: string; version?: string } };
-      host?: { hostname?: string; cpuModel?: string };
-    };
+    const meta = readMeasurementRecord(metaPath);
     const record = memoryRecordFromMetadata(meta, this.batchSize, metaPath);
     const header = {
       model: this.cfg.model.fullName,
@@ -109,7 +86,12 @@ export class MeasureMemory extends Task {
 
 /** Merges the MeasureMemory CSVs of several batch sizes into memory_bs_<b1>_<b2>_....csv. */
 export class MergeMemory extends Task {
-  static readonly params: ParamDef[] = MergeRuntimes.params;
+  static readonly family = defineTask({
+    name: "MergeMemory",
+    description: "merge the memory of several batch sizes (memory_bs_<...>.csv)",
+    params: MergeRuntimes.params,
+    create: (v) => new MergeMemory(runtimeConfig(v), v.batchSizes),
+  });
   readonly family = "MergeMemory";
   readonly batchSizes: number[];
 
@@ -118,11 +100,7 @@ export class MergeMemory extends Task {
     batchSizes: number[],
   ) {
     super();
-    this.batchSizes = checkBatchSizes(batchSizes);
-  }
-
-  static create(args: Args): MergeMemory {
-    return new MergeMemory(runtimeConfig(args), args["batch-sizes"] as number[]);
+    this.batchSizes = sortedBatchSizes(batchSizes);
   }
 
   requires(): MeasureMemory[] {
@@ -157,14 +135,15 @@ export class MergeMemory extends Task {
 }
 
 /** Plot parameters that make no sense for memory plots (their values are not runtimes). */
-const RUNTIME_ONLY_PLOT_PARAMS = new Set(["bs-normalized", "error-style"]);
-const withoutRuntimeOnly = (params: ParamDef[]) =>
-  params.filter((p) => !RUNTIME_ONLY_PLOT_PARAMS.has(p.name));
+const RUNTIME_ONLY_PLOT_PARAMS = ["bsNormalized", "errorStyle"] as const;
+const PLOT_MEMORY_PARAMS = omit(PlotRuntimes.params, RUNTIME_ONLY_PLOT_PARAMS);
+const PLOT_MULTI_MEMORY_PARAMS = omit(PlotMultiRuntimes.params, RUNTIME_ONLY_PLOT_PARAMS);
 
 /** The plot configuration of a memory plot: one value per batch size, no band. */
-function memoryPlotConfig(args: Args): PlotConfig {
-  const plot = plotConfig(args);
-  return { ...plot, options: { ...plot.options, bsNormalized: false, errorStyle: "band" } };
+function memoryPlotConfig(
+  v: Values<typeof PLOT_MEMORY_PARAMS> | Values<typeof PLOT_MULTI_MEMORY_PARAMS>,
+): PlotConfig {
+  return plotConfig({ ...v, bsNormalized: false, errorStyle: "band" });
 }
 
 /** The y axis of a quantity. */
@@ -176,7 +155,12 @@ function axisOf(quantity: MemoryQuantity): { title: string; unit: string } {
 
 /** Plots the resident memory of one model against the batch size, one line per stage. */
 export class PlotMemory extends Task {
-  static readonly params: ParamDef[] = withoutRuntimeOnly(PlotRuntimes.params);
+  static readonly family = defineTask({
+    name: "PlotMemory",
+    description: "plot the resident memory of one model against the batch size, one line per stage",
+    params: PLOT_MEMORY_PARAMS,
+    create: (v) => new PlotMemory(runtimeConfig(v), v.batchSizes, memoryPlotConfig(v)),
+  });
   readonly family = "PlotMemory";
   readonly batchSizes: number[];
 
@@ -186,11 +170,7 @@ export class PlotMemory extends Task {
     readonly plot: PlotConfig,
   ) {
     super();
-    this.batchSizes = checkBatchSizes(batchSizes);
-  }
-
-  static create(args: Args): PlotMemory {
-    return new PlotMemory(runtimeConfig(args), args["batch-sizes"] as number[], memoryPlotConfig(args));
+    this.batchSizes = sortedBatchSizes(batchSizes);
   }
 
   requires(): MergeMemory[] {
@@ -224,37 +204,40 @@ export class PlotMemory extends Task {
   }
 }
 
-const MEMORY_STAGE_PARAM: ParamDef = {
-  name: "memory-stage",
-  type: "string",
+const MEMORY_STAGE = param.string({
+  flag: "memory-stage",
   default: "peak",
   choices: Object.keys(MEMORY_QUANTITIES).filter((k) => k !== "load-time"),
   description:
     "what to plot: the resident memory before-load, after-load, after-warmup, after-timing, its peak, " +
     "or load (after-load minus before-load: the memory the model adds)",
-};
+});
 
 /** Plots one memory quantity of several models / releases / architectures against the batch size. */
 export class PlotMultiMemory extends Task {
-  static readonly params: ParamDef[] = [...withoutRuntimeOnly(PlotMultiRuntimes.params), MEMORY_STAGE_PARAM];
+  static readonly family = defineTask({
+    name: "PlotMultiMemory",
+    description: "plot one memory stage (default: the peak) of several models / releases / architectures",
+    params: { ...PLOT_MULTI_MEMORY_PARAMS, memoryStage: MEMORY_STAGE },
+    create: (v) =>
+      new PlotMultiMemory(
+        buildCurves(v),
+        v.batchSizes,
+        memoryPlotConfig(v),
+        v.memoryStage as MemoryQuantityName,
+      ),
+  });
   readonly family: string = "PlotMultiMemory";
   readonly batchSizes: number[];
-  readonly curves: Curve[];
 
   constructor(
-    args: Args,
+    readonly curves: Curve[],
+    batchSizes: number[],
     readonly plot: PlotConfig,
     readonly quantity: MemoryQuantityName,
   ) {
     super();
-    this.batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
-    this.curves = buildCurves(args);
-  }
-
-  static create(args: Args): PlotMultiMemory {
-    const stage = String(args["memory-stage"]);
-    if (!(stage in MEMORY_QUANTITIES)) throw new MlprofError(`--memory-stage: unknown stage '${stage}'`);
-    return new PlotMultiMemory(args, memoryPlotConfig(args), stage as MemoryQuantityName);
+    this.batchSizes = sortedBatchSizes(batchSizes);
   }
 
   requires(): MergeMemory[] {
@@ -294,10 +277,11 @@ export class PlotMultiMemory extends Task {
 
 /** Plots the model load time (session creation, graph import) of several models against the batch size. */
 export class PlotLoadTime extends PlotMultiMemory {
-  static override readonly params: ParamDef[] = withoutRuntimeOnly(PlotMultiRuntimes.params);
+  static override readonly family = defineTask({
+    name: "PlotLoadTime",
+    description: "plot the model load time of several models / releases / architectures",
+    params: PLOT_MULTI_MEMORY_PARAMS,
+    create: (v) => new PlotLoadTime(buildCurves(v), v.batchSizes, memoryPlotConfig(v), "load-time"),
+  });
   override readonly family: string = "PlotLoadTime";
-
-  static override create(args: Args): PlotLoadTime {
-    return new PlotLoadTime(args, memoryPlotConfig(args), "load-time");
-  }
 }

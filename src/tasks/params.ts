@@ -1,326 +1,289 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { MLP_BASE } from "../paths.js";
-import { splitCsvExpand } from "../util/brace.js";
-import { MlprofError } from "../util/errors.js";
+/**
+ * The parameters the tasks share (spelled as in the original MLProf): the version, the model(s), the
+ * measurement settings, the release(s), batch sizes and plot options. Those that shape outputs are marked
+ * `significant`; the measurement settings carry their part of the output path.
+ */
+import { join } from "node:path";
+import { executorNames } from "../executors/registry.js";
 import { INPUT_KINDS } from "../measure/job.js";
-
-/** Kinds of command-line parameter values. */
-export type ParamType = "string" | "int" | "float" | "bool" | "ints" | "strings";
-
-/** One task parameter, spelled as on the command line (dashes). */
-export interface ParamDef {
-  name: string;
-  type: ParamType;
-  description: string;
-  default?: string | number | boolean | number[] | string[];
-  choices?: readonly string[];
-  required?: boolean;
-  /** Lists of strings: apply brace expansion to each item. */
-  braceExpand?: boolean;
-}
+import type { RunSettings } from "../measure/run.js";
+import { MLP_BASE } from "../paths.js";
+import { MlprofError } from "../util/errors.js";
+import { shortHash } from "../util/hash.js";
+import { checkName } from "../util/names.js";
+import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
 
 /** The spec's default CMSSW release and SCRAM architecture. */
 export const DEFAULT_CMSSW_VERSION = "CMSSW_14_1_0_pre4";
 export const DEFAULT_SCRAM_ARCH = "el9_amd64_gcc12";
 /** Default model file: the spec's TensorFlow DNN 10x128 example. */
 export const DEFAULT_MODEL_FILE = join(MLP_BASE, "examples", "dnn", "model_tf_l10u128.yaml");
-/** Executors that can run a measurement. */
-export const EXECUTORS = ["local", "cmssw"] as const;
 
-export const VERSION_PARAM: ParamDef = {
-  name: "version",
-  type: "string",
+export const VERSION = param.string({
+  flag: "version",
   required: true,
+  significant: true,
   description: "name of the version of the outputs; each version has its own set of outputs",
-};
+  check: (v) => void checkName("--version", v),
+});
 
-export const MODEL_PARAMS: ParamDef[] = [
-  {
-    name: "model-file",
-    type: "string",
+export const MODEL_PARAMS = {
+  modelFile: param.string({
+    flag: "model-file",
     default: DEFAULT_MODEL_FILE,
+    significant: true,
     description:
       "the yaml file describing the model (relative paths are resolved from the working directory)",
-  },
-  {
-    name: "model-name",
-    type: "string",
+  }),
+  modelName: param.string({
+    flag: "model-name",
     default: "",
+    significant: true,
     description: "when set, use this name in output paths instead of a hashed version of --model-file",
-  },
-  {
-    name: "model-label",
-    type: "string",
+    check: (v) => void (v && checkName("--model-name", v)),
+  }),
+  modelLabel: param.string({
+    flag: "model-label",
     default: "",
     description:
       "label of the model in plots; when empty: the yaml's label, else its name, else the model name",
-  },
-];
+  }),
+};
 
-export const MULTI_MODEL_PARAMS: ParamDef[] = [
-  {
-    name: "model-files",
-    type: "strings",
+export const MULTI_MODEL_PARAMS = {
+  modelFiles: param.strings({
+    flag: "model-files",
     required: true,
     braceExpand: true,
+    significant: true,
     description: "comma-separated model yaml files (brace expansion: model_{tf,onnx}_l10u128.yaml)",
-  },
-  {
-    name: "model-names",
-    type: "strings",
+  }),
+  modelNames: param.strings({
+    flag: "model-names",
     default: [],
+    significant: true,
     description:
       "comma-separated model names for the output paths, one per model file; default: hashed file names",
-  },
-  {
-    name: "model-labels",
-    type: "strings",
+    check: (v) => v.forEach((name) => checkName("--model-names", name)),
+  }),
+  modelLabels: param.strings({
+    flag: "model-labels",
     default: [],
     description:
       "comma-separated model labels for the plot, one per model file; default: from the yaml files",
-  },
-];
+  }),
+};
 
-export const MEASUREMENT_PARAMS: ParamDef[] = [
-  {
-    name: "n-events",
-    type: "int",
+const INPUT_KIND = /^(random|incremental|zeros|ones)$/;
+
+/** A path part shown only when the value differs from `dflt`. */
+function unlessDefault<T>(dflt: T, part: (v: T) => string) {
+  return (v: T) => (v === dflt ? undefined : part(v));
+}
+
+/** The settings of a measurement (RunSettings), with their parts of the output path. */
+export const MEASUREMENT_PARAMS = {
+  nEvents: param.int({
+    flag: "n-events",
     default: 1,
+    significant: true,
     description: "number of events; inputs are drawn anew for each event",
-  },
-  { name: "n-calls", type: "int", default: 100, description: "number of timed inference calls per event" },
-  {
-    name: "n-warmup",
-    type: "int",
+    check: positive("n-events"),
+    path: { order: 1, part: (v) => `nevents_${v}` },
+  }),
+  nCalls: param.int({
+    flag: "n-calls",
+    default: 100,
+    significant: true,
+    description: "number of timed inference calls per event",
+    check: positive("n-calls"),
+    path: { order: 2, part: (v) => `ncalls_${v}` },
+  }),
+  nWarmup: param.int({
+    flag: "n-warmup",
     default: 10,
+    significant: true,
     description: "number of untimed warm-up calls per event, before the timed calls",
-  },
-  {
-    name: "input-data",
-    type: "string",
+    check: nonNegative("n-warmup"),
+    path: { order: 4, part: unlessDefault(10, (v) => `warmup_${v}`) },
+  }),
+  inputData: param.string({
+    flag: "input-data",
     default: "random",
+    significant: true,
     description: `kind of inputs: ${INPUT_KINDS.join(", ")} (random: standard normal floats), or a ROOT file (cmssw executor only)`,
-  },
-  {
-    name: "threads",
-    type: "int",
+    path: { order: 0, part: (v) => `input_${INPUT_KIND.test(v) ? v : shortHash(v)}` },
+  }),
+  threads: param.int({
+    flag: "threads",
     default: 1,
+    significant: true,
     description: "intra-op threads of the engine (1, as one CMSSW stream)",
-  },
-  {
-    name: "inter-op-threads",
-    type: "int",
+    check: positive("threads"),
+    path: { order: 3, part: (v) => `threads_${v}` },
+  }),
+  interOpThreads: param.int({
+    flag: "inter-op-threads",
     default: 1,
+    significant: true,
     description: "inter-op threads where the engine has them (onnx, tf)",
-  },
-  {
-    name: "warmup-duration",
-    type: "float",
+    check: positive("inter-op-threads"),
+    path: { order: 7, part: unlessDefault(1, (v) => `interop_${v}`) },
+  }),
+  warmupSeconds: param.float({
+    flag: "warmup-duration",
     default: 0,
+    significant: true,
     description: "warm up for at least this many seconds per event (besides --n-warmup calls)",
-  },
-  {
-    name: "min-duration",
-    type: "float",
+    check: seconds("warmup-duration"),
+    path: { order: 5, part: (v) => (v > 0 ? `warmupsec_${v}` : undefined) },
+  }),
+  minDurationSeconds: param.float({
+    flag: "min-duration",
     default: 0,
+    significant: true,
     description: "go on beyond --n-calls until an event's timed calls have lasted this many seconds",
-  },
-  {
-    name: "cpu-affinity",
-    type: "string",
+    check: seconds("min-duration"),
+    path: { order: 6, part: (v) => (v > 0 ? `mindur_${v}` : undefined) },
+  }),
+  cpuAffinity: param.string({
+    flag: "cpu-affinity",
     default: "",
+    significant: true,
     description:
       "pin the measurement process to these CPUs (taskset list, e.g. 0 or 2,3), recorded in the metadata",
-  },
-  {
-    name: "tfaot-batch-rules",
-    type: "string",
+    check: (v) => {
+      if (v && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) {
+        throw new MlprofError(`--cpu-affinity: expected a CPU list such as 0 or 0-3 or 1,3, found '${v}'`);
+      }
+    },
+    path: { order: 8, part: (v) => (v ? `cpus_${v.replace(/,/g, ".")}` : undefined) },
+  }),
+  tfaotBatchRules: param.string({
+    flag: "tfaot-batch-rules",
     default: "",
+    significant: true,
     description: "dash-separated batch rules of tfaot models, each 'target_size:size_1,size_2,...'",
-  },
-  {
-    name: "executor",
-    type: "string",
+    path: { order: 9, part: (v) => (v ? `rules_${v.replace(/:/g, "x").replace(/,/g, ".")}` : undefined) },
+  }),
+  executor: param.string({
+    flag: "executor",
     default: "local",
-    choices: EXECUTORS,
+    choices: executorNames(),
+    significant: true,
     description: "where the measurement runs",
-  },
-];
+    path: { order: 10, part: unlessDefault("local", (v) => `exec_${v}`) },
+  }),
+};
 
-export const CMSSW_PARAMS: ParamDef[] = [
-  {
-    name: "cmssw-version",
-    type: "string",
+function seconds(flag: string): (v: number) => void {
+  return (v) => {
+    if (!(v >= 0)) throw new MlprofError(`--${flag}: expected a number of seconds >= 0, found ${v}`);
+  };
+}
+
+/** The measurement settings are exactly what a measurement request carries. */
+const _runSettings: (v: Values<typeof MEASUREMENT_PARAMS>) => RunSettings = (v) => v;
+void _runSettings;
+
+/**
+ * The run-parameter component of output paths: the original's input_<kind>__nevents_<n>__ncalls_<n>,
+ * then threads, and the other controls, batch rules and executor when they are not the defaults.
+ */
+export function runParamsPart(run: RunSettings): string {
+  return pathPart(MEASUREMENT_PARAMS, run);
+}
+
+export const CMSSW_PARAMS = {
+  cmsswVersion: param.string({
+    flag: "cmssw-version",
     default: DEFAULT_CMSSW_VERSION,
+    significant: true,
     description: "the CMSSW release of the measurement",
-  },
-  {
-    name: "scram-arch",
-    type: "string",
+  }),
+  scramArch: param.string({
+    flag: "scram-arch",
     default: DEFAULT_SCRAM_ARCH,
+    significant: true,
     description: "the SCRAM architecture of the measurement",
-  },
-];
+  }),
+};
 
-export const MULTI_CMSSW_PARAMS: ParamDef[] = [
-  {
-    name: "cmssw-versions",
-    type: "strings",
+export const MULTI_CMSSW_PARAMS = {
+  cmsswVersions: param.strings({
+    flag: "cmssw-versions",
     default: [DEFAULT_CMSSW_VERSION],
     braceExpand: true,
+    significant: true,
     description: "comma-separated CMSSW releases (brace expansion: CMSSW_13_{3_1,2_4})",
-  },
-  {
-    name: "scram-archs",
-    type: "strings",
+  }),
+  scramArchs: param.strings({
+    flag: "scram-archs",
     default: [DEFAULT_SCRAM_ARCH],
     braceExpand: true,
+    significant: true,
     description: "comma-separated SCRAM architectures (brace expansion allowed)",
-  },
-];
+  }),
+};
 
-export const BATCH_SIZE_PARAM: ParamDef = {
-  name: "batch-size",
-  type: "int",
+export const BATCH_SIZE = param.int({
+  flag: "batch-size",
   default: 1,
+  significant: true,
   description: "the batch size to measure",
-};
-export const BATCH_SIZES_PARAM: ParamDef = {
-  name: "batch-sizes",
-  type: "ints",
-  default: [1, 2, 4],
-  description: "comma-separated batch sizes",
-};
+  check: positive("batch-size"),
+});
 
-export const PLOT_PARAMS: ParamDef[] = [
-  { name: "y-log", type: "bool", default: false, description: "logarithmic y axis" },
-  { name: "x-log", type: "bool", default: false, description: "logarithmic x axis" },
-  { name: "y-min", type: "float", description: "minimum of the y axis" },
-  { name: "y-max", type: "float", description: "maximum of the y axis" },
-  {
-    name: "bs-normalized",
-    type: "bool",
+export const BATCH_SIZES = param.ints({
+  flag: "batch-sizes",
+  default: [1, 2, 4],
+  significant: true,
+  description: "comma-separated batch sizes",
+  check: (v) => v.forEach(positive("batch-sizes")),
+});
+
+/** Sorts a list of batch sizes ascending without repeats (as law's CSVParameter with sort). */
+export function sortedBatchSizes(sizes: number[]): number[] {
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+export const PLOT_PARAMS = {
+  yLog: param.bool({ flag: "y-log", default: false, description: "logarithmic y axis" }),
+  xLog: param.bool({ flag: "x-log", default: false, description: "logarithmic x axis" }),
+  yMin: param.optionalFloat({ flag: "y-min", description: "minimum of the y axis" }),
+  yMax: param.optionalFloat({ flag: "y-max", description: "maximum of the y axis" }),
+  bsNormalized: param.bool({
+    flag: "bs-normalized",
     default: true,
     description: "divide the runtimes by the batch size",
-  },
-  {
-    name: "error-style",
-    type: "string",
+  }),
+  errorStyle: param.string({
+    flag: "error-style",
     default: "band",
     choices: ["band", "bars"],
     description: "how the 16-84 % interval is drawn",
-  },
-  {
-    name: "top-right-label",
-    type: "string",
+  }),
+  topRightLabel: param.string({
+    flag: "top-right-label",
     default: "",
     description: "label over the top right corner of the plot",
-  },
-  {
-    name: "file-types",
-    type: "strings",
+  }),
+  fileTypes: param.strings({
+    flag: "file-types",
     default: ["pdf"],
+    significant: true,
     description: "comma-separated plot file types (pdf, png); an interactive .html is always written too",
-  },
-  {
-    name: "plot-postfix",
-    type: "string",
+  }),
+  plotPostfix: param.string({
+    flag: "plot-postfix",
     default: "",
+    significant: true,
     description: "postfix added with two underscores to the plot file names",
-  },
-  {
-    name: "view-cmd",
-    type: "string",
+    check: (v) => void (v && checkName("--plot-postfix", v)),
+  }),
+  viewCmd: param.string({
+    flag: "view-cmd",
     default: "",
     description: "command run on each plot file afterwards (e.g. imgcat, xdg-open)",
-  },
-];
-
-/** Parses a boolean the way law does: True/False, true/false, yes/no, 1/0; a bare flag is true. */
-export function parseBool(name: string, value: unknown): boolean {
-  if (typeof value === "boolean") return value;
-  const v = String(value).trim().toLowerCase();
-  if (v === "" || v === "true" || v === "yes" || v === "1") return true;
-  if (v === "false" || v === "no" || v === "0") return false;
-  throw new MlprofError(`--${name}: expected True or False, found '${String(value)}'`);
-}
-
-function parseNumber(name: string, value: unknown, integer: boolean): number {
-  const s = String(value).trim();
-  const n = Number(s);
-  if (s === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new MlprofError(
-      `--${name}: expected ${integer ? "an integer" : "a number"}, found '${String(value)}'`,
-    );
-  }
-  return n;
-}
-
-/** Converts a raw command-line value to the parameter's type, with a clear error naming the parameter. */
-export function convertParam(def: ParamDef, given: unknown): unknown {
-  // a repeated flag: the last one wins, as with law's argparse
-  const raw: unknown = Array.isArray(given) ? given.at(-1) : given;
-  if (raw === undefined) return def.default;
-  switch (def.type) {
-    case "string": {
-      const v = String(raw);
-      if (def.choices && !def.choices.includes(v)) {
-        throw new MlprofError(`--${def.name}: expected one of ${def.choices.join(", ")}, found '${v}'`);
-      }
-      return v;
-    }
-    case "int":
-      return parseNumber(def.name, raw, true);
-    case "float":
-      return parseNumber(def.name, raw, false);
-    case "bool":
-      return parseBool(def.name, raw);
-    case "ints": {
-      const items = String(raw)
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== "");
-      if (items.length === 0)
-        throw new MlprofError(
-          `--${def.name}: expected a comma-separated list of integers, found '${String(raw)}'`,
-        );
-      return items.map((x) => parseNumber(def.name, x, true));
-    }
-    case "strings":
-      return def.braceExpand
-        ? splitCsvExpand(String(raw))
-        : String(raw)
-            .split(",")
-            .map((x) => x.trim().replace(/^"(.*)"$/, "$1"))
-            .filter((x) => x !== "");
-  }
-}
-
-/** Checks that a count parameter is a positive integer. */
-export function requirePositive(name: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0)
-    throw new MlprofError(`--${name}: expected a positive integer, found ${value}`);
-}
-
-/** Checks that a count parameter is a non-negative integer. */
-export function requireNonNegative(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0)
-    throw new MlprofError(`--${name}: expected an integer >= 0, found ${value}`);
-}
-
-/** Resolves a model-file argument: relative to the working directory, then to MLP_BASE (as $MLP_BASE/examples/...). */
-export function resolveModelFile(file: string): string {
-  const expanded = file.replace(/\$MLP_BASE|\$\{MLP_BASE\}/g, MLP_BASE);
-  const fromCwd = resolve(expanded);
-  if (existsSync(fromCwd)) return fromCwd;
-  const fromBase = resolve(MLP_BASE, expanded);
-  return existsSync(fromBase) ? fromBase : fromCwd;
-}
-
-/** Converts raw command-line arguments into typed parameters keyed by their dashed names, defaults applied. */
-export function convertArgs(params: ParamDef[], raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const def of params) out[def.name] = convertParam(def, raw[def.name]);
-  return out;
-}
+  }),
+};

@@ -2,56 +2,33 @@
  * Report: one self-contained HTML page for a set of models (or one): runtime, throughput, memory and
  * load-time plots, the summary tables, the measurements' metadata and every warning. Works offline.
  */
-import { readFileSync } from "node:fs";
 import { projectRevision } from "../paths.js";
 import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
 import { plotlySource, reportHtml, type ReportTable } from "../report/html.js";
 import { MEMORY_QUANTITIES, readMemoryCsv, type MemoryRecord } from "../report/memory.js";
-import { summarizeRuntimeCsv } from "../report/summaries.js";
+import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
+import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
 import { percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
 import { summaryMethod } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { Task, type TaskContext } from "./base.js";
+import { defineTask } from "../framework/family.js";
+import { Task, type TaskContext } from "../framework/task.js";
+import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
 import { MergeMemory } from "./memory.js";
 import {
-  BATCH_SIZES_PARAM,
+  BATCH_SIZES,
   MEASUREMENT_PARAMS,
   MULTI_CMSSW_PARAMS,
   MULTI_MODEL_PARAMS,
   PLOT_PARAMS,
-  VERSION_PARAM,
-  type ParamDef,
+  VERSION,
+  sortedBatchSizes,
 } from "./params.js";
-import { buildCurves, multiPlotOutputs, seriesFromCsv, type Curve } from "./plot.js";
-import { MergeRuntimes, checkBatchSizes, type Args } from "./runtime.js";
+import { MergeRuntimes } from "./runtime.js";
 
-const REPORT_PLOT_PARAMS = PLOT_PARAMS.filter((p) =>
-  ["y-log", "x-log", "bs-normalized", "error-style", "top-right-label"].includes(p.name),
-);
-
-/** The metadata of a measurement as written by the executor (the fields the report shows). */
-interface MeasurementMeta {
-  mlprof?: { revision?: string };
-  model?: { file?: string; graphSha256?: string; engine?: string };
-  measurement?: Record<string, unknown>;
-  cmssw?: { version?: string; scramArch?: string; executor?: string };
-  host?: {
-    hostname?: string;
-    cpuModel?: string;
-    logicalCpus?: number;
-    os?: string;
-    kernel?: string;
-    node?: string;
-    loadAverage?: number[];
-    frequencyGovernor?: string;
-  };
-  process?: {
-    engine?: { name?: string; version?: string };
-    threads?: { intraOp?: number; interOp?: number };
-  };
-  startedAt?: string;
-}
+/** The metadata of a measurement (the fields the report shows may be missing in older files). */
+type MeasurementMeta = PartialRecord;
 
 /** What the report knows about one curve. */
 interface CurveData {
@@ -74,16 +51,14 @@ const META_ROWS: [string, (m: MeasurementMeta) => unknown][] = [
   ["graph sha256", (m) => m.model?.graphSha256],
   [
     "events x calls (warm-up calls)",
-    (m) =>
-      m.measurement &&
-      `${m.measurement["nEvents"]} x ${m.measurement["nCalls"]} (${m.measurement["nWarmup"]})`,
+    (m) => m.measurement && `${m.measurement.nEvents} x ${m.measurement.nCalls} (${m.measurement.nWarmup})`,
   ],
   [
     "warm-up / min. duration (s)",
-    (m) => m.measurement && `${m.measurement["warmupSeconds"]} / ${m.measurement["minDurationSeconds"]}`,
+    (m) => m.measurement && `${m.measurement.warmupSeconds} / ${m.measurement.minDurationSeconds}`,
   ],
-  ["input data", (m) => m.measurement?.["inputData"]],
-  ["CPU affinity", (m) => m.measurement?.["cpuAffinity"]],
+  ["input data", (m) => m.measurement?.inputData],
+  ["CPU affinity", (m) => m.measurement?.cpuAffinity],
   ["CPU", (m) => m.host && `${m.host.cpuModel} (${m.host.logicalCpus} logical CPUs)`],
   ["frequency governor", (m) => m.host?.frequencyGovernor],
   ["load average at start (1, 5, 15 min)", (m) => m.host?.loadAverage?.join(", ")],
@@ -99,35 +74,41 @@ const META_ROWS: [string, (m: MeasurementMeta) => unknown][] = [
 
 /** Writes one HTML report of several models / releases / architectures (the curves of PlotMultiRuntimes). */
 export class Report extends Task {
-  static readonly params: ParamDef[] = [
-    VERSION_PARAM,
-    BATCH_SIZES_PARAM,
-    ...MULTI_MODEL_PARAMS,
-    ...MULTI_CMSSW_PARAMS,
-    ...MEASUREMENT_PARAMS,
-    ...REPORT_PLOT_PARAMS,
-  ];
+  static readonly family = defineTask({
+    name: "Report",
+    description:
+      "one offline HTML page: runtime, memory and load-time plots, summary tables, metadata, warnings",
+    params: {
+      version: VERSION,
+      batchSizes: BATCH_SIZES,
+      ...MULTI_MODEL_PARAMS,
+      ...MULTI_CMSSW_PARAMS,
+      ...MEASUREMENT_PARAMS,
+      yLog: PLOT_PARAMS.yLog,
+      xLog: PLOT_PARAMS.xLog,
+      bsNormalized: PLOT_PARAMS.bsNormalized,
+      errorStyle: PLOT_PARAMS.errorStyle,
+      topRightLabel: PLOT_PARAMS.topRightLabel,
+    },
+    create: (v) =>
+      new Report(buildCurves(v), v.batchSizes, {
+        yLog: v.yLog,
+        xLog: v.xLog,
+        bsNormalized: v.bsNormalized,
+        errorStyle: v.errorStyle as "band" | "bars",
+        topRightLabel: v.topRightLabel || undefined,
+      }),
+  });
   readonly family = "Report";
   readonly batchSizes: number[];
-  readonly curves: Curve[];
 
   constructor(
-    args: Args,
+    readonly curves: Curve[],
+    batchSizes: number[],
     readonly options: PlotOptions,
   ) {
     super();
-    this.batchSizes = checkBatchSizes(args["batch-sizes"] as number[]);
-    this.curves = buildCurves(args);
-  }
-
-  static create(args: Args): Report {
-    return new Report(args, {
-      yLog: args["y-log"] as boolean,
-      xLog: args["x-log"] as boolean,
-      bsNormalized: args["bs-normalized"] as boolean,
-      errorStyle: args["error-style"] as "band" | "bars",
-      topRightLabel: String(args["top-right-label"] ?? "") || undefined,
-    });
+    this.batchSizes = sortedBatchSizes(batchSizes);
   }
 
   requires(): Task[] {
@@ -154,15 +135,13 @@ export class Report extends Task {
     const data: CurveData[] = this.curves.map((curve) => {
       const merge = new MergeRuntimes(curve.cfg, this.batchSizes);
       const [mergedCsv, mergedJson] = merge.outputs() as [string, string];
-      const json = JSON.parse(readFileSync(mergedJson, "utf8")) as {
-        measurements?: { metadata?: MeasurementMeta }[];
-      };
+      const json = readMergedRecord(mergedJson);
       return {
         curve,
         mergedCsv,
         summaries: summarizeRuntimeCsv(mergedCsv, curve.label, this.batchSizes),
         memory: readMemoryCsv(new MergeMemory(curve.cfg, this.batchSizes).outputs()[0]!),
-        metas: (json.measurements ?? []).map((m) => m.metadata ?? {}),
+        metas: json.measurements.map((m) => m.metadata ?? {}),
       };
     });
     const first = this.curves[0]!.cfg;

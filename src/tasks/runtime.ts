@@ -1,122 +1,32 @@
-import { join } from "node:path";
-import { getExecutor } from "../executors/index.js";
-import { Model } from "../model/model.js";
-import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
-import { cmsswPart, runParamsPart, taskDir, type RunParts } from "../store.js";
-import { MlprofError } from "../util/errors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+/** The measurement chain of one model: MeasureRuntime (one batch size) → MergeRuntimes (several). */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { getExecutor } from "../executors/registry.js";
+import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
 import { summarize, summaryMethod } from "../stats/summary.js";
-import { Task, type TaskContext } from "./base.js";
+import { MlprofError } from "../util/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { defineTask } from "../framework/family.js";
+import { Task, type TaskContext } from "../framework/task.js";
 import {
-  BATCH_SIZE_PARAM,
-  BATCH_SIZES_PARAM,
-  CMSSW_PARAMS,
-  MEASUREMENT_PARAMS,
-  MODEL_PARAMS,
-  VERSION_PARAM,
-  requireNonNegative,
-  requirePositive,
-  resolveModelFile,
-  type ParamDef,
-} from "./params.js";
-
-/** Parameters shared by the runtime tasks of one model. */
-export interface RuntimeConfig {
-  version: string;
-  model: Model;
-  run: RunParts;
-  cmsswVersion: string;
-  scramArch: string;
-}
-
-/** Converted command-line arguments, keyed by the dashed parameter names. */
-export type Args = Record<string, unknown>;
-
-/** Builds and checks the shared runtime configuration from converted arguments. */
-export function runtimeConfig(
-  args: Args,
-  modelFile?: string,
-  modelName?: string,
-  modelLabel?: string,
-): RuntimeConfig {
-  const run: RunParts = {
-    inputData: String(args["input-data"]),
-    nEvents: args["n-events"] as number,
-    nCalls: args["n-calls"] as number,
-    nWarmup: args["n-warmup"] as number,
-    threads: args["threads"] as number,
-    interOpThreads: args["inter-op-threads"] as number,
-    warmupSeconds: args["warmup-duration"] as number,
-    minDurationSeconds: args["min-duration"] as number,
-    cpuAffinity: String(args["cpu-affinity"] ?? ""),
-    tfaotBatchRules: String(args["tfaot-batch-rules"] ?? ""),
-    executor: String(args["executor"]),
-  };
-  requirePositive("n-events", run.nEvents);
-  requirePositive("n-calls", run.nCalls);
-  requireNonNegative("n-warmup", run.nWarmup);
-  requirePositive("threads", run.threads);
-  requirePositive("inter-op-threads", run.interOpThreads);
-  for (const [flag, v] of [
-    ["warmup-duration", run.warmupSeconds],
-    ["min-duration", run.minDurationSeconds],
-  ] as const) {
-    if (!(v >= 0)) throw new MlprofError(`--${flag}: expected a number of seconds >= 0, found ${v}`);
-  }
-  if (run.cpuAffinity && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(run.cpuAffinity)) {
-    throw new MlprofError(
-      `--cpu-affinity: expected a CPU list such as 0 or 0-3 or 1,3, found '${run.cpuAffinity}'`,
-    );
-  }
-  const version = String(args["version"] ?? "");
-  if (!/^[A-Za-z0-9_.+-]+$/.test(version)) {
-    throw new MlprofError(
-      `--version: expected a name of letters, digits, '_', '.', '+' or '-', found '${version}'`,
-    );
-  }
-  const file = resolveModelFile(modelFile ?? String(args["model-file"]));
-  const name = modelName ?? String(args["model-name"] ?? "");
-  if (name && !/^[A-Za-z0-9_.+-]+$/.test(name)) {
-    throw new MlprofError(
-      `--model-name: expected a name of letters, digits, '_', '.', '+' or '-', found '${name}'`,
-    );
-  }
-  return {
-    version,
-    model: new Model(file, name || undefined, (modelLabel ?? String(args["model-label"] ?? "")) || undefined),
-    run,
-    cmsswVersion: String(args["cmssw-version"]),
-    scramArch: String(args["scram-arch"]),
-  };
-}
-
-/** The <model identifier>__<run parameters> component of a runtime task's output path. */
-function modelRunPart(cfg: RuntimeConfig): string {
-  return `model_${cfg.model.fullName}__${runParamsPart(cfg.run)}`;
-}
-
-/** Display parameters common to the runtime tasks. */
-function commonRepr(cfg: RuntimeConfig): Record<string, unknown> {
-  return {
-    version: cfg.version,
-    model_file: cfg.model.file,
-    model_name: cfg.model.fullName,
-    n_events: cfg.run.nEvents,
-    n_calls: cfg.run.nCalls,
-    input_data: cfg.run.inputData,
-    threads: cfg.run.threads,
-    cmssw_version: cfg.cmsswVersion,
-    scram_arch: cfg.scramArch,
-  };
-}
-
-const RUNTIME_PARAMS: ParamDef[] = [VERSION_PARAM, ...MODEL_PARAMS, ...MEASUREMENT_PARAMS, ...CMSSW_PARAMS];
+  commonRepr,
+  runtimeConfig,
+  runtimeDir,
+  RUNTIME_PARAMS,
+  type RuntimeConfig,
+} from "./mixins/runtime.js";
+import { BATCH_SIZE, BATCH_SIZES, sortedBatchSizes } from "./params.js";
 
 /** Measures the runtime of one model at one batch size: runtime_bs_<N>.csv plus its metadata JSON. */
 export class MeasureRuntime extends Task {
-  static readonly params: ParamDef[] = [BATCH_SIZE_PARAM, ...RUNTIME_PARAMS];
+  static readonly params = { batchSize: BATCH_SIZE, ...RUNTIME_PARAMS };
+  static readonly family = defineTask({
+    name: "MeasureRuntime",
+    description: "measure the runtime of one model at one batch size (runtime_bs_<N>.csv)",
+    params: MeasureRuntime.params,
+    create: (v) => new MeasureRuntime(runtimeConfig(v), v.batchSize),
+  });
   readonly family = "MeasureRuntime";
 
   constructor(
@@ -124,20 +34,10 @@ export class MeasureRuntime extends Task {
     readonly batchSize: number,
   ) {
     super();
-    requirePositive("batch-size", batchSize);
-  }
-
-  static create(args: Args): MeasureRuntime {
-    return new MeasureRuntime(runtimeConfig(args), args["batch-size"] as number);
   }
 
   get dir(): string {
-    return taskDir(
-      this.family,
-      cmsswPart([this.cfg.cmsswVersion], [this.cfg.scramArch]),
-      modelRunPart(this.cfg),
-      this.cfg.version,
-    );
+    return runtimeDir(this.family, this.cfg);
   }
 
   outputs(): string[] {
@@ -175,15 +75,15 @@ export class MeasureRuntime extends Task {
   }
 }
 
-/** Parses and checks a list of batch sizes: positive, unique, sorted ascending (as law's CSVParameter with sort). */
-export function checkBatchSizes(sizes: number[]): number[] {
-  sizes.forEach((b) => requirePositive("batch-sizes", b));
-  return [...new Set(sizes)].sort((a, b) => a - b);
-}
-
 /** Merges the MeasureRuntime CSVs of several batch sizes into runtimes_bs_<b1>_<b2>_....csv. */
 export class MergeRuntimes extends Task {
-  static readonly params: ParamDef[] = [BATCH_SIZES_PARAM, ...RUNTIME_PARAMS];
+  static readonly params = { batchSizes: BATCH_SIZES, ...RUNTIME_PARAMS };
+  static readonly family = defineTask({
+    name: "MergeRuntimes",
+    description: "merge the measurements of several batch sizes (runtimes_bs_<...>.csv)",
+    params: MergeRuntimes.params,
+    create: (v) => new MergeRuntimes(runtimeConfig(v), v.batchSizes),
+  });
   readonly family = "MergeRuntimes";
   readonly batchSizes: number[];
 
@@ -192,20 +92,11 @@ export class MergeRuntimes extends Task {
     batchSizes: number[],
   ) {
     super();
-    this.batchSizes = checkBatchSizes(batchSizes);
-  }
-
-  static create(args: Args): MergeRuntimes {
-    return new MergeRuntimes(runtimeConfig(args), args["batch-sizes"] as number[]);
+    this.batchSizes = sortedBatchSizes(batchSizes);
   }
 
   get dir(): string {
-    return taskDir(
-      this.family,
-      cmsswPart([this.cfg.cmsswVersion], [this.cfg.scramArch]),
-      modelRunPart(this.cfg),
-      this.cfg.version,
-    );
+    return runtimeDir(this.family, this.cfg);
   }
 
   outputs(): string[] {

@@ -2,7 +2,9 @@ import { posix } from "node:path";
 import { MlprofError } from "../../util/errors.js";
 import { execOrThrow, type Shell } from "../../remote/shell.js";
 import { render } from "../render.js";
-import type { BatchStatus, BatchSystem, GeneratedFile, SubmitFileContext } from "../types.js";
+import { defineBatchSystem } from "../define.js";
+import type { BatchStatus, GeneratedFile, SubmitFileContext } from "../system.js";
+import { HTCONDOR_PARAMS, htcondorSettings } from "./params.js";
 import {
   STATUS_ATTRIBUTES,
   adJobId,
@@ -52,12 +54,17 @@ async function queryAds(
  * HTCondor (lxbatch): one cluster per submission, `queue job_id, items from jobs_<n>.txt`, so row i
  * is job <cluster>.<i>. Status from condor_q, then condor_history for the jobs that left the queue.
  */
-export const htcondor: BatchSystem = {
+export const htcondor = defineBatchSystem({
   name: "htcondor",
+  summary: "HTCondor (CERN lxbatch): one cluster per submission, condor_q / condor_history",
   stageOutModes: ["transfer", "shared", "xrootd"],
+  maxRows: 1000,
+  transfersInput: true,
+  params: HTCONDOR_PARAMS,
+  settings: htcondorSettings,
 
   submitFile(ctx: SubmitFileContext): GeneratedFile {
-    return { path: `submit_${ctx.n}.sub`, content: render("htcondor.sub.njk", ctx) };
+    return { path: `submit_${ctx.n}.sub`, content: render("htcondor/submit.sub.njk", ctx) };
   },
 
   async submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<string[]> {
@@ -103,4 +110,4 @@ export const htcondor: BatchSystem = {
     const [cluster, proc] = batchId.split(".");
     return [`logs/${jobId}.${cluster}.${proc}.err`, `logs/${jobId}.${cluster}.${proc}.out`];
   },
-};
+});

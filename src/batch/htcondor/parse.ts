@@ -1,5 +1,5 @@
 import { MlprofError } from "../../util/errors.js";
-import type { BatchStatus } from "../types.js";
+import type { BatchStatus } from "../system.js";
 
 /** A job ClassAd as the HTCondor tools print it (attribute → value). */
 export type ClassAd = Record<string, unknown>;

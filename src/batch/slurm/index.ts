@@ -2,7 +2,9 @@ import { posix } from "node:path";
 import { execOrThrow, type Shell } from "../../remote/shell.js";
 import { MlprofError } from "../../util/errors.js";
 import { render } from "../render.js";
-import type { BatchStatus, BatchSystem, GeneratedFile, SubmitFileContext } from "../types.js";
+import { defineBatchSystem } from "../define.js";
+import type { BatchStatus, GeneratedFile, SubmitFileContext } from "../system.js";
+import { SLURM_PARAMS, slurmSettings } from "./params.js";
 import { parseSbatch, parseScontrolJobs, parseSqueue, scontrolId, slurmStatus } from "./parse.js";
 
 /**
@@ -11,12 +13,18 @@ import { parseSbatch, parseScontrolJobs, parseSqueue, scontrolId, slurmStatus } 
  * left the queue but are still within MinJobAge, then sacct where accounting exists; jobs known to
  * none of them are "gone" and judged by their outputs.
  */
-export const slurm: BatchSystem = {
+export const slurm = defineBatchSystem({
   name: "slurm",
+  summary: "Slurm: one job array per submission, squeue / scontrol / sacct",
   stageOutModes: ["shared", "xrootd"],
+  // Slurm's default MaxArraySize is 1001
+  maxRows: 1000,
+  transfersInput: false,
+  params: SLURM_PARAMS,
+  settings: slurmSettings,
 
   submitFile(ctx: SubmitFileContext): GeneratedFile {
-    return { path: `submit_${ctx.n}.sh`, content: render("slurm.sh.njk", ctx), mode: 0o755 };
+    return { path: `submit_${ctx.n}.sh`, content: render("slurm/submit.sh.njk", ctx), mode: 0o755 };
   },
 
   async submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<string[]> {
@@ -85,4 +93,4 @@ export const slurm: BatchSystem = {
   logFiles(batchId: string): string[] {
     return [`logs/slurm-${batchId}.out`];
   },
-};
+});

@@ -1,5 +1,5 @@
 import { MlprofError } from "../../util/errors.js";
-import type { BatchStatus } from "../types.js";
+import type { BatchStatus } from "../system.js";
 
 /** Parses `sbatch --parsable`: "<job id>" or "<job id>;<cluster>". */
 export function parseSbatch(stdout: string): string {

@@ -1,18 +1,25 @@
 import { fileURLToPath } from "node:url";
-import type { EngineDriver } from "../engine.js";
-import { MlprofError } from "../../util/errors.js";
+import { defineEngine } from "../engine.js";
+import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
 
-/** ONNX Runtime through onnxruntime-node, measured in a fresh Node.js process. */
-export const onnxEngine: EngineDriver = {
+/** ONNX Runtime: locally through onnxruntime-node in a fresh Node.js process; in CMSSW the ONNXInference plugin. */
+export const onnxEngine = defineEngine<GraphFile>({
   name: "onnx",
-  modelPath(model) {
-    if (!model.file) throw new MlprofError(`model file ${model.yamlPath}: an onnx model needs 'model.file'`);
-    return model.file;
+  summary: "ONNX Runtime through onnxruntime-node",
+  modelFile: graphFileSection("onnx model file"),
+  local: {
+    modelPath: (spec) => spec.section.file,
+    command(jobFile) {
+      // under tsx (tests, development) this module is a .ts file, and so is its measurement script
+      const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+      const script = fileURLToPath(new URL(`./measure${ext}`, import.meta.url));
+      return { file: process.execPath, args: [...process.execArgv, script, jobFile] };
+    },
   },
-  command(jobFile) {
-    // under tsx (tests, development) this module is a .ts file, and so is its measurement script
-    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-    const script = fileURLToPath(new URL(`./measure${ext}`, import.meta.url));
-    return { file: process.execPath, args: [...process.execArgv, script, jobFile] };
+  cmssw: {
+    plugin: "ONNXInference",
+    module: "onnxInference",
+    template: "onnx_cfg.py.njk",
+    target: graphFileTarget,
   },
-};
+});

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { buildNative, type NativeBuild, type NativeBuildSpec } from "../../native/build.js";
 import { coreSources, PLUGINS_DIR } from "../../native/sources.js";
-import { ensureTensorflow, TENSORFLOW_LIBRARIES, type TensorflowInstall } from "../../pyenv/tensorflow.js";
+import { ensureTensorflow, TENSORFLOW_LIBRARIES, type TensorflowInstall } from "./install.js";
 
 /** The build of the TensorFlow runner against a TensorFlow installation's C API. */
 export function tfRunnerSpec(tf: TensorflowInstall): NativeBuildSpec {

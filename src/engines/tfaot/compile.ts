@@ -1,16 +1,19 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, relative } from "node:path";
-import type { ModelSpec } from "../../model/modelfile.js";
-import { withLock } from "../../native/lock.js";
+import { join } from "node:path";
+import type { ModelSpec } from "../../model/spec.js";
+import { withLock } from "../../util/lock.js";
 import { MLP_BASE, softwareDir } from "../../paths.js";
-import type { TensorflowInstall } from "../../pyenv/tensorflow.js";
-import { combineAotHeaders, readAotHeader, type AotSignature } from "../../tfaot/header.js";
+import type { TensorflowInstall } from "../tf/install.js";
+import { combineAotHeaders, readAotHeader, type AotSignature } from "./header.js";
 import { MlprofError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/fs.js";
+import { treeHash } from "../../util/hash.js";
+import { pool } from "../../util/pool.js";
 import type { ProgressFn } from "../engine.js";
-import { runLogged } from "./exec.js";
+import type { TfaotSection } from "./modelfile.js";
+import { runStreaming } from "../../util/process.js";
 
 /** The Python helper that writes the per-batch-size serving signatures (run in the TensorFlow venv). */
 export const SIGNATURES_SCRIPT = join(MLP_BASE, "src", "engines", "tfaot", "signatures.py");
@@ -48,32 +51,19 @@ interface CompileRecord {
 
 /** A SHA-256 of a SavedModel folder: every file's relative path and content. */
 export function savedModelHash(root: string): string {
-  const hash = createHash("sha256");
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else
-        hash
-          .update(`${relative(root, path)}\0`)
-          .update(readFileSync(path))
-          .update("\0");
-    }
-  };
-  walk(root);
-  return hash.digest("hex");
+  return treeHash(root);
 }
 
 /**
  * The cache key of a compilation: the SavedModel's content (every file), the serving key, the batch sizes,
  * both flag lists, the TensorFlow version and the helper script.
  */
-export function compileKey(spec: ModelSpec, tf: TensorflowInstall): string {
-  const hash = createHash("sha256").update(savedModelHash(spec.savedModel!));
-  const c = spec.compilation!;
+export function compileKey(spec: ModelSpec<TfaotSection>, tf: TensorflowInstall): string {
+  const hash = createHash("sha256").update(savedModelHash(spec.section.savedModel));
+  const c = spec.section.compilation;
   hash.update(
     JSON.stringify({
-      servingKey: spec.servingKey,
+      servingKey: spec.section.servingKey,
       batchSizes: c.batchSizes,
       xlaFlags: c.xlaFlags,
       tfXlaFlags: c.tfXlaFlags,
@@ -85,8 +75,8 @@ export function compileKey(spec: ModelSpec, tf: TensorflowInstall): string {
 }
 
 /** Refuses flags that cannot be passed through XLA_FLAGS / TF_XLA_FLAGS (space-joined). */
-function checkFlags(spec: ModelSpec): void {
-  const c = spec.compilation!;
+function checkFlags(spec: ModelSpec<TfaotSection>): void {
+  const c = spec.section.compilation;
   for (const [field, flags] of [
     ["xla_flags", c.xlaFlags],
     ["tf_xla_flags", c.tfXlaFlags],
@@ -103,7 +93,11 @@ function checkFlags(spec: ModelSpec): void {
 }
 
 /** The known failure of a flag TensorFlow's XLA does not know, as a clear error naming the flag. */
-function unknownFlagError(spec: ModelSpec, tf: TensorflowInstall, lines: string[]): MlprofError | undefined {
+function unknownFlagError(
+  spec: ModelSpec<TfaotSection>,
+  tf: TensorflowInstall,
+  lines: string[],
+): MlprofError | undefined {
   for (const line of lines) {
     const m = /Unknown flags? in (TF_XLA_FLAGS|XLA_FLAGS): (\S+)/.exec(line);
     if (m) {
@@ -116,27 +110,6 @@ function unknownFlagError(spec: ModelSpec, tf: TensorflowInstall, lines: string[
     }
   }
   return undefined;
-}
-
-/**
- * Runs `fn` on every item with at most `limit` at a time; after a failure no new item starts, and the first
- * failure is thrown once the running ones have ended.
- */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const failures: unknown[] = [];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      try {
-        await fn(item);
-      } catch (err) {
-        failures.push(err);
-        queue.length = 0;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failures.length > 0) throw failures[0];
 }
 
 function loadCompiled(dir: string, cached: boolean): CompiledModel {
@@ -164,25 +137,20 @@ function loadCompiled(dir: string, cached: boolean): CompiledModel {
  * call compiles nothing. An unknown XLA flag gives an error naming it.
  */
 export async function compileSavedModel(
-  spec: ModelSpec,
+  spec: ModelSpec<TfaotSection>,
   tf: TensorflowInstall,
   progress: ProgressFn,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CompiledModel> {
-  if (!spec.savedModel || !spec.compilation) {
-    throw new MlprofError(
-      `model file ${spec.yamlPath}: a tfaot model needs 'model.saved_model' and 'compilation'`,
-    );
-  }
   checkFlags(spec);
   const key = compileKey(spec, tf);
   const dir = join(softwareDir(env), "tfaot", "models", key);
   if (existsSync(join(dir, "compile.json"))) return loadCompiled(dir, true);
 
-  return withLock(`${dir}.lock`, { what: `compiling ${spec.savedModel}`, progress }, async () => {
+  return withLock(`${dir}.lock`, { what: `compiling ${spec.section.savedModel}`, progress }, async () => {
     if (existsSync(join(dir, "compile.json"))) return loadCompiled(dir, true);
-    const c = spec.compilation!;
-    const servingKey = spec.servingKey ?? "serving_default";
+    const c = spec.section.compilation;
+    const servingKey = spec.section.servingKey;
     const started = performance.now();
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
@@ -191,9 +159,9 @@ export async function compileSavedModel(
       const quiet = { ...env, TF_CPP_MIN_LOG_LEVEL: "2" };
       const wrapped = join(tmp, "saved_model_bs");
       progress(`tfaot: writing serving signatures for batch sizes ${c.batchSizes.join(", ")}`);
-      const sig = await runLogged(
+      const sig = await runStreaming(
         tf.venv.python,
-        [SIGNATURES_SCRIPT, spec.savedModel!, wrapped, servingKey, c.batchSizes.join(",")],
+        [SIGNATURES_SCRIPT, spec.section.savedModel, wrapped, servingKey, c.batchSizes.join(",")],
         { env: quiet },
       );
       if (sig.exitCode !== 0) {
@@ -201,7 +169,7 @@ export async function compileSavedModel(
         throw new MlprofError(
           known
             ? `model file ${spec.yamlPath}: ${known.slice("mlprof: ".length)}`
-            : `preparing ${spec.savedModel} for AOT compilation failed:\n${sig.tail.slice(-15).join("\n")}`,
+            : `preparing ${spec.section.savedModel} for AOT compilation failed:\n${sig.tail.slice(-15).join("\n")}`,
         );
       }
       const cli = join(tf.venv.dir, "bin", "saved_model_cli");
@@ -212,7 +180,7 @@ export async function compileSavedModel(
       };
       let done = 0;
       await pool(c.batchSizes, Math.max(1, Math.min(4, availableParallelism())), async (bs) => {
-        const run = await runLogged(
+        const run = await runStreaming(
           cli,
           [
             "aot_compile_cpu",
@@ -235,7 +203,7 @@ export async function compileSavedModel(
           throw (
             unknownFlagError(spec, tf, run.tail) ??
             new MlprofError(
-              `saved_model_cli aot_compile_cpu failed for ${spec.savedModel} at batch size ${bs}:\n` +
+              `saved_model_cli aot_compile_cpu failed for ${spec.section.savedModel} at batch size ${bs}:\n` +
                 run.tail.slice(-15).join("\n"),
             )
           );
@@ -246,7 +214,7 @@ export async function compileSavedModel(
       rmSync(wrapped, { recursive: true, force: true });
       const record: CompileRecord = {
         key,
-        savedModel: spec.savedModel!,
+        savedModel: spec.section.savedModel,
         servingKey,
         batchSizes: c.batchSizes,
         xlaFlags: c.xlaFlags,
@@ -259,7 +227,7 @@ export async function compileSavedModel(
       loadCompiled(tmp, false);
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
-      progress(`tfaot: compiled ${spec.savedModel} in ${(record.compileMs / 1000).toFixed(1)} s`);
+      progress(`tfaot: compiled ${spec.section.savedModel} in ${(record.compileMs / 1000).toFixed(1)} s`);
       return loadCompiled(dir, false);
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -1,14 +1,16 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { MeasureJob } from "../../measure/job.js";
-import type { ModelSpec } from "../../model/modelfile.js";
+import type { ModelSpec } from "../../model/spec.js";
 import { writeRunnerJob } from "../../native/jobfile.js";
-import { ensureTensorflow, type TensorflowInstall } from "../../pyenv/tensorflow.js";
-import { parseBatchRules, resolveBatchRule, type ResolvedBatchRule } from "../../tfaot/rules.js";
+import { ensureTensorflow, type TensorflowInstall } from "../tf/install.js";
+import { parseBatchRules, resolveBatchRule, type ResolvedBatchRule } from "./rules.js";
 import { MlprofError } from "../../util/errors.js";
-import type { EngineDriver, ProgressFn } from "../engine.js";
+import { defineEngine, type ProgressFn } from "../engine.js";
+import { tfaotTarget } from "./cmssw.js";
 import { compileSavedModel, type CompiledModel } from "./compile.js";
 import { aotInputs, aotOutputs } from "./io.js";
+import { tfaotModelFile, type TfaotSection } from "./modelfile.js";
 import { ensureTfaotRunner } from "./runner.js";
 import { ensureXlaRuntime, type XlaRuntime } from "./xla-runtime.js";
 
@@ -36,11 +38,11 @@ function ensureToolchain(progress: ProgressFn): Promise<{ tf: TensorflowInstall;
  * every measurement after the first, which found it done.
  */
 async function compile(
-  model: ModelSpec,
+  model: ModelSpec<TfaotSection>,
   tf: TensorflowInstall,
   progress: ProgressFn,
 ): Promise<CompiledModel> {
-  const key = JSON.stringify([model.savedModel, model.servingKey, model.compilation]);
+  const key = JSON.stringify([model.section.savedModel, model.section.servingKey, model.section.compilation]);
   const earlier = compilations.get(key);
   if (earlier) return { ...(await earlier), cached: true };
   const compiled = compileSavedModel(model, tf, progress).catch((err: unknown) => {
@@ -58,45 +60,50 @@ async function compile(
  * resolves the batch rule of the measured batch size (--tfaot-batch-rules, else CMSSW's default) and builds
  * the model's runner (cached); command() writes the runner's job file with the rule.
  */
-export const tfaotEngine: EngineDriver = {
+export const tfaotEngine = defineEngine<TfaotSection>({
   name: "tfaot",
-  modelPath(model) {
-    if (!model.savedModel) {
-      throw new MlprofError(`model file ${model.yamlPath}: a tfaot model needs 'model.saved_model'`);
-    }
-    return join(model.savedModel, "saved_model.pb");
+  summary: "TensorFlow XLA ahead-of-time compilation (saved_model_cli) linked into a native runner",
+  modelFile: tfaotModelFile,
+  local: {
+    modelPath: (spec) => join(spec.section.savedModel, "saved_model.pb"),
+    async prepare(job: MeasureJob, model, progress) {
+      // the rules are checked against the model file's batch sizes before anything is installed or compiled
+      const rules = parseBatchRules(job.batchRules ?? "");
+      const rule = resolveBatchRule(job.batchSize, rules, model.section.compilation.batchSizes);
+      const { tf, runtime } = await ensureToolchain(progress);
+      const compiled = await compile(model, tf, progress);
+      const signature = compiled.signature;
+      job.inputs = aotInputs(model, signature);
+      job.outputs = aotOutputs(model, signature);
+      const build = await ensureTfaotRunner(tf, runtime, compiled, progress);
+      prepared.set(job.csvPath, { binary: build.binary, rule });
+      return {
+        compileMs: compiled.compileMs,
+        cached: compiled.cached,
+        compiledBatchSizes: signature.batchSizes,
+        batchRule: { target: rule.target, chunks: rule.chunks, padding: rule.padding, source: rule.source },
+        xlaFlags: model.section.compilation.xlaFlags,
+        tfXlaFlags: model.section.compilation.tfXlaFlags,
+      };
+    },
+    command(jobFile) {
+      const job = JSON.parse(readFileSync(jobFile, "utf8")) as MeasureJob;
+      const ready = prepared.get(job.csvPath);
+      if (!ready) throw new MlprofError("internal: the tfaot engine's command() was called before prepare()");
+      prepared.delete(job.csvPath);
+      const runnerJob = join(dirname(jobFile), "job.runner");
+      writeRunnerJob(runnerJob, job, {
+        rule_chunks: ready.rule.chunks.join(","),
+        rule_padding: String(ready.rule.padding),
+      });
+      // libtensorflow_framework logs at load time unless told not to
+      return { file: ready.binary, args: [runnerJob], env: { TF_CPP_MIN_LOG_LEVEL: "2" } };
+    },
   },
-  async prepare(job: MeasureJob, model, progress) {
-    // the rules are checked against the model file's batch sizes before anything is installed or compiled
-    const rules = parseBatchRules(job.batchRules ?? "");
-    const rule = resolveBatchRule(job.batchSize, rules, model.compilation?.batchSizes ?? []);
-    const { tf, runtime } = await ensureToolchain(progress);
-    const compiled = await compile(model, tf, progress);
-    const signature = compiled.signature;
-    job.inputs = aotInputs(model, signature);
-    job.outputs = aotOutputs(model, signature);
-    const build = await ensureTfaotRunner(tf, runtime, compiled, progress);
-    prepared.set(job.csvPath, { binary: build.binary, rule });
-    return {
-      compileMs: compiled.compileMs,
-      cached: compiled.cached,
-      compiledBatchSizes: signature.batchSizes,
-      batchRule: { target: rule.target, chunks: rule.chunks, padding: rule.padding, source: rule.source },
-      xlaFlags: model.compilation?.xlaFlags ?? [],
-      tfXlaFlags: model.compilation?.tfXlaFlags ?? [],
-    };
+  cmssw: {
+    plugin: "TFAOTInference",
+    module: "tfaotInference",
+    template: "tfaot_cfg.py.njk",
+    target: tfaotTarget,
   },
-  command(jobFile) {
-    const job = JSON.parse(readFileSync(jobFile, "utf8")) as MeasureJob;
-    const ready = prepared.get(job.csvPath);
-    if (!ready) throw new MlprofError("internal: the tfaot engine's command() was called before prepare()");
-    prepared.delete(job.csvPath);
-    const runnerJob = join(dirname(jobFile), "job.runner");
-    writeRunnerJob(runnerJob, job, {
-      rule_chunks: ready.rule.chunks.join(","),
-      rule_padding: String(ready.rule.padding),
-    });
-    // libtensorflow_framework logs at load time unless told not to
-    return { file: ready.binary, args: [runnerJob], env: { TF_CPP_MIN_LOG_LEVEL: "2" } };
-  },
-};
+});

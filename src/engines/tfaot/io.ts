@@ -1,5 +1,5 @@
-import type { InputSpec, ModelSpec } from "../../model/modelfile.js";
-import type { AotElementTensor, AotSignature } from "../../tfaot/header.js";
+import type { InputSpec, ModelSpec } from "../../model/spec.js";
+import type { AotElementTensor, AotSignature } from "./header.js";
 import { MlprofError } from "../../util/errors.js";
 
 function show(t: AotElementTensor): string {

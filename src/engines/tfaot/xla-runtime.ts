@@ -2,13 +2,13 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { availableParallelism } from "node:os";
 import { delimiter, join } from "node:path";
 import { compilerCommand } from "../../native/build.js";
-import { withLock } from "../../native/lock.js";
+import { withLock } from "../../util/lock.js";
 import { softwareDir } from "../../paths.js";
-import type { TensorflowInstall } from "../../pyenv/tensorflow.js";
+import type { TensorflowInstall } from "../tf/install.js";
 import { MlprofError } from "../../util/errors.js";
 import { shortHash } from "../../util/hash.js";
 import type { ProgressFn } from "../engine.js";
-import { runLogged } from "./exec.js";
+import { runStreaming } from "../../util/process.js";
 
 /** The static XLA AOT runtime library that every AOT-compiled model links. */
 export interface XlaRuntime {
@@ -67,7 +67,7 @@ export async function ensureXlaRuntime(
       const ninja = onPath("ninja", env);
       const buildEnv = { ...env, CXX: compilerCommand(env) };
       progress(`building the XLA AOT runtime of TensorFlow ${tf.version} (once; a few minutes)`);
-      const configure = await runLogged(
+      const configure = await runStreaming(
         "cmake",
         [
           "-S",
@@ -92,7 +92,7 @@ export async function ensureXlaRuntime(
       }
       const jobs = String(Math.max(1, availableParallelism()));
       let last = "";
-      const build = await runLogged("cmake", ["--build", join(tmp, "build"), "--parallel", jobs], {
+      const build = await runStreaming("cmake", ["--build", join(tmp, "build"), "--parallel", jobs], {
         env: buildEnv,
         keep: 60,
         onLine: (line) => {

@@ -1,0 +1,33 @@
+import { basename, extname } from "node:path";
+import { shortHash } from "../util/hash.js";
+import type { ModelSpec } from "../model/spec.js";
+import { loadModelFile } from "./modelfile.js";
+
+/** A model as a task sees it: its file, the name used in output paths and the label used in plots. */
+export class Model {
+  private cached?: ModelSpec;
+
+  constructor(
+    /** Absolute path of the model yaml. */
+    readonly file: string,
+    private readonly nameOverride?: string,
+    private readonly labelOverride?: string,
+  ) {}
+
+  /** The validated model file (loaded on first use). */
+  get spec(): ModelSpec {
+    this.cached ??= loadModelFile(this.file);
+    return this.cached;
+  }
+
+  /** Name in output paths: --model-name, else the yaml's base name plus a hash of its path (as the original). */
+  get fullName(): string {
+    if (this.nameOverride) return this.nameOverride;
+    return `${basename(this.file, extname(this.file))}_${shortHash(this.file, 8)}`;
+  }
+
+  /** Label in plots: --model-label, else the yaml's label, else its name, else the full name. */
+  get label(): string {
+    return this.labelOverride || this.spec.label || this.spec.name || this.fullName;
+  }
+}

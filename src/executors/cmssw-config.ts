@@ -1,0 +1,85 @@
+/** The cmsRun config of a measurement: its parameters, and the engine's template rendered with them. */
+import { ENGINES, getEngine } from "../engines/registry.js";
+import type { InputSpec } from "../model/spec.js";
+import { INPUT_KINDS } from "../measure/job.js";
+import { projectRevision } from "../paths.js";
+import { renderCmsswTemplate } from "../cmssw/templates.js";
+
+/** The plugin, module label and config template of each engine (from the engine registry). */
+export const CMSSW_PLUGINS: Readonly<Record<string, { plugin: string; module: string; template: string }>> =
+  Object.fromEntries(
+    ENGINES.map((e) => [
+      e.name,
+      { plugin: e.cmssw.plugin, module: e.cmssw.module, template: e.cmssw.template },
+    ]),
+  );
+
+/** Everything a cmsRun config carries. */
+export interface CmsswConfigParams {
+  /** The engine (a name of the engine registry). */
+  engine: string;
+  modelName: string;
+  modelFile: string;
+  graphPath: string;
+  inputs: InputSpec[];
+  outputs: string[];
+  batchSize: number;
+  nEvents: number;
+  nCalls: number;
+  nWarmup: number;
+  warmupMs: number;
+  minDurationMs: number;
+  /** An input kind, or the path of a ROOT file the events are read from (inputs are then random). */
+  inputData: string;
+  seed: number;
+  threads: number;
+  interOpThreads: number;
+  csvFile: string;
+  metaFile: string;
+  /** tfaot: the rules "target:size1,size2,..." registered with tfaot::Model::setBatchRule. */
+  batchRules?: string[];
+}
+
+/** The template context of a cmsRun config: the plugin's parallel input lists, counts and files. */
+export function configContext(p: CmsswConfigParams): Record<string, unknown> {
+  const { plugin, module, template } = getEngine(p.engine).cmssw;
+  const isKind = (INPUT_KINDS as readonly string[]).includes(p.inputData);
+  return {
+    revision: projectRevision(),
+    template,
+    plugin,
+    module,
+    model_name: p.modelName,
+    model_file: p.modelFile,
+    graph_path: p.graphPath,
+    input_names: p.inputs.map((i) => i.name),
+    input_dtypes: p.inputs.map((i) => i.dtype),
+    input_ranks: p.inputs.map((i) => i.shape.length),
+    flat_input_sizes: p.inputs.flatMap((i) => i.shape),
+    input_batched: p.inputs.map((i) => (i.batched ? 1 : 0)),
+    input_has_value: p.inputs.map((i) => (i.value === undefined ? 0 : 1)),
+    input_values: p.inputs.map((i) => Number(i.value ?? 0)),
+    input_range_lows: p.inputs.map((i) => i.range?.[0] ?? 0),
+    input_range_highs: p.inputs.map((i) => i.range?.[1] ?? 10),
+    output_names: p.outputs,
+    input_type: isKind ? p.inputData : "random",
+    input_files: isKind ? [] : [p.inputData.startsWith("/") ? `file:${p.inputData}` : p.inputData],
+    batch_size: p.batchSize,
+    n_events: p.nEvents,
+    n_calls: p.nCalls,
+    n_warmup: p.nWarmup,
+    warmup_ms: p.warmupMs,
+    min_duration_ms: p.minDurationMs,
+    seed: p.seed,
+    threads: p.threads,
+    inter_op_threads: p.interOpThreads,
+    csv_file: p.csvFile,
+    meta_file: p.metaFile,
+    batch_rules: p.batchRules ?? [],
+  };
+}
+
+/** Renders the cmsRun config of a measurement (cmssw-templates/<engine>_cfg.py.njk, or `template`). */
+export function renderCmsswConfig(p: CmsswConfigParams, template?: string): string {
+  return renderCmsswTemplate(template ?? getEngine(p.engine).cmssw.template, configContext(p));
+}

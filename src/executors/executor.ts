@@ -1,0 +1,16 @@
+import type { MeasurementTarget } from "../record/measurement.js";
+
+/** What one measurement needs to know: the target, and how to report progress and be interrupted. */
+export interface MeasurementRequest extends MeasurementTarget {
+  progress: (message: string) => void;
+  signal: AbortSignal;
+}
+
+/** Where a measurement runs: the local engines, or cmsRun of a CMSSW release. */
+export interface Executor {
+  readonly name: string;
+  /** One line for help texts. */
+  readonly summary: string;
+  /** Runs one measurement and writes its result pair (metadata JSON, then CSV), or leaves nothing. */
+  measure(req: MeasurementRequest): Promise<void>;
+}

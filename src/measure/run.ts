@@ -1,0 +1,22 @@
+/** The settings of a measurement that shape its result (and therefore its output path). */
+export interface RunSettings {
+  /** An input kind (random, incremental, zeros, ones) or, with the cmssw executor, a ROOT file. */
+  inputData: string;
+  nEvents: number;
+  nCalls: number;
+  nWarmup: number;
+  /** Intra-op threads of the engine. */
+  threads: number;
+  /** Inter-op threads where the engine has them. */
+  interOpThreads: number;
+  /** Minimum warm-up duration per event, seconds (0: by count only). */
+  warmupSeconds: number;
+  /** Minimum duration of an event's timed calls, seconds (0: by count only). */
+  minDurationSeconds: number;
+  /** CPU list the measurement process is pinned to (taskset syntax), "" for none. */
+  cpuAffinity: string;
+  /** tfaot batch rules ("target:size,..." separated by '-'), "" for none. */
+  tfaotBatchRules: string;
+  /** The executor that runs the measurement (a name of the executor registry). */
+  executor: string;
+}

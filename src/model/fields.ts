@@ -1,0 +1,144 @@
+/** Validation of the parts of a model file that every engine shares, with messages naming file and field. */
+import { existsSync, statSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { MlprofError } from "../util/errors.js";
+import { DTYPES, type DType, type InputSpec, type OutputSpec } from "./spec.js";
+
+/** A yaml mapping. */
+export type Obj = Record<string, unknown>;
+
+/** Whether a parsed yaml value is a mapping. */
+export function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reports a problem of a field: "model file F: field 'x': expected E, found V". */
+export type Fail = (field: string, expected: string, found: unknown) => never;
+
+/** A short rendering of a found value for messages. */
+export function show(v: unknown): string {
+  if (v === undefined) return "nothing";
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + "..." : s;
+}
+
+/** The Fail function of a model file. */
+export function failFor(yamlPath: string): Fail {
+  return (field, expected, found) => {
+    throw new MlprofError(
+      `model file ${yamlPath}: field '${field}': expected ${expected}, found ${show(found)}`,
+    );
+  };
+}
+
+/** What an engine's section validator is given besides the yaml mappings. */
+export interface SectionContext {
+  yamlPath: string;
+  fail: Fail;
+  /** Resolves a path of the model file relative to the yaml's folder. */
+  resolvePath(p: string): string;
+}
+
+/** The section context of a model file. */
+export function sectionContext(yamlPath: string): SectionContext {
+  const dir = dirname(yamlPath);
+  return { yamlPath, fail: failFor(yamlPath), resolvePath: (p) => (isAbsolute(p) ? p : resolve(dir, p)) };
+}
+
+/**
+ * A required path field that must name an existing file (kind "file") or folder ("dir"); `missing` and
+ * `absent` are the expectations named when the field is not a path or names nothing that exists.
+ */
+export function existingPath(
+  m: Obj,
+  key: string,
+  kind: "file" | "dir",
+  expected: { missing: string; absent: string },
+  ctx: SectionContext,
+): string {
+  const v = m[key];
+  if (typeof v !== "string" || v === "") ctx.fail(`model.${key}`, expected.missing, v);
+  const path = ctx.resolvePath(v as string);
+  const ok = existsSync(path) && (kind === "file" ? statSync(path).isFile() : statSync(path).isDirectory());
+  if (!ok) ctx.fail(`model.${key}`, expected.absent, path);
+  return path;
+}
+
+/** Validates the `inputs` list: names, shapes, dtypes, constants, ranges; unique names. */
+export function validateInputs(inputs: unknown, fail: Fail): InputSpec[] {
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    fail("model.inputs", "a non-empty list of inputs", inputs);
+  const list = inputs as unknown[];
+  if (list.length >= 1000) fail("model.inputs", "fewer than 1000 inputs", list.length);
+  const specs = list.map((inp, i) => validateInput(inp, `model.inputs[${i}]`, fail));
+  const names = specs.map((x) => x.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) fail("model.inputs", "unique input names", dup);
+  if (!specs.some((x) => x.batched && x.value === undefined)) {
+    fail("model.inputs", "at least one batched, non-constant input", inputs);
+  }
+  return specs;
+}
+
+/** Validates the `outputs` list: each an object with a name. */
+export function validateOutputs(outputs: unknown, fail: Fail): OutputSpec[] {
+  if (!Array.isArray(outputs) || outputs.length === 0)
+    fail("model.outputs", "a non-empty list of outputs", outputs);
+  return (outputs as unknown[]).map((out, i) => {
+    if (!isObj(out) || typeof out.name !== "string" || out.name === "") {
+      return fail(`model.outputs[${i}].name`, "an output name", isObj(out) ? out.name : out);
+    }
+    return { name: out.name };
+  });
+}
+
+function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
+  if (!isObj(inp)) fail(field, "a mapping with 'name' and 'shape'", inp);
+  const o = inp as Obj;
+  for (const key of Object.keys(o)) {
+    if (!["name", "shape", "dtype", "value", "batched", "range"].includes(key)) {
+      fail(`${field}.${key}`, "one of name, shape, dtype, value, batched, range", key);
+    }
+  }
+  if (typeof o.name !== "string" || o.name === "") fail(`${field}.name`, "an input name", o.name);
+  const shape = o.shape ?? [];
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
+    fail(`${field}.shape`, "a list of positive integers (without the batch dimension)", shape);
+  }
+  const dtype = o.dtype ?? "float32";
+  if (typeof dtype !== "string" || !(DTYPES as readonly string[]).includes(dtype)) {
+    fail(`${field}.dtype`, `one of ${DTYPES.join(", ")}`, dtype);
+  }
+  const batched = o.batched ?? true;
+  if (typeof batched !== "boolean") fail(`${field}.batched`, "true or false", batched);
+  const spec: InputSpec = {
+    name: o.name as string,
+    shape: shape as number[],
+    dtype: dtype as DType,
+    batched: batched as boolean,
+  };
+  if (o.value !== undefined) {
+    const v = o.value;
+    const ok =
+      dtype === "bool"
+        ? typeof v === "boolean"
+        : typeof v === "number" && ((dtype as string).startsWith("float") || Number.isInteger(v));
+    if (!ok) fail(`${field}.value`, dtype === "bool" ? "true or false" : `a ${dtype as string} number`, v);
+    spec.value = v as number | boolean;
+  }
+  if (o.range !== undefined) {
+    const r = o.range;
+    if (
+      !Array.isArray(r) ||
+      r.length !== 2 ||
+      !r.every(Number.isInteger) ||
+      (r[0] as number) >= (r[1] as number)
+    ) {
+      fail(`${field}.range`, "[low, high) with integers low < high", r);
+    }
+    if (!(dtype as string).startsWith("int"))
+      fail(`${field}.range`, "a range only for int32/int64 inputs", r);
+    spec.range = r as [number, number];
+  }
+  return spec;
+}

@@ -1,0 +1,201 @@
+/**
+ * The measurement record: the metadata JSON every measurement writes beside its CSV (runtime_bs_<N>.json),
+ * its one writer, and its one reader with a clear error naming the file.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import type { Model } from "../engines/model.js";
+import { csvMetaLines } from "../measure/csv.js";
+import type { HostInfo } from "../measure/host.js";
+import type { MeasureProcessMeta, PreparationMeta } from "../measure/job.js";
+import type { RunSettings } from "../measure/run.js";
+import { projectRevision } from "../paths.js";
+import { MlprofError, errorMessage } from "../util/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+
+/** Seed of the random inputs (event e of input i uses seed + 1000 e + i); recorded in the metadata. */
+export const INPUT_SEED = 12345;
+
+/** What one measurement is: the model, the batch size, the settings, the release, and where it goes. */
+export interface MeasurementTarget {
+  model: Model;
+  batchSize: number;
+  run: RunSettings;
+  cmsswVersion: string;
+  scramArch: string;
+  /** Final output paths. */
+  csvPath: string;
+  metaPath: string;
+}
+
+/** The metadata JSON of one measurement. */
+export interface MeasurementRecord {
+  mlprof: { revision: string };
+  model: { file: string; graph: string; graphSha256?: string; name: string; label: string; engine: string };
+  measurement: {
+    batchSize: number;
+    nEvents: number;
+    nCalls: number;
+    nWarmup: number;
+    warmupSeconds: number;
+    minDurationSeconds: number;
+    interOpThreads: number;
+    cpuAffinity: string;
+    warmupPolicy: string;
+    inputData: string;
+    inputSeed: number;
+    unit: "ms";
+  };
+  /** The release, architecture and executor, and executor-specific facts (area, config, note). */
+  cmssw: { version: string; scramArch: string; executor: string; [key: string]: unknown };
+  host: HostInfo;
+  process: MeasureProcessMeta;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** What an executor learnt about one finished measurement process, besides its rows. */
+export interface MeasurementOutcome {
+  /** CSV rows (no header) the process wrote. */
+  rowsCsv: string;
+  /** The process's own metadata. */
+  processMeta: MeasureProcessMeta;
+  preparation?: PreparationMeta;
+  host: HostInfo;
+  startedAt: string;
+  /** The graph or SavedModel the process loaded, and its hash. */
+  graph: string;
+  graphSha256?: string;
+  /** Executor-specific facts about the release (area, config, note). */
+  cmssw: Record<string, unknown>;
+}
+
+/** The record of a finished measurement. */
+export function measurementRecord(t: MeasurementTarget, out: MeasurementOutcome): MeasurementRecord {
+  const { model, run, batchSize } = t;
+  const { processMeta } = out;
+  return {
+    mlprof: { revision: projectRevision() },
+    model: {
+      file: model.spec.yamlPath,
+      graph: out.graph,
+      graphSha256: out.graphSha256,
+      name: model.fullName,
+      label: model.label,
+      engine: model.spec.engine,
+    },
+    measurement: {
+      batchSize,
+      nEvents: run.nEvents,
+      nCalls: run.nCalls,
+      nWarmup: run.nWarmup,
+      warmupSeconds: run.warmupSeconds,
+      minDurationSeconds: run.minDurationSeconds,
+      interOpThreads: run.interOpThreads,
+      cpuAffinity: run.cpuAffinity || "none",
+      warmupPolicy:
+        "per event, on that event's inputs: n-warmup untimed calls, continued until warmup-duration has passed",
+      inputData: run.inputData,
+      inputSeed: INPUT_SEED,
+      unit: "ms",
+    },
+    cmssw: { version: t.cmsswVersion, scramArch: t.scramArch, executor: run.executor, ...out.cmssw },
+    host: out.host,
+    process: out.preparation ? { ...processMeta, preparation: out.preparation } : processMeta,
+    startedAt: out.startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** The `# key: value` lines of a measurement CSV. */
+function csvHeader(t: MeasurementTarget, out: MeasurementOutcome): string {
+  const { processMeta, host } = out;
+  const { run } = t;
+  return csvMetaLines({
+    mlprof_revision: projectRevision(),
+    engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
+    threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
+    cpu: host.cpuModel,
+    host: host.hostname,
+    batch_size: t.batchSize,
+    n_events: run.nEvents,
+    n_calls: run.nCalls,
+    n_warmup: run.nWarmup,
+    input_data: run.inputData,
+    input_seed: INPUT_SEED,
+    warmup_duration_s: run.warmupSeconds,
+    min_duration_s: run.minDurationSeconds,
+    cpu_affinity: run.cpuAffinity || "none",
+    graph_sha256: out.graphSha256 ?? "unknown",
+    model: t.model.fullName,
+    cmssw_version: t.cmsswVersion,
+    scram_arch: t.scramArch,
+    executor: run.executor,
+    columns: "batch_size,runtime_ms",
+  });
+}
+
+/**
+ * Writes the result pair of a measurement: the metadata JSON, then the CSV (metadata lines and rows). The
+ * pair is complete only once the CSV is in place; a failed CSV write takes its metadata with it.
+ */
+export function writeMeasurement(t: MeasurementTarget, out: MeasurementOutcome): void {
+  const record = measurementRecord(t, out);
+  const header = csvHeader(t, out);
+  rmSync(t.csvPath, { force: true });
+  writeJsonAtomic(t.metaPath, record);
+  try {
+    writeFileAtomic(t.csvPath, header + out.rowsCsv);
+  } catch (err) {
+    rmSync(t.metaPath, { force: true });
+    throw err;
+  }
+}
+
+/** Reads a JSON file, with a clear error naming it when it cannot be read or parsed. */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new MlprofError(`cannot read ${what} ${path}: ${errorMessage(err)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new MlprofError(`${what} ${path} is not valid JSON (${errorMessage(err)})`);
+  }
+}
+
+/** Reads a measurement's metadata JSON; an unreadable or malformed file is named in the error. */
+export function readMeasurementRecord(path: string): MeasurementRecord {
+  const data = readJsonFile(path, "measurement metadata");
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new MlprofError(`measurement metadata ${path}: expected a JSON object`);
+  }
+  return data as MeasurementRecord;
+}
+
+/** Reads a measurement process's own metadata file. */
+export function readProcessMeta(path: string): MeasureProcessMeta {
+  return readJsonFile(path, "measurement process metadata") as MeasureProcessMeta;
+}
+
+/** A measurement record as read from any MLProf version: every part may be missing. */
+export type PartialRecord = { [K in keyof MeasurementRecord]?: Partial<MeasurementRecord[K]> };
+
+/** The JSON MergeRuntimes writes beside its CSV (runtimes_bs_<...>.json). */
+export interface MergedRecord {
+  batchSizes: number[];
+  statistics: Record<string, unknown>;
+  warnings: string[];
+  measurements: { batchSize: number; csv: string; summary: unknown; metadata: PartialRecord }[];
+}
+
+/** Reads a MergeRuntimes JSON; an unreadable or malformed file is named in the error. */
+export function readMergedRecord(path: string): MergedRecord {
+  const data = readJsonFile(path, "merged measurement metadata") as Partial<MergedRecord> | null;
+  if (typeof data !== "object" || data === null || !Array.isArray(data.measurements)) {
+    throw new MlprofError(`merged measurement metadata ${path}: expected a JSON object with 'measurements'`);
+  }
+  return data as MergedRecord;
+}

@@ -1,0 +1,60 @@
+/** The one check of a runtime CSV's rows, used wherever a measurement is accepted into the store. */
+import { readFileSync } from "node:fs";
+import { readRuntimeCsv, type RuntimeRow } from "../measure/csv.js";
+import type { RunSettings } from "../measure/run.js";
+import { MlprofError, errorMessage } from "../util/errors.js";
+
+/** What a measurement's rows must be. */
+export interface ExpectedRows {
+  batchSize: number;
+  nEvents: number;
+  nCalls: number;
+  /** With --min-duration a measurement may go on beyond n-calls: at least n_events x n_calls rows. */
+  atLeast?: boolean;
+}
+
+/** The problem of parsed rows (count, batch size, positive runtimes), or undefined when they are right. */
+export function rowsProblem(rows: RuntimeRow[], expected: ExpectedRows): string | undefined {
+  const want = expected.nEvents * expected.nCalls;
+  if (expected.atLeast ? rows.length < want : rows.length !== want) {
+    return `truncated CSV: ${rows.length} rows, expected n_events x n_calls = ${expected.nEvents} x ${expected.nCalls} = ${want}`;
+  }
+  const other = rows.find((r) => r.batchSize !== expected.batchSize);
+  if (other) return `CSV has rows of batch size ${other.batchSize}, expected ${expected.batchSize}`;
+  const bad = rows.findIndex((r) => !(r.runtimeMs > 0));
+  if (bad >= 0)
+    return `CSV row ${bad + 1} has a runtime of ${rows[bad]!.runtimeMs} ms, expected a positive value`;
+  return undefined;
+}
+
+/**
+ * Checks a runtime CSV file: complete (ends with a newline), parses, and its rows are what `expected` says.
+ * Returns the problem, or undefined when the file is valid.
+ */
+export function runtimeCsvProblem(csvPath: string, expected: ExpectedRows): string | undefined {
+  const text = readFileSync(csvPath, "utf8");
+  if (text.length > 0 && !text.endsWith("\n")) {
+    return `truncated CSV: its last line '${text.slice(text.lastIndexOf("\n") + 1).slice(0, 40)}' is cut off`;
+  }
+  let rows: RuntimeRow[];
+  try {
+    rows = readRuntimeCsv(csvPath).rows;
+  } catch (err) {
+    return `malformed CSV: ${errorMessage(err)}`;
+  }
+  return rowsProblem(rows, expected);
+}
+
+/**
+ * Checks the rows a measurement process (or cmsRun) wrote for the settings it ran with: n_events x n_calls
+ * of the batch size (at least that with --min-duration), positive; a wrong file is an error naming its writer.
+ */
+export function requireRows(csvPath: string, batchSize: number, run: RunSettings, writer: string): void {
+  const problem = runtimeCsvProblem(csvPath, {
+    batchSize,
+    nEvents: run.nEvents,
+    nCalls: run.nCalls,
+    atLeast: run.minDurationSeconds > 0,
+  });
+  if (problem) throw new MlprofError(`${writer} wrote a wrong result: ${problem}`);
+}

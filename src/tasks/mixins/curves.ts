@@ -1,0 +1,114 @@
+/** The curves of the multi-model tasks: every model × release × architecture, labelled by what varies. */
+import { cmsswPart, taskDir } from "../../store.js";
+import { MlprofError } from "../../util/errors.js";
+import { shortHash } from "../../util/hash.js";
+import type { Values } from "../../framework/parameters.js";
+import {
+  MEASUREMENT_PARAMS,
+  MULTI_CMSSW_PARAMS,
+  MULTI_MODEL_PARAMS,
+  VERSION,
+  runParamsPart,
+} from "../params.js";
+import { plotOutputs, type PlotConfig } from "./plot.js";
+import { runtimeConfig, type RuntimeConfig } from "./runtime.js";
+
+/** The parameters that define the curves. */
+export const CURVE_PARAMS = {
+  version: VERSION,
+  ...MULTI_MODEL_PARAMS,
+  ...MULTI_CMSSW_PARAMS,
+  ...MEASUREMENT_PARAMS,
+};
+
+/** One curve of a multi plot: a model in a release on an architecture. */
+export interface Curve {
+  cfg: RuntimeConfig;
+  label: string;
+}
+
+/** Checks that the optional per-model lists have one entry per model file. */
+export function checkPerModel(files: string[], lists: Record<string, string[]>, filesShown = true): void {
+  for (const [flag, list] of Object.entries(lists)) {
+    if (list.length > 0 && list.length !== files.length) {
+      throw new MlprofError(
+        `--${flag}: expected one entry per model file (${files.length}${filesShown ? `: ${files.join(", ")}` : ""}), found ${list.length}`,
+      );
+    }
+  }
+}
+
+/**
+ * The curves of a multi-model task: every combination of --model-files, --cmssw-versions and
+ * --scram-archs, labelled by the parameters that vary.
+ */
+export function buildCurves(v: Values<typeof CURVE_PARAMS>): Curve[] {
+  const files = v.modelFiles;
+  const names = v.modelNames;
+  const labels = v.modelLabels;
+  const versions = v.cmsswVersions;
+  const archs = v.scramArchs;
+  if (files.length === 0) throw new MlprofError("--model-files: expected at least one model file");
+  checkPerModel(files, { "model-names": names, "model-labels": labels });
+  if (versions.length === 0 || archs.length === 0)
+    throw new MlprofError("--cmssw-versions and --scram-archs must not be empty");
+  if (v.executor === "local" && (versions.length > 1 || archs.length > 1)) {
+    throw new MlprofError(
+      `the local executor measures the engines installed on this machine whatever --cmssw-version says, so ` +
+        `${[...versions, ...archs].join(", ")} measured locally would show identical engines as a release comparison`,
+      "compare releases with measurements made in CMSSW (mlprof submit, then mlprof collect); locally, compare models or engines",
+    );
+  }
+  const curves: Curve[] = [];
+  files.forEach((file, i) => {
+    for (const cmsswVersion of versions) {
+      for (const scramArch of archs) {
+        const cfg = runtimeConfig({
+          ...v,
+          modelFile: file,
+          modelName: names[i] ?? "",
+          modelLabel: labels[i] ?? "",
+          cmsswVersion,
+          scramArch,
+        });
+        curves.push({ cfg, label: "" });
+      }
+    }
+  });
+  // legend labels from the parameters that vary, as the original
+  for (const curve of curves) {
+    const parts: string[] = [];
+    if (files.length > 1 || (versions.length === 1 && archs.length === 1)) parts.push(curve.cfg.model.label);
+    if (versions.length > 1) parts.push(curve.cfg.cmsswVersion);
+    if (archs.length > 1) parts.push(curve.cfg.scramArch);
+    curve.label = parts.join(", ");
+  }
+  return curves;
+}
+
+/**
+ * Outputs of a plot of several curves: <family>/<releases>__<archs>/<models>__<run parameters>/<version>/
+ * <prefix>_<models, and releases / archs when several>_bs_<...>, hashed when too long.
+ */
+export function multiPlotOutputs(
+  family: string,
+  curves: Curve[],
+  prefix: string,
+  batchSizes: number[],
+  plot: PlotConfig,
+): string[] {
+  const first = curves[0]!.cfg;
+  const models = [...new Set(curves.map((c) => c.cfg.model.fullName))];
+  const versions = [...new Set(curves.map((c) => c.cfg.cmsswVersion))];
+  const archs = [...new Set(curves.map((c) => c.cfg.scramArch))];
+  const dir = taskDir(
+    family,
+    cmsswPart(versions, archs),
+    `${models.map((m) => `model_${m}`).join("__")}__${runParamsPart(first.run)}`,
+    first.version,
+  );
+  const params = [...models, ...(versions.length > 1 ? versions : []), ...(archs.length > 1 ? archs : [])];
+  const stem = `${prefix}_${params.join("_")}_bs_${batchSizes.join("_")}`;
+  const short = `${prefix}_${params.length}curves_${shortHash(params.join("_"), 8)}_bs_${batchSizes.join("_")}`;
+  return plotOutputs(dir, stem.length > 150 ? short : stem, plot);
+}

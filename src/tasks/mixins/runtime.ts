@@ -1,0 +1,76 @@
+/** What the runtime tasks of one model share: its configuration, parameters, output folder and display. */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Model } from "../../engines/model.js";
+import type { RunSettings } from "../../measure/run.js";
+import { MLP_BASE } from "../../paths.js";
+import { cmsswPart, taskDir } from "../../store.js";
+import type { Values } from "../../framework/parameters.js";
+import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, VERSION, runParamsPart } from "../params.js";
+
+/** Parameters shared by the runtime tasks of one model. */
+export interface RuntimeConfig {
+  version: string;
+  model: Model;
+  run: RunSettings;
+  cmsswVersion: string;
+  scramArch: string;
+}
+
+/** The parameters of one model's runtime tasks (after the task's own, e.g. the batch size). */
+export const RUNTIME_PARAMS = { version: VERSION, ...MODEL_PARAMS, ...MEASUREMENT_PARAMS, ...CMSSW_PARAMS };
+
+/** The values a runtime configuration is made of. */
+export type RuntimeValues = Values<typeof RUNTIME_PARAMS>;
+
+/** The measurement settings among converted values. */
+export function runSettings(values: Values<typeof MEASUREMENT_PARAMS>): RunSettings {
+  const run: Record<string, unknown> = {};
+  for (const key of Object.keys(MEASUREMENT_PARAMS)) run[key] = (values as Record<string, unknown>)[key];
+  return run as unknown as RunSettings;
+}
+
+/** Resolves a model-file argument: relative to the working directory, then to MLP_BASE (as $MLP_BASE/examples/...). */
+export function resolveModelFile(file: string): string {
+  const expanded = file.replace(/\$MLP_BASE|\$\{MLP_BASE\}/g, MLP_BASE);
+  const fromCwd = resolve(expanded);
+  if (existsSync(fromCwd)) return fromCwd;
+  const fromBase = resolve(MLP_BASE, expanded);
+  return existsSync(fromBase) ? fromBase : fromCwd;
+}
+
+/** The runtime configuration of converted values (the model file resolved, the name and label applied). */
+export function runtimeConfig(v: RuntimeValues): RuntimeConfig {
+  return {
+    version: v.version,
+    model: new Model(resolveModelFile(v.modelFile), v.modelName || undefined, v.modelLabel || undefined),
+    run: runSettings(v),
+    cmsswVersion: v.cmsswVersion,
+    scramArch: v.scramArch,
+  };
+}
+
+/** The <model identifier>__<run parameters> component of a runtime task's output path. */
+export function modelRunPart(cfg: RuntimeConfig): string {
+  return `model_${cfg.model.fullName}__${runParamsPart(cfg.run)}`;
+}
+
+/** Output folder of a task of one model: <store>/<family>/<release>__<arch>/<model>__<run>/<version>. */
+export function runtimeDir(family: string, cfg: RuntimeConfig): string {
+  return taskDir(family, cmsswPart([cfg.cmsswVersion], [cfg.scramArch]), modelRunPart(cfg), cfg.version);
+}
+
+/** Display parameters common to the runtime tasks. */
+export function commonRepr(cfg: RuntimeConfig): Record<string, unknown> {
+  return {
+    version: cfg.version,
+    model_file: cfg.model.file,
+    model_name: cfg.model.fullName,
+    n_events: cfg.run.nEvents,
+    n_calls: cfg.run.nCalls,
+    input_data: cfg.run.inputData,
+    threads: cfg.run.threads,
+    cmssw_version: cfg.cmsswVersion,
+    scram_arch: cfg.scramArch,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * A scan submitted over SSH (a loopback sshd with a throw-away key) to the loopback Slurm, with
+ * outputs staged to a loopback XRootD server standing in for EOS; then the failures of that path:
+ * a missing EOS file, an unreachable SSH host, an unknown host key. All services are started and
+ * stopped here.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { EXAMPLES, mlprof, tempData } from "../helpers/cli.js";
+import { freePort, haveCommands, isRoot, waitFor } from "../helpers/services/common.js";
+import { outputsOf, readManifestOf, storeFiles } from "../helpers/services/scan.js";
+import { SLURM_COMMANDS, startSlurm, type TestSlurm } from "../helpers/services/slurm.js";
+import { SSHD_COMMANDS, startSshd, type TestSshd } from "../helpers/services/sshd.js";
+import { XROOTD_COMMANDS, startXrootd, type TestXrootd } from "../helpers/services/xrootd.js";
+
+const missing = haveCommands([...SLURM_COMMANDS, ...SSHD_COMMANDS, ...XROOTD_COMMANDS]);
+const skip = !isRoot()
+  ? "the loopback Slurm and sshd need root; run the tests as root, as CI does"
+  : missing.length
+    ? `binaries missing (${missing.join(", ")}): apt-get install slurm-wlm munge openssh-server xrootd-server xrootd-client`
+    : false;
+
+const models = join(EXAMPLES, "dnn", "model_onnx_l{10,20}u128.yaml");
+
+describe("scans over SSH with stage-out to XRootD", { skip }, () => {
+  let slurm: TestSlurm;
+  let sshd: TestSshd;
+  let xrd: TestXrootd;
+  const data = tempData();
+  const remote = join(data.dir, "login-node");
+  const ssh = () => [
+    "--ssh-host",
+    `${sshd.user}@127.0.0.1`,
+    "--ssh-port",
+    String(sshd.port),
+    "--ssh-key",
+    sshd.keyFile,
+    "--ssh-known-hosts",
+    sshd.knownHosts,
+  ];
+  const scan = [
+    "--scan-name",
+    "remote",
+    "--version",
+    "v1",
+    "--model-files",
+    models,
+    "--model-names",
+    "l10,l20",
+    "--batch-sizes",
+    "1,4",
+    "--n-calls",
+    "10",
+    "--n-warmup",
+    "2",
+  ];
+  // the agent of the developer's shell must not stand in for the test key
+  const env = () => ({ ...data.env, SSH_AUTH_SOCK: "" });
+
+  before(async () => {
+    // allSettled: when one service fails to start, the others are still stopped in after()
+    const [a, b, c] = await Promise.allSettled([startSlurm(), startSshd(), startXrootd()]);
+    if (a.status === "fulfilled") slurm = a.value;
+    if (b.status === "fulfilled") sshd = b.value;
+    if (c.status === "fulfilled") xrd = c.value;
+    for (const r of [a, b, c]) if (r.status === "rejected") throw r.reason;
+  });
+  after(async () => {
+    await Promise.all([slurm?.stop(), sshd?.stop(), xrd?.stop()]);
+    data.cleanup();
+  });
+
+  test("submit over SSH, stage out to XRootD; a missing EOS file and an unreachable host are reported; collect recovers and plots", async () => {
+    const sub = await mlprof(
+      [
+        "submit",
+        ...scan,
+        ...ssh(),
+        "--batch-system",
+        "slurm",
+        "--batch-env",
+        `SLURM_CONF=${slurm.conf}`,
+        "--remote-dir",
+        remote,
+        "--stage-out",
+        "xrootd",
+        "--xrootd-url",
+        `${xrd.server}//eos/user/t/test/mlprof`,
+      ],
+      env(),
+    );
+    assert.equal(sub.code, 0, sub.stderr + sub.stdout);
+    assert.match(
+      sub.stdout,
+      new RegExp(`submitted 4 job\\(s\\) to slurm on ssh ${sshd.user}@127.0.0.1:${sshd.port}`),
+    );
+    assert.ok(existsSync(join(remote, "remote", "v1", "job.sh")), "the job folder was uploaded by SFTP");
+    await waitFor(
+      "the jobs to end",
+      () => slurm.run(["squeue", "-h", "-n", "mlprof-remote-v1"]).trim() === "",
+      120_000,
+      1000,
+    );
+    const staged = join(xrd.eosDir, "user", "t", "test", "mlprof", "remote", "v1");
+    assert.ok(existsSync(join(staged, "j0003", "status")), "outputs are on the XRootD server");
+
+    // a file lost on EOS
+    rmSync(join(staged, "j0003", "m3", "runtime_bs_4.csv"));
+    const lost = await mlprof(
+      ["collect", "--scan-name", "remote", "--version", "v1", "--retries", "0"],
+      env(),
+    );
+    assert.equal(lost.code, 1, lost.stdout + lost.stderr);
+    assert.match(
+      lost.stdout,
+      new RegExp(
+        `j0003 .*missing ${xrd.server.replace(/[.]/g, "\\.")}//eos/user/t/test/mlprof/remote/v1/j0003/m3/runtime_bs_4\\.csv`,
+      ),
+    );
+    const outputs = outputsOf(readManifestOf(data.store, "remote"));
+    assert.ok(
+      !existsSync(outputs[3]![0]) && !existsSync(outputs[3]![1]),
+      "nothing of j0003 entered the store",
+    );
+    assert.ok(outputs.slice(0, 3).every(([csv, json]) => existsSync(csv) && existsSync(json)));
+
+    // the login node cannot be reached: a clear error, nothing changes
+    const closed = await freePort("MLPROF_TEST_CLOSED_PORT");
+    const before = readFileSync(join(data.store, "Scans", "remote", "v1", "manifest.json"), "utf8");
+    const down = await mlprof(
+      ["collect", "--scan-name", "remote", "--version", "v1", "--ssh-port", String(closed)],
+      env(),
+    );
+    assert.equal(down.code, 1);
+    assert.match(
+      down.stderr,
+      new RegExp(`cannot reach ssh host ${sshd.user}@127\\.0\\.0\\.1:${closed}: .*ECONNREFUSED`),
+    );
+    assert.equal(readFileSync(join(data.store, "Scans", "remote", "v1", "manifest.json"), "utf8"), before);
+
+    // an unknown host key is refused
+    const empty = join(data.dir, "empty_known_hosts");
+    writeFileSync(empty, "");
+    const unknown = await mlprof(
+      ["collect", "--scan-name", "remote", "--version", "v1", "--ssh-known-hosts", empty],
+      env(),
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /host key of \[127\.0\.0\.1\]:\d+ is not in .*refusing to connect/);
+
+    // a later collect resubmits the job and recovers
+    const col = await mlprof(
+      [
+        "collect",
+        "--scan-name",
+        "remote",
+        "--version",
+        "v1",
+        "--watch",
+        "--interval",
+        "2",
+        "--timeout",
+        "180",
+      ],
+      env(),
+    );
+    assert.equal(col.code, 0, col.stdout + col.stderr);
+    assert.match(col.stdout, /j0003 failed \(missing .*runtime_bs_4\.csv\); resubmitting, attempt 2 of 3/);
+    assert.match(col.stdout, /all 4 job\(s\) of scan remote\/v1 are in the store/);
+    assert.ok(outputs.every(([csv, json]) => existsSync(csv) && existsSync(json)));
+
+    const plot = await mlprof(
+      [
+        "plot",
+        "--version",
+        "v1",
+        "--model-files",
+        models,
+        "--model-names",
+        "l10,l20",
+        "--batch-sizes",
+        "1,4",
+        "--n-calls",
+        "10",
+        "--n-warmup",
+        "2",
+        "--file-types",
+        "png",
+      ],
+      env(),
+    );
+    assert.equal(plot.code, 0, plot.stderr + plot.stdout);
+    assert.ok(storeFiles(data.store).some((f) => /PlotMultiRuntimes\/.*\.png$/.test(f)));
+  });
+});
