@@ -6,7 +6,7 @@
  *  - per-call time of the TF runner (TF_SessionRun, C API) versus a Python tf.compat.v1.Session loop on the
  *    same graph and the same inputs (the runner's dumped inputs), the same session settings (one intra-op
  *    thread; the ops in the calling thread, as the runner does for one inter-op thread):
- *    `sess.run(fetch, feed)` and the leaner `sess.make_callable(fetch, feed_list)`.
+ *    `sess.run(fetch, feed)` and the lean `Session._make_callable_from_options` path (TF_SessionRunCallable).
  * The venv and runner are those of `mlprof setup tf` ($MLP_SOFTWARE or <data>/software).
  * Usage: npx tsx scripts/bench-tf.ts [--calls 20000] [--batch-sizes 1,16,256]
  */
@@ -58,7 +58,10 @@ names = list(dump["inputs"].keys())
 values = [np.array(dump["inputs"][k]["data"], dtype=dtypes[k]).reshape(dump["inputs"][k]["shape"]) for k in names]
 feed = {tname(k): v for k, v in zip(names, values)}
 fetch = [tname(o) for o in outputs]
-callable_ = sess.make_callable(fetch, [tname(k) for k in names])
+# the lean TF_SessionRunCallable path (make_callable goes through Session.run in TF 2.21: ~0.1 ms of Python
+# feed conversion per call); see scripts/bench-fidelity.ts for the interleaved, repeated comparison
+from tensorflow.core.protobuf import config_pb2
+callable_ = sess._make_callable_from_options(config_pb2.CallableOptions(feed=[tname(k) for k in names], fetch=fetch))
 def loop(f):
     for _ in range(100):
         f()
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
       `\nper-call time, median of ${CALLS} calls, 1 intra-op thread, ops in the calling thread, same inputs, same run`,
     );
     console.log(
-      `  ${"model".padEnd(22)} ${"bs".padStart(4)} ${"TF runner".padStart(12)} ${"py run()".padStart(12)} ${"py callable".padStart(12)}  runner/run`,
+      `  ${"model".padEnd(22)} ${"bs".padStart(4)} ${"TF runner".padStart(12)} ${"py run()".padStart(12)} ${"py callable".padStart(12)}  runner/callable`,
     );
     for (const yaml of MODELS) {
       const spec = loadModelFile(yaml);
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
           ).stdout,
         ) as { run: number; callable: number };
         console.log(
-          `  ${(spec.name ?? "").padEnd(22)} ${String(batchSize).padStart(4)} ${fmt(runner)} ${fmt(py.run)} ${fmt(py.callable)}  ${(runner / py.run).toFixed(2)}`,
+          `  ${(spec.name ?? "").padEnd(22)} ${String(batchSize).padStart(4)} ${fmt(runner)} ${fmt(py.run)} ${fmt(py.callable)}  ${(runner / py.callable).toFixed(2)}`,
         );
       }
     }

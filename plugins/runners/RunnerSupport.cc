@@ -134,6 +134,9 @@ namespace mlprof {
       else if (key == "n_warmup") job.loop.nWarmup = toInt(value, where);
       else if (key == "warmup_ms") job.loop.warmupMs = toDouble(value, where);
       else if (key == "min_duration_ms") job.loop.minDurationMs = toDouble(value, where);
+      else if (key == "until_stable") job.loop.untilStable = toInt(value, where) != 0;
+      else if (key == "stability") job.loop.stability = toDouble(value, where);
+      else if (key == "max_duration_ms") job.loop.maxDurationMs = toDouble(value, where);
       else if (key == "input_data") job.inputKind = parseInputKind(value);
       else if (key == "seed") job.seed = static_cast<uint64_t>(toInt(value, where));
       else if (key == "threads") job.threads = static_cast<int>(toInt(value, where));
@@ -224,7 +227,7 @@ namespace mlprof {
         phase = "dump";
         writeTextFile(job.dumpPath, engine.dump());
       }
-      recordLoop(meta, stats, end);
+      recordLoop(meta, job.loop, stats, end);
       phase = "write results";
       writeTextFile(job.metaPath, processMetaJson(meta));
     } catch (const KnownError& err) {

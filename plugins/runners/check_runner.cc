@@ -3,7 +3,8 @@
  * speaks the runner protocol of RunnerSupport.h, draws the declared inputs with the core for every event,
  * and its "inference" spins for x.spin_ns nanoseconds (default 2000) and sums the inputs. The dump holds the
  * last event's inputs and, as outputs, the inputs of every event ("e<event>/<input>") and the sum.
- * x.fail = load | prepare | call makes it fail there, to test error reports.
+ * x.fail = load | prepare | call | later-call makes it fail there (call: the first, later-call: the second), to
+ * test error reports.
  */
 
 #include <map>
@@ -21,6 +22,8 @@ namespace {
       job_ = job;
       const auto it = job.extra.find("spin_ns");
       spinNs_ = it == job.extra.end() ? 2000 : std::stoll(it->second);
+      const auto growth = job.extra.find("spin_growth_ns");
+      growthNs_ = growth == job.extra.end() ? 0 : std::stoll(growth->second);
       const auto fail = job.extra.find("fail");
       fail_ = fail == job.extra.end() ? "" : fail->second;
       if (fail_ == "load") throw mlprof::KnownError("synthetic failure while loading");
@@ -52,11 +55,15 @@ namespace {
       while (std::chrono::duration_cast<std::chrono::nanoseconds>(mlprof::Clock::now() - start).count() < spinNs_) {
         sum += 1e-9;
       }
+      spinNs_ += growthNs_;
       sum_ = sum;
     }
 
     void afterCall() override {
-      if (fail_ == "call") throw mlprof::KnownError("synthetic failure in a call");
+      calls_++;
+      // "call": the first call (the cold one) fails; "later-call": the second
+      if (fail_ == "call" || (fail_ == "later-call" && calls_ == 2))
+        throw mlprof::KnownError("synthetic failure in a call");
     }
 
     std::string dump() override {
@@ -79,7 +86,10 @@ namespace {
     std::vector<mlprof::InputBuffer> buffers_;
     std::vector<Copy> history_;
     long long spinNs_ = 2000;
+    /** x.spin_growth_ns: each call spins this much longer than the one before (a drifting engine). */
+    long long growthNs_ = 0;
     std::string fail_;
+    long calls_ = 0;
     double sum_ = 0.0;
   };
 

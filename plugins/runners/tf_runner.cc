@@ -228,6 +228,14 @@ namespace {
                                      "tensorflow::run with its default no_threads pool"
                                    : "an inter-op thread pool of " + std::to_string(job_.interOpThreads) + " threads";
       meta.engineExtra["memoryNote"] = "rssBeforeLoadKb includes the TensorFlow libraries, linked at process start";
+      const char* onednn = std::getenv("TF_ENABLE_ONEDNN_OPTS");
+      meta.engineExtra["oneDNN"] =
+          onednn == nullptr ? "on (TF_ENABLE_ONEDNN_OPTS unset: the wheel's default on x86; CMSSW builds TensorFlow without it)"
+          : std::string(onednn) == "0" ? "off (TF_ENABLE_ONEDNN_OPTS=0, as CMSSW builds TensorFlow)"
+                                       : "on (TF_ENABLE_ONEDNN_OPTS=" + std::string(onednn) + ")";
+      meta.engineExtra["denormals"] =
+          job_.interOpThreads == 1 ? "not flushed: ops run in the calling thread, which sets no FTZ/DAZ (as in CMSSW)"
+                                   : "flushed in TensorFlow's pool threads (FTZ/DAZ)";
       meta.intraOpThreads = job_.threads;
       meta.interOpThreads = job_.interOpThreads;
       meta.clock = "std::chrono::steady_clock (CLOCK_MONOTONIC) around TF_SessionRun";

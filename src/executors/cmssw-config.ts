@@ -29,6 +29,10 @@ export interface CmsswConfigParams {
   nWarmup: number;
   warmupMs: number;
   minDurationMs: number;
+  /** Windows of nCalls calls until stable (see RunSettings); false: nCalls calls per event. */
+  untilStable?: boolean;
+  stability?: number;
+  maxDurationMs?: number;
   /** An input kind, or the path of a ROOT file the events are read from (inputs are then random). */
   inputData: string;
   seed: number;
@@ -70,6 +74,9 @@ export function configContext(p: CmsswConfigParams): Record<string, unknown> {
     n_warmup: p.nWarmup,
     warmup_ms: p.warmupMs,
     min_duration_ms: p.minDurationMs,
+    until_stable: p.untilStable ?? false,
+    stability: p.stability ?? 0.02,
+    max_duration_ms: p.maxDurationMs ?? 60000,
     seed: p.seed,
     threads: p.threads,
     inter_op_threads: p.interOpThreads,

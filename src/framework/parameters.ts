@@ -34,8 +34,14 @@ export interface Param<T> {
   readonly braceExpand?: boolean;
   /** The parameter shapes the outputs: it is part of output paths and of a scan's hash. */
   readonly significant?: boolean;
-  /** How the value appears in the run-parameter part of output paths, and the part's place among them. */
-  readonly path?: { readonly order: number; part(value: T): string | undefined };
+  /**
+   * How the value appears in the run-parameter part of output paths (given the set's other values too),
+   * and the part's place among them.
+   */
+  readonly path?: {
+    readonly order: number;
+    part(value: T, values: Record<string, unknown>): string | undefined;
+  };
   /** Checks a converted value (throws an MlprofError naming the flag). */
   check?(value: T): void;
 }
@@ -172,12 +178,16 @@ export function significantRecord<S extends ParamSet>(set: S, values: Values<S>)
   return out;
 }
 
-/** The output-path part of a set's values: the parts of its parameters with a `path`, in their order. */
-export function pathPart<S extends ParamSet>(set: S, values: Values<S>): string {
+/**
+ * The output-path part of a set's values: the parts of its parameters with a `path`, in their order
+ * (leaving out the keys in `without`).
+ */
+export function pathPart<S extends ParamSet>(set: S, values: Values<S>, without: string[] = []): string {
+  const all = values as Record<string, unknown>;
   return Object.entries(set)
-    .filter(([, def]) => def.path)
+    .filter(([key, def]) => def.path && !without.includes(key))
     .sort(([, a], [, b]) => a.path!.order - b.path!.order)
-    .map(([key, def]) => def.path!.part((values as Record<string, unknown>)[key]))
+    .map(([key, def]) => def.path!.part(all[key], all))
     .filter((p): p is string => p !== undefined && p !== "")
     .join("__");
 }

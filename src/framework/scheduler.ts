@@ -21,6 +21,27 @@ export function walkTree(root: Task, maxDepth = -1): TreeNode[] {
   return nodes;
 }
 
+/**
+ * Orders the tasks to run: repeats of measurements (tasks with `interleaving()`, which require nothing)
+ * first, round by round — within a round by `order`, then in the tree's order, the direction alternating
+ * from round to round (A1 B1 | B2 A2 | A3 B3 ...) — then every other task in its place.
+ */
+export function interleave(tasks: Task[]): Task[] {
+  const repeats = tasks
+    .map((task, index) => ({ task, index, key: task.interleaving() }))
+    .filter((e): e is { task: Task; index: number; key: { round: number; order: number } } => !!e.key);
+  if (repeats.length < 2) return tasks;
+  const rounds = [...new Set(repeats.map((e) => e.key.round))].sort((a, b) => a - b);
+  const ordered = rounds.flatMap((round, i) => {
+    const inRound = repeats
+      .filter((e) => e.key.round === round)
+      .sort((a, b) => a.key.order - b.key.order || a.index - b.index);
+    return i % 2 === 0 ? inRound : inRound.reverse();
+  });
+  const placed = new Set(ordered.map((e) => e.task));
+  return [...ordered.map((e) => e.task), ...tasks.filter((t) => !placed.has(t))];
+}
+
 /** The incomplete tasks needed for `root`, in an order where requirements come first. */
 export function pendingTasks(root: Task): Task[] {
   const seen = new Set<string>();
@@ -33,7 +54,7 @@ export function pendingTasks(root: Task): Task[] {
     order.push(task);
   };
   visit(root);
-  return order;
+  return interleave(order);
 }
 
 /** How progress is shown: an animated list on a terminal, plain lines otherwise, nothing when quiet. */

@@ -31,6 +31,15 @@ export abstract class Task {
   /** The parameters that identify this task, for display. */
   abstract reprParams(): Record<string, unknown>;
 
+  /**
+   * A task that is one of several repeats of a measurement says which round it belongs to: the scheduler
+   * runs round 1 of every such task before round 2 (within a round by `order`, alternating direction), so
+   * that compared measurements see the same machine and drifts cancel. Undefined for other tasks.
+   */
+  interleaving(): { round: number; order: number } | undefined {
+    return undefined;
+  }
+
   /** True when every output exists. */
   complete(): boolean {
     return this.outputs().every((p) => existsSync(p));

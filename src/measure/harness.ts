@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../util/errors.js";
-import type { DumpedTensor, MeasureJob, MeasureProcessMeta } from "./job.js";
+import type { DumpedTensor, MeasureJob, MeasureProcessMeta, StabilityEvent } from "./job.js";
 import { readRss } from "./memory.js";
 
 /** A model loaded by an engine inside the measurement process. */
@@ -17,6 +17,21 @@ export interface LoadedModel {
 
 /** An error of the model or engine the user must see as is (wrong inputs, engine refusal). */
 export class MeasureError extends Error {}
+
+/** The median of a window of times. */
+function medianNs(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2]! : 0.5 * (sorted[n / 2 - 1]! + sorted[n / 2]!);
+}
+
+/** Whether the last three medians each lie within `threshold` (a fraction) of their mean (perf_analyzer's rule). */
+export function lastThreeAgree(medians: number[], threshold: number): boolean {
+  if (medians.length < 3) return false;
+  const last = medians.slice(-3);
+  const mean = (last[0]! + last[1]! + last[2]!) / 3;
+  return mean > 0 && last.every((m) => Math.abs(m - mean) <= threshold * mean);
+}
 
 /** Reports progress on stdout with a blocking write (the timed loop never yields to the event loop). */
 function progress(done: number, total: number, phase: string): void {
@@ -45,18 +60,42 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     const rssAfterLoad = readRss().rssKb;
     const { nEvents, nCalls, nWarmup } = job;
     const { warmupMs, minDurationMs } = job;
+    const stable = job.untilStable
+      ? { threshold: job.stability ?? 0.02, maxNs: BigInt(Math.round((job.maxDurationMs ?? 60000) * 1e6)) }
+      : undefined;
     const warmupNsMin = BigInt(Math.round(warmupMs * 1e6));
     const minDurationNs = BigInt(Math.round(minDurationMs * 1e6));
-    // a fixed-size buffer for the calls asked for; calls beyond (--min-duration) go to a growable list
-    const times = new Float64Array(nEvents * nCalls);
+    // a fixed-size buffer for the calls asked for (three windows per event until stable); calls beyond
+    // (--min-duration) go to a growable list
+    const times = new Float64Array(nEvents * nCalls * (stable ? 3 : 1));
     const extra: number[] = [];
+    const events: StabilityEvent[] = [];
+    /** Times nCalls calls into `into` from `at`; returns the end of the last call. */
+    const timedWindow = (into: Float64Array, at: number): bigint => {
+      let end = 0n;
+      for (let i = 0; i < nCalls; i++) {
+        const start = process.hrtime.bigint();
+        model.call();
+        end = process.hrtime.bigint();
+        into[at + i] = Number(end - start);
+      }
+      return end;
+    };
     let warmupNs = 0n;
     let rssAfterWarmup = 0;
+    let firstCallNs = 0n;
     const tMeasure0 = process.hrtime.bigint();
     let k = 0;
     for (let event = 0; event < nEvents; event++) {
       phase = "prepare inputs";
       model.prepareEvent(event);
+      if (event === 0) {
+        // the first call after loading: timed on its own (cold start), before the warm-up
+        phase = "first call";
+        const start = process.hrtime.bigint();
+        model.call();
+        firstCallNs = process.hrtime.bigint() - start;
+      }
       phase = "warm-up";
       const w0 = process.hrtime.bigint();
       for (let i = 0; i < nWarmup; i++) model.call();
@@ -64,20 +103,42 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       warmupNs += process.hrtime.bigint() - w0;
       if (event === 0) rssAfterWarmup = readRss().rssKb;
       phase = "timed calls";
-      let end = 0n;
       const eventStart = process.hrtime.bigint();
-      for (let i = 0; i < nCalls; i++) {
-        const start = process.hrtime.bigint();
-        model.call();
-        end = process.hrtime.bigint();
-        times[k++] = Number(end - start);
-        if ((i + 1) % 5000 === 0) progress(event * nCalls + i + 1, nEvents * nCalls, "timed calls");
-      }
-      while (minDurationNs > 0n && end - eventStart < minDurationNs) {
-        const start = process.hrtime.bigint();
-        model.call();
-        end = process.hrtime.bigint();
-        extra.push(Number(end - start));
+      if (stable) {
+        // windows of nCalls calls until the medians of the last three agree (or the time bound passes)
+        const ring = [new Float64Array(nCalls), new Float64Array(nCalls), new Float64Array(nCalls)];
+        const medians: number[] = [];
+        let reported = eventStart;
+        let stableReached = false;
+        for (let w = 0; ; w++) {
+          const window = ring[w % 3]!;
+          const end = timedWindow(window, 0);
+          medians.push(medianNs(window) / 1e6);
+          if (end - reported > 1_000_000_000n) {
+            progress(medians.length, 0, "windows until stable");
+            reported = end;
+          }
+          if (medians.length < 3) continue;
+          if (lastThreeAgree(medians, stable.threshold)) {
+            stableReached = true;
+            break;
+          }
+          if (end - eventStart >= stable.maxNs) break;
+        }
+        const n = medians.length;
+        for (let w = n - 3; w < n; w++) times.set(ring[w % 3]!, k + (w - (n - 3)) * nCalls);
+        k += 3 * nCalls;
+        events.push({ windowMediansMs: medians, stable: stableReached, discardedCalls: (n - 3) * nCalls });
+      } else {
+        const end = timedWindow(times, k);
+        k += nCalls;
+        let last = end;
+        while (minDurationNs > 0n && last - eventStart < minDurationNs) {
+          const start = process.hrtime.bigint();
+          model.call();
+          last = process.hrtime.bigint();
+          extra.push(Number(last - start));
+        }
       }
       progress((event + 1) * nCalls, nEvents * nCalls, "timed calls");
     }
@@ -94,9 +155,20 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       clock: "process.hrtime.bigint() (CLOCK_MONOTONIC, ns) around the synchronous inference call",
       timings: {
         loadMs: Number(t1 - t0) / 1e6,
+        firstCallMs: Number(firstCallNs) / 1e6,
         warmupMs: Number(warmupNs) / 1e6,
         measureMs: Number(tMeasure1 - tMeasure0) / 1e6,
       },
+      ...(stable
+        ? {
+            stability: {
+              windowCalls: nCalls,
+              threshold: stable.threshold,
+              maxDurationMs: Number(stable.maxNs) / 1e6,
+              events,
+            },
+          }
+        : {}),
       memory: {
         rssBeforeLoadKb: rssBeforeLoad,
         rssAfterLoadKb: rssAfterLoad,

@@ -22,6 +22,13 @@ export interface MeasureJob {
   warmupMs: number;
   /** Timed calls go on beyond nCalls until an event's timed loop has lasted this long (ms); 0: by count only. */
   minDurationMs: number;
+  /**
+   * Measure windows of nCalls calls until the medians of the last three agree within `stability` (a
+   * fraction) or `maxDurationMs` has passed; the last three windows are the timed calls of the event.
+   */
+  untilStable?: boolean;
+  stability?: number;
+  maxDurationMs?: number;
   inputData: InputKind;
   /** Seed of the random inputs: input i of event e uses seed + 1000 e + i (model files have < 1000 inputs). */
   seed: number;
@@ -53,7 +60,15 @@ export interface MeasureProcessMeta {
   engine: { name: string; version: string; binding?: string; [key: string]: unknown };
   threads: { intraOp: number; interOp: number };
   clock: string;
-  timings: { loadMs: number; warmupMs: number; measureMs: number };
+  /** firstCallMs: the first inference call after loading, timed on its own (cold start). */
+  timings: { loadMs: number; firstCallMs?: number; warmupMs: number; measureMs: number };
+  /** With --until-stable: the windows of every event and whether their medians agreed. */
+  stability?: {
+    windowCalls: number;
+    threshold: number;
+    maxDurationMs: number;
+    events: StabilityEvent[];
+  };
   memory: {
     rssBeforeLoadKb: number;
     rssAfterLoadKb: number;
@@ -65,6 +80,14 @@ export interface MeasureProcessMeta {
   pid: number;
   /** What the engine driver prepared before the process ran (see PreparationMeta). */
   preparation?: PreparationMeta;
+}
+
+/** The windows of one event measured until stable. */
+export interface StabilityEvent {
+  windowMediansMs: number[];
+  stable: boolean;
+  /** Calls of the windows before the last three (treated as warm-up). */
+  discardedCalls: number;
 }
 
 /** What an engine driver's preparation did (compilations, caches), recorded with the process metadata. */
@@ -107,6 +130,9 @@ export function measureJob(p: JobParts): MeasureJob {
     nWarmup: run.nWarmup,
     warmupMs: run.warmupSeconds * 1000,
     minDurationMs: run.minDurationSeconds * 1000,
+    ...(run.untilStable
+      ? { untilStable: true, stability: run.stability, maxDurationMs: run.maxDurationSeconds * 1000 }
+      : {}),
     inputData: run.inputData as InputKind,
     seed: p.seed,
     threads: run.threads,

@@ -13,6 +13,15 @@ export interface RunSettings {
   warmupSeconds: number;
   /** Minimum duration of an event's timed calls, seconds (0: by count only). */
   minDurationSeconds: number;
+  /**
+   * Measure windows of nCalls calls until the medians of the last three agree within `stability` (a
+   * fraction), at most `maxDurationSeconds` per event; the last three windows are the timed calls.
+   */
+  untilStable: boolean;
+  stability: number;
+  maxDurationSeconds: number;
+  /** Fresh measurement processes of the same measurement (the unit of replication). */
+  repeats: number;
   /** CPU list the measurement process is pinned to (taskset syntax), "" for none. */
   cpuAffinity: string;
   /** tfaot batch rules ("target:size,..." separated by '-'), "" for none. */

@@ -31,6 +31,11 @@ export function renderRunnerJob(job: MeasureJob, extra: Record<string, string> =
   put("n_warmup", job.nWarmup);
   put("warmup_ms", job.warmupMs ?? 0);
   put("min_duration_ms", job.minDurationMs ?? 0);
+  if (job.untilStable) {
+    put("until_stable", 1);
+    put("stability", job.stability ?? 0.02);
+    put("max_duration_ms", job.maxDurationMs ?? 60000);
+  }
   put("input_data", job.inputData);
   put("seed", job.seed);
   put("threads", job.threads);

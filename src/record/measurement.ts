@@ -44,6 +44,8 @@ export interface MeasurementRecord {
     inputData: string;
     inputSeed: number;
     unit: "ms";
+    /** Fresh processes whose rows the CSV holds, in order (see `repeats`); absent: one. */
+    repeats?: number;
   };
   /** The release, architecture and executor, and executor-specific facts (area, config, note). */
   cmssw: { version: string; scramArch: string; executor: string; [key: string]: unknown };
@@ -51,6 +53,26 @@ export interface MeasurementRecord {
   process: MeasureProcessMeta;
   startedAt: string;
   finishedAt: string;
+  /** Each process of a MeasureRuntime of several repeats, in the order of its rows. */
+  repeats?: RepeatEntry[];
+}
+
+/** One process of a repeated measurement, as its aggregate records it. */
+export interface RepeatEntry {
+  /** 1, 2, ... in the order of the rows. */
+  index: number;
+  csv: string;
+  json: string;
+  rows: number;
+  medianMs: number;
+  startedAt: string;
+  finishedAt: string;
+  /** The 1-, 5- and 15-minute load averages when the process started. */
+  loadAverage: number[];
+  pid: number;
+  timings: MeasureProcessMeta["timings"];
+  memory: MeasureProcessMeta["memory"];
+  stability?: MeasureProcessMeta["stability"];
 }
 
 /** What an executor learnt about one finished measurement process, besides its rows. */
@@ -181,7 +203,11 @@ export function readProcessMeta(path: string): MeasureProcessMeta {
 }
 
 /** A measurement record as read from any MLProf version: every part may be missing. */
-export type PartialRecord = { [K in keyof MeasurementRecord]?: Partial<MeasurementRecord[K]> };
+export type PartialRecord = {
+  [K in keyof MeasurementRecord]?: NonNullable<MeasurementRecord[K]> extends unknown[]
+    ? MeasurementRecord[K]
+    : Partial<MeasurementRecord[K]>;
+};
 
 /** The JSON MergeRuntimes writes beside its CSV (runtimes_bs_<...>.json). */
 export interface MergedRecord {

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { csvMetaLines } from "../measure/csv.js";
-import type { MeasureProcessMeta } from "../measure/job.js";
+import type { PartialRecord } from "../record/measurement.js";
+import { medianOf } from "../stats/stats.js";
 import { MlprofError } from "../util/errors.js";
 import { plainLabel, sig, textTable, type Column } from "./text.js";
 
@@ -14,6 +15,10 @@ export interface MemoryRecord {
   rssAfterTimingMib: number;
   peakRssMib: number;
   loadMs: number;
+  /** The first inference call after loading (cold start), ms; NaN when not recorded. */
+  firstCallMs: number;
+  /** The median of the processes' median call (steady state), ms; NaN when not recorded. */
+  medianCallMs: number;
 }
 
 /** Columns of the memory CSVs: record field and CSV header, in file order. */
@@ -25,6 +30,8 @@ export const MEMORY_COLUMNS: readonly [keyof MemoryRecord, string][] = [
   ["rssAfterTimingMib", "rss_after_timing_mib"],
   ["peakRssMib", "peak_rss_mib"],
   ["loadMs", "load_ms"],
+  ["firstCallMs", "first_call_ms"],
+  ["medianCallMs", "median_call_ms"],
 ];
 
 /** A plottable quantity of the memory CSVs. */
@@ -44,6 +51,8 @@ export const MEMORY_QUANTITIES = {
   peak: { label: "peak", unit: "MiB", value: (r) => r.peakRssMib },
   load: { label: "added by loading", unit: "MiB", value: (r) => r.rssAfterLoadMib - r.rssBeforeLoadMib },
   "load-time": { label: "load time", unit: "ms", value: (r) => r.loadMs },
+  "first-call": { label: "first call", unit: "ms", value: (r) => r.firstCallMs },
+  "median-call": { label: "median call", unit: "ms", value: (r) => r.medianCallMs },
 } satisfies Record<string, MemoryQuantity>;
 
 export type MemoryQuantityName = keyof typeof MEMORY_QUANTITIES;
@@ -51,12 +60,19 @@ export type MemoryQuantityName = keyof typeof MEMORY_QUANTITIES;
 /** The stages drawn by PlotMemory, one trace each. */
 export const MEMORY_STAGES: MemoryQuantityName[] = ["before-load", "after-load", "after-warmup", "peak"];
 
+/** The median of the finite values (NaN for none). */
+function medianFinite(values: (number | undefined)[]): number {
+  const finite = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  return finite.length ? medianOf(finite) : NaN;
+}
+
 /**
  * The memory record of a MeasureRuntime metadata JSON: process.memory (kB, from /proc/self/status VmRSS
- * and VmHWM) in MiB and process.timings.loadMs.
+ * and VmHWM) in MiB of its first process; the load time, the first call and the median call as medians
+ * over its processes.
  */
-export function memoryRecordFromMetadata(meta: unknown, batchSize: number, path: string): MemoryRecord {
-  const proc = (meta as { process?: Partial<MeasureProcessMeta> }).process;
+export function memoryRecordFromMetadata(meta: PartialRecord, batchSize: number, path: string): MemoryRecord {
+  const proc = meta.process;
   const mem = proc?.memory;
   const loadMs = proc?.timings?.loadMs;
   const kb = mem && [mem.rssBeforeLoadKb, mem.rssAfterLoadKb, mem.rssAfterWarmupKb, mem.rssAfterTimingKb];
@@ -79,14 +95,24 @@ export function memoryRecordFromMetadata(meta: unknown, batchSize: number, path:
     rssAfterWarmupMib: mib(mem.rssAfterWarmupKb),
     rssAfterTimingMib: mib(mem.rssAfterTimingKb),
     peakRssMib: mib(mem.peakRssKb),
-    loadMs: loadMs as number,
+    loadMs: medianFinite(meta.repeats?.map((r) => r.timings.loadMs) ?? [loadMs]),
+    firstCallMs: medianFinite(
+      meta.repeats?.map((r) => r.timings.firstCallMs) ?? [proc?.timings?.firstCallMs],
+    ),
+    medianCallMs: medianFinite(meta.repeats?.map((r) => r.medianMs) ?? []),
   };
 }
 
 /** A memory CSV: `# key: value` metadata lines, a header row, one row per record. */
 export function memoryCsv(records: MemoryRecord[], meta: Record<string, string | number>): string {
   const rows = records.map((r) =>
-    MEMORY_COLUMNS.map(([key]) => (key === "batchSize" ? String(r[key]) : r[key].toFixed(3))).join(","),
+    MEMORY_COLUMNS.map(([key]) =>
+      key === "batchSize"
+        ? String(r[key])
+        : Number.isFinite(r[key])
+          ? r[key].toFixed(key.endsWith("CallMs") ? 6 : 3)
+          : "nan",
+    ).join(","),
   );
   return csvMetaLines(meta) + [MEMORY_COLUMNS.map(([, h]) => h).join(","), ...rows].join("\n") + "\n";
 }
@@ -108,8 +134,8 @@ export function readMemoryCsv(path: string): MemoryRecord[] {
     );
   }
   return rows.map((row, i) => {
-    const values = row.map(Number);
-    if (values.length !== expected.length || values.some((v) => !Number.isFinite(v))) {
+    const values = row.map((cell) => (cell === "nan" ? NaN : Number(cell)));
+    if (values.length !== expected.length || values.some((v, k) => !Number.isFinite(v) && row[k] !== "nan")) {
       throw new MlprofError(
         `${path}, row ${i + 1}: expected ${expected.length} numbers, found '${row.join(",")}'`,
       );
@@ -129,6 +155,8 @@ export function memoryTable(entries: { label: string; record: MemoryRecord }[]):
     { header: "peak", right: true },
     { header: "load +", right: true },
     { header: "load ms", right: true },
+    { header: "first call ms", right: true },
+    { header: "median call ms", right: true },
   ];
   const q = MEMORY_QUANTITIES;
   const rows = entries.map(({ label, record: r }) => [
@@ -138,8 +166,10 @@ export function memoryTable(entries: { label: string; record: MemoryRecord }[]):
       x.value(r).toFixed(1),
     ),
     sig(r.loadMs, 3),
+    Number.isFinite(r.firstCallMs) ? sig(r.firstCallMs, 3) : "–",
+    Number.isFinite(r.medianCallMs) ? sig(r.medianCallMs, 3) : "–",
   ]);
-  return ["", "resident memory (MiB) and load time:", ...textTable(columns, rows)];
+  return ["", "resident memory (MiB), load time, first (cold) and median call:", ...textTable(columns, rows)];
 }
 
 /** One "key event" line of SimpleMemoryCheck's end-of-job report (sizes in MiB). */

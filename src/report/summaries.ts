@@ -2,28 +2,67 @@ import type { PlotSeries } from "../plot/figure.js";
 import { bandStats } from "../stats/stats.js";
 import { readRuntimeCsv } from "../measure/csv.js";
 import { summarize } from "../stats/summary.js";
+import { existsSync } from "node:fs";
+import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
+import { repeatRowCounts } from "../record/repeats.js";
+import { repeatStats, repeatWarnings } from "../stats/repeats.js";
 import { MlprofError } from "../util/errors.js";
 import type { SummaryEntry } from "./text.js";
 
-/** Per-call runtimes (ms, call order) of each batch size of a merged runtime CSV. */
-export function runtimesByBatchSize(csvPath: string, batchSizes: number[]): Map<number, Float64Array> {
+/** The runtimes of one batch size: all calls in order, and the calls of each process. */
+export interface BatchSample {
+  all: Float64Array;
+  repeats: Float64Array[];
+  /** With --until-stable: whether every event of every process reached stable windows. */
+  stable?: boolean;
+}
+
+/**
+ * The runtimes of each batch size of a merged runtime CSV, split into its processes by the measurements'
+ * records in the JSON beside it (runtimes_bs_….json; one process when there is none).
+ */
+export function runtimeSamples(csvPath: string, batchSizes: number[]): Map<number, BatchSample> {
   const { rows } = readRuntimeCsv(csvPath);
-  const out = new Map<number, Float64Array>();
+  const jsonPath = csvPath.replace(/\.csv$/, ".json");
+  const merged = existsSync(jsonPath) ? readMergedRecord(jsonPath) : undefined;
+  const out = new Map<number, BatchSample>();
   for (const bs of batchSizes) {
-    const values = Float64Array.from(rows.filter((r) => r.batchSize === bs).map((r) => r.runtimeMs));
-    if (values.length === 0) throw new MlprofError(`${csvPath}: no rows for batch size ${bs}`);
-    out.set(bs, values);
+    const all = Float64Array.from(rows.filter((r) => r.batchSize === bs).map((r) => r.runtimeMs));
+    if (all.length === 0) throw new MlprofError(`${csvPath}: no rows for batch size ${bs}`);
+    out.set(bs, splitSample(all, merged?.measurements.find((m) => m.batchSize === bs)?.metadata));
   }
   return out;
 }
 
+/** The calls of one measurement split into its processes by its record (one process when it has none). */
+export function splitSample(all: Float64Array, record: PartialRecord | undefined): BatchSample {
+  const counts = repeatRowCounts(record, all.length);
+  const repeats: Float64Array[] = [];
+  let at = 0;
+  for (const n of counts) {
+    repeats.push(all.subarray(at, at + n));
+    at += n;
+  }
+  const events = record?.repeats?.flatMap((r) => r.stability?.events ?? []) ?? [];
+  return { all, repeats, ...(events.length ? { stable: events.every((e) => e.stable) } : {}) };
+}
+
+/** Per-call runtimes (ms, call order) of each batch size of a merged runtime CSV. */
+export function runtimesByBatchSize(csvPath: string, batchSizes: number[]): Map<number, Float64Array> {
+  return new Map([...runtimeSamples(csvPath, batchSizes)].map(([bs, s]) => [bs, s.all]));
+}
+
+/** The summary of one batch size: the calls pooled, and across processes. */
+export function summarizeSample(label: string, batchSize: number, sample: BatchSample): SummaryEntry {
+  const summary = summarize(sample.all, batchSize, undefined, undefined, sample.repeats);
+  const repeats = repeatStats(sample.repeats);
+  const warnings = [...summary.warnings, ...repeatWarnings(repeats, sample.stable)];
+  return { label, batchSize, summary: { ...summary, warnings }, repeats, stable: sample.stable };
+}
+
 /** Summaries of each batch size of a merged runtime CSV, labelled for the summary table. */
 export function summarizeRuntimeCsv(csvPath: string, label: string, batchSizes: number[]): SummaryEntry[] {
-  return [...runtimesByBatchSize(csvPath, batchSizes)].map(([batchSize, values]) => ({
-    label,
-    batchSize,
-    summary: summarize(values, batchSize),
-  }));
+  return [...runtimeSamples(csvPath, batchSizes)].map(([bs, sample]) => summarizeSample(label, bs, sample));
 }
 
 /** Per-batch-size median and 16/84 % quantiles of a merged runtime CSV, divided by the batch size when asked. */

@@ -1,4 +1,5 @@
 import { latexToPlotly } from "../plot/labels.js";
+import type { RepeatStats } from "../stats/repeats.js";
 import type { SampleSummary } from "../stats/summary.js";
 
 /** A label for plain text: its simple LaTeX as Unicode (as in the plots), without markup. */
@@ -48,41 +49,105 @@ export function percent(x: number): string {
 export interface SummaryEntry {
   label: string;
   batchSize: number;
+  /** The calls of every process pooled. */
   summary: SampleSummary;
+  /** Across the processes (absent for summaries of pooled calls only). */
+  repeats?: RepeatStats;
+  /** With --until-stable: whether every event reached stable windows. */
+  stable?: boolean;
 }
 
-/** The summary table printed at the end of the runtime tasks, followed by the instability warnings. */
+/** Decimals that show `digits` significant digits of the smallest non-zero magnitude among values. */
+export function columnDecimals(values: number[], digits = 4): number {
+  const finite = values.filter((v) => Number.isFinite(v) && v !== 0).map(Math.abs);
+  if (finite.length === 0) return 0;
+  return Math.min(6, Math.max(0, digits - 1 - Math.floor(Math.log10(Math.min(...finite)))));
+}
+
+/** Values with the same decimals, so that right-aligned cells align on the decimal point. */
+export function fixedColumn(values: (number | null)[], digits = 4): string[] {
+  const decimals = columnDecimals(
+    values.filter((v): v is number => v !== null),
+    digits,
+  );
+  return values.map((v) => (v === null ? "–" : v.toFixed(decimals)));
+}
+
+/**
+ * The summary table printed at the end of the runtime tasks, followed by the warnings (grouped per model):
+ * per batch size the processes, the calls, the median of the calls with the across-process estimate and
+ * interval, per event, quantiles, the between- and within-process spreads and the throughput.
+ */
 export function summaryTable(entries: SummaryEntry[]): string[] {
   const columns: Column[] = [
     { header: "model" },
     { header: "batch", right: true },
-    { header: "n", right: true },
+    { header: "procs", right: true },
+    { header: "calls", right: true },
     { header: "median ms", right: true },
-    { header: "95 % CI", right: true },
+    { header: "ms/event", right: true },
+    { header: "95 % CI across procs", right: true },
     { header: "p16", right: true },
     { header: "p84", right: true },
-    { header: "p99", right: true },
-    { header: "mean", right: true },
-    { header: "CV", right: true },
-    { header: "outliers", right: true },
+    { header: "p95", right: true },
+    { header: "p99.9", right: true },
+    { header: "robust CV", right: true },
+    { header: "between", right: true },
+    { header: "within", right: true },
     { header: "events/s", right: true },
   ];
-  const rows = entries.map(({ label, batchSize, summary: s }) => [
-    plainLabel(label),
-    String(batchSize),
-    String(s.n),
-    sig(s.median),
-    `[${sig(s.medianCi.low)}, ${sig(s.medianCi.high)}]`,
-    sig(s.p16),
-    sig(s.p84),
-    sig(s.p99),
-    sig(s.mean),
-    sig(s.cv, 2),
-    String(s.outliers.low + s.outliers.high),
-    sig(s.throughput, 3),
-  ]);
-  const warnings = entries.flatMap((e) =>
-    e.summary.warnings.map((w) => `warning: ${plainLabel(e.label)}, batch size ${e.batchSize}: ${w}`),
+  const col = (f: (e: SummaryEntry) => number | null, digits = 4) => fixedColumn(entries.map(f), digits);
+  const median = col((e) => e.summary.median);
+  const perEvent = col((e) => e.summary.median / e.batchSize);
+  const ciValues = entries.flatMap((e) =>
+    e.repeats?.interval ? [e.repeats.interval.low, e.repeats.interval.high] : [],
   );
-  return ["", "runtime per call (ms):", ...textTable(columns, rows), ...warnings];
+  const ciDecimals = columnDecimals([...ciValues, ...entries.map((e) => e.summary.median)]);
+  const ci = entries.map((e) =>
+    e.repeats?.interval
+      ? `[${e.repeats.interval.low.toFixed(ciDecimals)}, ${e.repeats.interval.high.toFixed(ciDecimals)}]`
+      : "– (1 process)",
+  );
+  const q = (f: (s: SampleSummary) => number | null) => col((e) => f(e.summary));
+  const [p16, p84, p95, p999] = [q((s) => s.p16), q((s) => s.p84), q((s) => s.p95), q((s) => s.p999)];
+  const pctCol = (f: (e: SummaryEntry) => number | null) =>
+    entries.map((e) => {
+      const v = f(e);
+      return v === null ? "–" : `${(100 * v).toFixed(1)} %`;
+    });
+  const robust = pctCol((e) => e.summary.robustCv);
+  const between = pctCol((e) => e.repeats?.betweenCv ?? null);
+  const within = pctCol((e) => e.repeats?.withinCv ?? null);
+  const rate = col((e) => e.summary.throughput, 3).map((v) => String(Math.round(Number(v))));
+  const rows = entries.map((e, i) => [
+    plainLabel(e.label) + (e.stable === false ? " (not stable)" : ""),
+    String(e.batchSize),
+    String(e.repeats?.n ?? 1),
+    String(e.summary.n),
+    median[i]!,
+    perEvent[i]!,
+    ci[i]!,
+    p16[i]!,
+    p84[i]!,
+    p95[i]!,
+    p999[i]!,
+    robust[i]!,
+    between[i]!,
+    within[i]!,
+    rate[i]!,
+  ]);
+  return ["", "runtime per call (ms):", ...textTable(columns, rows), ...groupedWarnings(entries)];
+}
+
+/** The warnings of summary entries, one heading line per model and one line per batch size's warning. */
+export function groupedWarnings(entries: SummaryEntry[]): string[] {
+  const out: string[] = [];
+  const labels = [...new Set(entries.map((e) => e.label))];
+  for (const label of labels) {
+    const own = entries.filter((e) => e.label === label && e.summary.warnings.length > 0);
+    if (own.length === 0) continue;
+    out.push(`warnings of ${plainLabel(label)}:`);
+    for (const e of own) for (const w of e.summary.warnings) out.push(`  batch size ${e.batchSize}: ${w}`);
+  }
+  return out;
 }

@@ -13,6 +13,8 @@ import { submissionFiles } from "./jobfiles.js";
 import { scanDir, writeManifest, type Manifest, type ManifestJob, type Target } from "./manifest.js";
 import { measurementTask, type Scan } from "./scan.js";
 import { checkMeasurement } from "./validate.js";
+import { expectedRows } from "../record/rows.js";
+import { runSettings } from "../tasks/mixins/runtime.js";
 
 /** Batch ids per status query. */
 const QUERY_CHUNK = 500;
@@ -274,12 +276,8 @@ export class ScanSession {
         continue;
       }
       const [json, csv] = names.map((n) => join(tmp, n)) as [string, string];
-      const problem = checkMeasurement(csv, json, {
-        batchSize: m.batchSize,
-        nEvents: this.scan.values.nEvents,
-        nCalls: this.scan.values.nCalls,
-        atLeast: this.scan.values.minDurationSeconds > 0,
-      });
+      const run = runSettings(this.scan.values);
+      const problem = checkMeasurement(csv, json, expectedRows(m.batchSize, run, run.repeats));
       if (problem) {
         problems.push(`${this.stage.describe(job.id, names[1])}: ${problem}`);
         continue;

@@ -85,3 +85,8 @@ export function erfc(x: number): number {
 export function normalCdf(z: number): number {
   return 0.5 * erfc(-z / Math.SQRT2);
 }
+
+/** The median of values (linear interpolation, as quantileSorted); NaN for none. */
+export function medianOf(values: ArrayLike<number>): number {
+  return values.length === 0 ? NaN : quantileSorted(sortedCopy(values), 0.5);
+}

@@ -6,11 +6,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRatioFigure } from "../plot/ratio.js";
-import { runtimesByBatchSize } from "../report/summaries.js";
-import { percent, plainLabel, sig, summaryTable, textTable, type Column } from "../report/text.js";
+import { runtimeSamples, summarizeSample } from "../report/summaries.js";
+import {
+  fixedColumn,
+  percent,
+  plainLabel,
+  summaryTable,
+  textTable,
+  type Column,
+  type SummaryEntry,
+} from "../report/text.js";
 import { DEFAULT_BOOTSTRAP } from "../stats/bootstrap.js";
-import { SIGNIFICANCE_LEVEL, compareSamples, type SampleComparison } from "../stats/compare.js";
-import { summarize, summaryMethod, type SampleSummary } from "../stats/summary.js";
+import { SIGNIFICANCE_LEVEL, compareProcesses, type SampleComparison } from "../stats/compare.js";
+import { summaryMethod } from "../stats/summary.js";
 import { cmsswPart, taskDir } from "../store.js";
 import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
@@ -52,8 +60,8 @@ interface Side {
 /** Per batch size: both summaries and the comparison. */
 interface BatchComparison extends SampleComparison {
   batchSize: number;
-  a: SampleSummary;
-  b: SampleSummary;
+  a: SummaryEntry;
+  b: SummaryEntry;
 }
 
 /** The parameters of CompareRuntimes. */
@@ -250,16 +258,16 @@ export class CompareRuntimes extends Task {
   async run(ctx: TaskContext): Promise<void> {
     const [a, b] = this.sides;
     const [csvA, csvB] = this.requires().map((t) => t.outputs()[0]!) as [string, string];
-    const valuesA = runtimesByBatchSize(csvA, this.batchSizes);
-    const valuesB = runtimesByBatchSize(csvB, this.batchSizes);
+    const samplesA = runtimeSamples(csvA, this.batchSizes);
+    const samplesB = runtimeSamples(csvB, this.batchSizes);
     const results: BatchComparison[] = this.batchSizes.map((bs) => {
-      const va = valuesA.get(bs)!;
-      const vb = valuesB.get(bs)!;
+      const sa = samplesA.get(bs)!;
+      const sb = samplesB.get(bs)!;
       return {
         batchSize: bs,
-        a: summarize(va, bs),
-        b: summarize(vb, bs),
-        ...compareSamples(va, vb, this.noiseThreshold),
+        a: summarizeSample(`A ${a.label}`, bs, sa),
+        b: summarizeSample(`B ${b.label}`, bs, sb),
+        ...compareProcesses(sa.repeats, sb.repeats, this.noiseThreshold),
       };
     });
     const regressed = results.filter((r) => r.verdict === "slower").map((r) => r.batchSize);
@@ -295,12 +303,17 @@ export class CompareRuntimes extends Task {
       noiseThreshold: this.noiseThreshold,
       significanceLevel: SIGNIFICANCE_LEVEL,
       method: {
+        unit: "the measurement process: each process contributes its median",
         ratio: {
-          of: "medians, B / A",
-          interval: "percentile bootstrap, A and B resampled independently",
-          ...DEFAULT_BOOTSTRAP,
+          of: "geometric means of the process medians, B / A",
+          interval: "Welch's t interval of the difference of the mean log medians",
+          withOneProcessPerSide:
+            "ratio of the medians of the calls, percentile bootstrap (ignores process-to-process variance)",
+          bootstrap: DEFAULT_BOOTSTRAP,
         },
-        test: "Mann-Whitney U, two-sided, normal approximation with tie and continuity correction",
+        test: "Welch's t-test on the log process medians, two-sided (one process per side: Mann-Whitney U on the calls)",
+        withinProcess:
+          "Mann-Whitney U on the pooled calls, reported only: it ignores process-to-process variance",
         verdict:
           "slower (faster): B / A above 1 + (below 1 -) noise threshold, its interval above (below) 1, and p < significance level; else same",
         summaries: summaryMethod(),
@@ -323,24 +336,38 @@ export class CompareRuntimes extends Task {
     const [a, b] = this.sides;
     const columns: Column[] = [
       { header: "batch", right: true },
+      { header: "A procs", right: true },
+      { header: "B procs", right: true },
       { header: "A median ms", right: true },
       { header: "B median ms", right: true },
       { header: "B / A", right: true },
       { header: "95 % CI", right: true },
-      { header: "MW p", right: true },
-      { header: "P(B > A)", right: true },
+      { header: "p", right: true },
       { header: "verdict" },
     ];
-    const rows = results.map((r) => [
+    const pText = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+    const aMedian = fixedColumn(results.map((r) => r.a.repeats?.center ?? r.a.summary.median));
+    const bMedian = fixedColumn(results.map((r) => r.b.repeats?.center ?? r.b.summary.median));
+    const rows = results.map((r, i) => [
       String(r.batchSize),
-      sig(r.a.median),
-      sig(r.b.median),
+      String(r.a.repeats?.n ?? 1),
+      String(r.b.repeats?.n ?? 1),
+      aMedian[i]!,
+      bMedian[i]!,
       r.ratio.ratio.toFixed(4),
       `[${r.ratio.low.toFixed(4)}, ${r.ratio.high.toFixed(4)}]`,
-      r.mannWhitney.pValue < 1e-4 ? r.mannWhitney.pValue.toExponential(1) : r.mannWhitney.pValue.toFixed(4),
-      r.mannWhitney.probBGreater.toFixed(3),
-      r.verdict,
+      pText(r.pValue),
+      r.verdict + (r.basis === "calls" ? " *" : ""),
     ]);
+    const notes = results.some((r) => r.basis === "calls")
+      ? [
+          "* one process on a side: this verdict rests on the calls of single processes and ignores " +
+            "process-to-process variance (measure with --repeats 3 or more)",
+        ]
+      : [
+          "medians: geometric means of the process medians; CI and p: Welch's t on the log process medians " +
+            "(the process is the unit of replication)",
+        ];
     const verdict =
       regressed.length > 0
         ? `regression: B is slower than A beyond ${percent(this.noiseThreshold)} at batch size(s) ${regressed.join(", ")}`
@@ -352,11 +379,9 @@ export class CompareRuntimes extends Task {
       side("A", a),
       side("B", b),
       ...textTable(columns, rows),
+      ...notes,
       verdict,
-      ...summaryTable([
-        ...results.map((r) => ({ label: `A ${a.label}`, batchSize: r.batchSize, summary: r.a })),
-        ...results.map((r) => ({ label: `B ${b.label}`, batchSize: r.batchSize, summary: r.b })),
-      ]),
+      ...summaryTable([...results.map((r) => r.a), ...results.map((r) => r.b)]),
     ];
   }
 }

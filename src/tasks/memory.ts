@@ -149,7 +149,7 @@ function memoryPlotConfig(
 /** The y axis of a quantity. */
 function axisOf(quantity: MemoryQuantity): { title: string; unit: string } {
   return quantity.unit === "ms"
-    ? { title: "Load time [ms]", unit: "ms" }
+    ? { title: "Load time, first and median call [ms]", unit: "ms" }
     : { title: "Resident memory [MiB]", unit: "MiB" };
 }
 
@@ -207,7 +207,9 @@ export class PlotMemory extends Task {
 const MEMORY_STAGE = param.string({
   flag: "memory-stage",
   default: "peak",
-  choices: Object.keys(MEMORY_QUANTITIES).filter((k) => k !== "load-time"),
+  choices: Object.entries(MEMORY_QUANTITIES)
+    .filter(([, q]) => q.unit === "MiB")
+    .map(([k]) => k),
   description:
     "what to plot: the resident memory before-load, after-load, after-warmup, after-timing, its peak, " +
     "or load (after-load minus before-load: the memory the model adds)",
@@ -258,14 +260,22 @@ export class PlotMultiMemory extends Task {
     };
   }
 
+  /** The quantities drawn, one series per curve each (PlotLoadTime: load, first call, median call). */
+  protected quantities(): MemoryQuantityName[] {
+    return [this.quantity];
+  }
+
   async run(ctx: TaskContext): Promise<void> {
     const q = MEMORY_QUANTITIES[this.quantity];
     const perCurve = this.requires().map((t) => readMemoryCsv(t.outputs()[0]!));
-    const series = this.curves.map((c, i) =>
-      pointSeries(
-        c.label,
-        perCurve[i]!.map((r) => r.batchSize),
-        perCurve[i]!.map((r) => q.value(r)),
+    const names = this.quantities();
+    const series = this.curves.flatMap((c, i) =>
+      names.map((name) =>
+        pointSeries(
+          names.length > 1 ? `${c.label}${c.label ? ": " : ""}${MEMORY_QUANTITIES[name].label}` : c.label,
+          perCurve[i]!.map((r) => r.batchSize),
+          perCurve[i]!.map((r) => MEMORY_QUANTITIES[name].value(r)),
+        ),
       ),
     );
     const opts = { ...this.plot.options, title: q.unit === "MiB" ? `Resident memory ${q.label}` : undefined };
@@ -279,9 +289,14 @@ export class PlotMultiMemory extends Task {
 export class PlotLoadTime extends PlotMultiMemory {
   static override readonly family = defineTask({
     name: "PlotLoadTime",
-    description: "plot the model load time of several models / releases / architectures",
-    params: PLOT_MULTI_MEMORY_PARAMS,
+    description:
+      "plot the model load time, the first (cold) call and the median call of several models / releases / architectures",
+    params: { ...PLOT_MULTI_MEMORY_PARAMS, yLog: { ...PLOT_MULTI_MEMORY_PARAMS.yLog, default: true } },
     create: (v) => new PlotLoadTime(buildCurves(v), v.batchSizes, memoryPlotConfig(v), "load-time"),
   });
   override readonly family: string = "PlotLoadTime";
+
+  protected override quantities(): MemoryQuantityName[] {
+    return ["load-time", "first-call", "median-call"];
+  }
 }

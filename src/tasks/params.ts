@@ -13,6 +13,12 @@ import { shortHash } from "../util/hash.js";
 import { checkName } from "../util/names.js";
 import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
 
+/**
+ * Fresh processes per measurement by default: three give an across-process interval (Student's t with two
+ * degrees of freedom) and keep the calibration's false verdicts under 5 % (see the README's statistics).
+ */
+export const DEFAULT_REPEATS = 3;
+
 /** The spec's default CMSSW release and SCRAM architecture. */
 export const DEFAULT_CMSSW_VERSION = "CMSSW_14_1_0_pre4";
 export const DEFAULT_SCRAM_ARCH = "el9_amd64_gcc12";
@@ -146,6 +152,46 @@ export const MEASUREMENT_PARAMS = {
     check: seconds("min-duration"),
     path: { order: 6, part: (v) => (v > 0 ? `mindur_${v}` : undefined) },
   }),
+  untilStable: param.bool({
+    flag: "until-stable",
+    default: false,
+    significant: true,
+    description:
+      "measure windows of --n-calls calls until the medians of the last 3 agree within --stability (at most " +
+      "--max-duration seconds per event); the last 3 windows are the timed calls",
+    path: { order: 11, part: (v) => (v ? "stable" : undefined) },
+  }),
+  stability: param.float({
+    flag: "stability",
+    default: 0.02,
+    significant: true,
+    description:
+      "with --until-stable: how closely the last 3 window medians must agree (0.02: within ±2 % of their mean)",
+    check: (v) => {
+      if (!(v > 0 && v < 1)) throw new MlprofError(`--stability: expected a fraction in (0, 1), found ${v}`);
+    },
+    path: { order: 12, part: (v, all) => (all.untilStable ? `within_${v}` : undefined) },
+  }),
+  maxDurationSeconds: param.float({
+    flag: "max-duration",
+    default: 60,
+    significant: true,
+    description: "with --until-stable: give up waiting for stable windows after this many seconds per event",
+    check: (v) => {
+      if (!(v > 0)) throw new MlprofError(`--max-duration: expected a number of seconds > 0, found ${v}`);
+    },
+    path: { order: 13, part: (v, all) => (all.untilStable ? `maxdur_${v}` : undefined) },
+  }),
+  repeats: param.int({
+    flag: "repeats",
+    default: DEFAULT_REPEATS,
+    significant: true,
+    description:
+      "fresh measurement processes per measurement (the unit of replication: intervals and verdicts use " +
+      "their spread); comparisons and multi-model tasks run them interleaved",
+    check: positive("repeats"),
+    path: { order: 14, part: unlessDefault(DEFAULT_REPEATS, (v) => `repeats_${v}`) },
+  }),
   cpuAffinity: param.string({
     flag: "cpu-affinity",
     default: "",
@@ -190,8 +236,8 @@ void _runSettings;
  * The run-parameter component of output paths: the original's input_<kind>__nevents_<n>__ncalls_<n>,
  * then threads, and the other controls, batch rules and executor when they are not the defaults.
  */
-export function runParamsPart(run: RunSettings): string {
-  return pathPart(MEASUREMENT_PARAMS, run);
+export function runParamsPart(run: RunSettings, opts: { repeats?: boolean } = {}): string {
+  return pathPart(MEASUREMENT_PARAMS, run, opts.repeats === false ? ["repeats"] : []);
 }
 
 export const CMSSW_PARAMS = {

@@ -1,7 +1,7 @@
 /** The runtime plots: PlotRuntimes (one model) and PlotMultiRuntimes (models × releases × architectures). */
 import { buildRuntimeFigure } from "../plot/figure.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
-import { summaryTable } from "../report/text.js";
+import { summaryTable, type SummaryEntry } from "../report/text.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
@@ -19,6 +19,12 @@ import {
   sortedBatchSizes,
 } from "./params.js";
 import { MergeRuntimes } from "./runtime.js";
+
+/** A legend suffix naming the batch sizes whose windows never became stable (--until-stable). */
+export function unstableNote(entries: SummaryEntry[]): string {
+  const unstable = entries.filter((e) => e.stable === false).map((e) => e.batchSize);
+  return unstable.length ? ` (not stable at batch size ${unstable.join(", ")})` : "";
+}
 
 /** The parameters every plot task starts with. */
 const PLOT_TASK_PARAMS = { version: VERSION, batchSizes: BATCH_SIZES, ...PLOT_PARAMS, ...MEASUREMENT_PARAMS };
@@ -114,11 +120,16 @@ export class PlotMultiRuntimes extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     const merged = this.curves.map((c) => new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!);
+    const perCurve = this.curves.map((c, i) => summarizeRuntimeCsv(merged[i]!, c.label, this.batchSizes));
     const series = this.curves.map((c, i) =>
-      seriesFromCsv(merged[i]!, c.label, this.batchSizes, this.plot.options.bsNormalized),
+      seriesFromCsv(
+        merged[i]!,
+        c.label + unstableNote(perCurve[i]!),
+        this.batchSizes,
+        this.plot.options.bsNormalized,
+      ),
     );
     await renderAndView(buildRuntimeFigure(series, this.plot.options), this.plot, this.outputs(), ctx);
-    const entries = this.curves.flatMap((c, i) => summarizeRuntimeCsv(merged[i]!, c.label, this.batchSizes));
-    summaryTable(entries).forEach((l) => ctx.log?.(l));
+    summaryTable(perCurve.flat()).forEach((l) => ctx.log?.(l));
   }
 }

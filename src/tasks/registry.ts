@@ -4,10 +4,11 @@ import type { TaskFamily } from "../framework/family.js";
 import { MeasureMemory, MergeMemory, PlotLoadTime, PlotMemory, PlotMultiMemory } from "./memory.js";
 import { PlotMultiRuntimes, PlotRuntimes } from "./plot.js";
 import { Report } from "./report.js";
-import { MeasureRuntime, MergeRuntimes } from "./runtime.js";
+import { MeasureRepeat, MeasureRuntime, MergeRuntimes } from "./runtime.js";
 
 export const TASKS: readonly TaskFamily[] = [
   MeasureRuntime.family,
+  MeasureRepeat.family,
   MergeRuntimes.family,
   PlotRuntimes.family,
   PlotMultiRuntimes.family,

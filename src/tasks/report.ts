@@ -210,8 +210,20 @@ export class Report extends Task {
         }),
       },
       {
-        heading: "Model load time",
-        figure: buildQuantityFigure(memory("load-time"), flat, { title: "Load time [ms]", unit: "ms" }),
+        heading: "Model load time, first (cold) call and median call",
+        figure: buildQuantityFigure(
+          data.flatMap((d) =>
+            (["load-time", "first-call", "median-call"] as const).map((name) =>
+              pointSeries(
+                `${d.curve.label}${d.curve.label ? ": " : ""}${MEMORY_QUANTITIES[name].label}`,
+                d.memory.map((r) => r.batchSize),
+                d.memory.map((r) => MEMORY_QUANTITIES[name].value(r)),
+              ),
+            ),
+          ),
+          { ...flat, yLog: true },
+          { title: "Time [ms]", unit: "ms" },
+        ),
       },
     ];
   }
@@ -250,22 +262,22 @@ function warningsOf(data: CurveData[]): string[] {
 
 function summaryHtmlTable(data: CurveData[]): ReportTable {
   const rows = data.flatMap((d) =>
-    d.summaries.map(({ batchSize, summary: s }) => [
-      plainLabel(d.curve.label),
+    d.summaries.map(({ batchSize, summary: s, repeats: r, stable }) => [
+      plainLabel(d.curve.label) + (stable === false ? " (not stable)" : ""),
       String(batchSize),
+      String(r?.n ?? 1),
       String(s.n),
       sig(s.median),
-      `${sig(s.medianCi.low)} – ${sig(s.medianCi.high)}`,
+      sig(s.median / batchSize),
+      r?.interval ? `${sig(r.interval.low)} – ${sig(r.interval.high)}` : "– (1 process)",
       sig(s.p16),
       sig(s.p84),
-      sig(s.p90),
+      sig(s.p95),
       sig(s.p99),
-      sig(s.min),
-      sig(s.max),
-      sig(s.mean),
-      sig(s.std),
-      sig(s.cv, 2),
+      s.p999 === null ? "– (n < 1000)" : sig(s.p999),
       percent(s.robustCv),
+      r?.betweenCv === null || r?.betweenCv === undefined ? "–" : percent(r.betweenCv),
+      r ? percent(r.withinCv) : "–",
       s.drift ? percent(s.drift.relative) : "–",
       `${s.outliers.low} / ${s.outliers.high}`,
       sig(s.throughput, 3),
@@ -276,19 +288,19 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
     header: [
       "model",
       "batch size",
-      "n",
+      "processes",
+      "calls",
       "median",
-      "95 % CI of the median",
+      "per event",
+      "95 % CI across processes",
       "p16",
       "p84",
-      "p90",
+      "p95",
       "p99",
-      "min",
-      "max",
-      "mean",
-      "std",
-      "CV",
+      "p99.9",
       "robust CV",
+      "between processes",
+      "within a process",
       "drift",
       "outliers low / high",
       "events/s",
@@ -308,10 +320,12 @@ function memoryHtmlTable(data: CurveData[]): ReportTable {
         x.value(r).toFixed(1),
       ),
       sig(r.loadMs, 3),
+      Number.isFinite(r.firstCallMs) ? sig(r.firstCallMs, 3) : "–",
+      Number.isFinite(r.medianCallMs) ? sig(r.medianCallMs, 3) : "–",
     ]),
   );
   return {
-    heading: "Resident memory (MiB) and load time",
+    heading: "Resident memory (MiB), load time, first (cold) and median call",
     header: [
       "model",
       "batch size",
@@ -322,9 +336,11 @@ function memoryHtmlTable(data: CurveData[]): ReportTable {
       "peak",
       "added by loading",
       "load time (ms)",
+      "first call (ms)",
+      "median call (ms)",
     ],
     rows,
-    numeric: [1, 2, 3, 4, 5, 6, 7, 8],
+    numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   };
 }
 

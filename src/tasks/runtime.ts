@@ -1,13 +1,18 @@
 /** The measurement chain of one model: MeasureRuntime (one batch size) → MergeRuntimes (several). */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getExecutor } from "../executors/registry.js";
 import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
-import { summarize, summaryMethod } from "../stats/summary.js";
+import { readMeasurementRecord } from "../record/measurement.js";
+import { splitSample, summarizeSample } from "../report/summaries.js";
+import { summaryMethod } from "../stats/summary.js";
 import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
+import { param, positive } from "../framework/parameters.js";
+import { writeRepeatedMeasurement } from "../record/repeats.js";
+import { requireRows } from "../record/rows.js";
+import { cmsswPart, taskDir } from "../store.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import {
   commonRepr,
@@ -16,14 +21,98 @@ import {
   RUNTIME_PARAMS,
   type RuntimeConfig,
 } from "./mixins/runtime.js";
-import { BATCH_SIZE, BATCH_SIZES, sortedBatchSizes } from "./params.js";
+import { BATCH_SIZE, BATCH_SIZES, runParamsPart, sortedBatchSizes } from "./params.js";
 
-/** Measures the runtime of one model at one batch size: runtime_bs_<N>.csv plus its metadata JSON. */
+/** The output folder of a repeat: the run parameters without the number of repeats (repeat k is the same). */
+function repeatDir(cfg: RuntimeConfig): string {
+  return taskDir(
+    "MeasureRepeat",
+    cmsswPart([cfg.cmsswVersion], [cfg.scramArch]),
+    `model_${cfg.model.fullName}__${runParamsPart(cfg.run, { repeats: false })}`,
+    cfg.version,
+  );
+}
+
+/**
+ * One fresh measurement process of one model at one batch size: repeat k of a MeasureRuntime
+ * (runtime_bs_<N>_repeat_<k>.csv plus its metadata JSON). Repeats are scheduled interleaved (round k of
+ * every measurement before round k + 1), never concurrently.
+ */
+export class MeasureRepeat extends Task {
+  static readonly params = {
+    batchSize: BATCH_SIZE,
+    repeat: param.int({
+      flag: "repeat",
+      default: 1,
+      significant: true,
+      description: "which repeat (1, 2, ...): each is a fresh measurement process",
+      check: positive("repeat"),
+    }),
+    ...RUNTIME_PARAMS,
+  };
+  static readonly family = defineTask({
+    name: "MeasureRepeat",
+    description: "one fresh measurement process of one model at one batch size (a repeat of MeasureRuntime)",
+    params: MeasureRepeat.params,
+    create: (v) => new MeasureRepeat(runtimeConfig(v), v.batchSize, v.repeat),
+  });
+  readonly family = "MeasureRepeat";
+
+  constructor(
+    readonly cfg: RuntimeConfig,
+    readonly batchSize: number,
+    readonly repeat: number,
+  ) {
+    super();
+  }
+
+  outputs(): string[] {
+    const stem = `runtime_bs_${this.batchSize}_repeat_${this.repeat}`;
+    return [join(repeatDir(this.cfg), `${stem}.csv`), join(repeatDir(this.cfg), `${stem}.json`)];
+  }
+
+  requires(): Task[] {
+    return [];
+  }
+
+  override interleaving(): { round: number; order: number } {
+    return { round: this.repeat, order: this.batchSize };
+  }
+
+  reprParams(): Record<string, unknown> {
+    return { ...commonRepr(this.cfg), batch_size: this.batchSize, repeat: this.repeat };
+  }
+
+  override title(): string {
+    return `MeasureRepeat ${this.cfg.model.fullName}, batch size ${this.batchSize}, repeat ${this.repeat} of ${this.cfg.run.repeats}`;
+  }
+
+  async run(ctx: TaskContext): Promise<void> {
+    const [csvPath, metaPath] = this.outputs() as [string, string];
+    await getExecutor(this.cfg.run.executor).measure({
+      model: this.cfg.model,
+      batchSize: this.batchSize,
+      run: this.cfg.run,
+      cmsswVersion: this.cfg.cmsswVersion,
+      scramArch: this.cfg.scramArch,
+      csvPath,
+      metaPath,
+      progress: ctx.progress,
+      signal: ctx.signal,
+    });
+  }
+}
+
+/**
+ * The runtime of one model at one batch size over --repeats fresh processes: runtime_bs_<N>.csv (every
+ * process's rows, in order, in the original's format) plus its metadata JSON (each process recorded).
+ */
 export class MeasureRuntime extends Task {
   static readonly params = { batchSize: BATCH_SIZE, ...RUNTIME_PARAMS };
   static readonly family = defineTask({
     name: "MeasureRuntime",
-    description: "measure the runtime of one model at one batch size (runtime_bs_<N>.csv)",
+    description:
+      "measure the runtime of one model at one batch size in --repeats fresh processes (runtime_bs_<N>.csv)",
     params: MeasureRuntime.params,
     create: (v) => new MeasureRuntime(runtimeConfig(v), v.batchSize),
   });
@@ -47,31 +136,29 @@ export class MeasureRuntime extends Task {
     ];
   }
 
-  requires(): Task[] {
-    return [];
+  requires(): MeasureRepeat[] {
+    return Array.from(
+      { length: this.cfg.run.repeats },
+      (_, k) => new MeasureRepeat(this.cfg, this.batchSize, k + 1),
+    );
   }
 
   reprParams(): Record<string, unknown> {
-    return { ...commonRepr(this.cfg), batch_size: this.batchSize };
+    return { ...commonRepr(this.cfg), batch_size: this.batchSize, repeats: this.cfg.run.repeats };
   }
 
   override title(): string {
-    return `MeasureRuntime ${this.cfg.model.fullName}, batch size ${this.batchSize}, ${this.cfg.run.nEvents} x ${this.cfg.run.nCalls} calls`;
+    return `MeasureRuntime ${this.cfg.model.fullName}, batch size ${this.batchSize}, ${this.cfg.run.repeats} x ${this.cfg.run.nEvents} x ${this.cfg.run.nCalls} calls`;
   }
 
-  async run(ctx: TaskContext): Promise<void> {
+  async run(): Promise<void> {
     const [csvPath, metaPath] = this.outputs() as [string, string];
-    await getExecutor(this.cfg.run.executor).measure({
-      model: this.cfg.model,
-      batchSize: this.batchSize,
-      run: this.cfg.run,
-      cmsswVersion: this.cfg.cmsswVersion,
-      scramArch: this.cfg.scramArch,
-      csvPath,
-      metaPath,
-      progress: ctx.progress,
-      signal: ctx.signal,
+    const repeats = this.requires().map((t) => {
+      const [csv, json] = t.outputs() as [string, string];
+      requireRows(csv, this.batchSize, this.cfg.run, `repeat ${t.repeat} (${csv})`);
+      return { csv, json };
     });
+    writeRepeatedMeasurement(csvPath, metaPath, repeats);
   }
 }
 
@@ -124,7 +211,7 @@ export class MergeRuntimes extends Task {
       if (parsed.rows.some((r) => r.batchSize !== t.batchSize)) {
         throw new MlprofError(`${csv}: rows of another batch size than ${t.batchSize}`);
       }
-      return { batchSize: t.batchSize, csv, parsed, meta: JSON.parse(readFileSync(meta, "utf8")) as unknown };
+      return { batchSize: t.batchSize, csv, parsed, meta: readMeasurementRecord(meta) };
     });
     const first = inputs[0]!.parsed.meta;
     const common: Record<string, string> = {};
@@ -139,14 +226,16 @@ export class MergeRuntimes extends Task {
     const body = inputs
       .flatMap((i) => i.parsed.rows.map((r) => `${r.batchSize},${r.runtimeMs.toFixed(6)}\n`))
       .join("");
-    const summaries = inputs.map((i) => ({
-      label: this.cfg.model.label,
-      batchSize: i.batchSize,
-      summary: summarize(
-        Float64Array.from(i.parsed.rows, (r) => r.runtimeMs),
+    const summaries = inputs.map((i) =>
+      summarizeSample(
+        this.cfg.model.label,
         i.batchSize,
+        splitSample(
+          Float64Array.from(i.parsed.rows, (r) => r.runtimeMs),
+          i.meta,
+        ),
       ),
-    }));
+    );
     writeJsonAtomic(metaPath, {
       batchSizes: this.batchSizes,
       statistics: summaryMethod(),
@@ -155,6 +244,7 @@ export class MergeRuntimes extends Task {
         batchSize: i.batchSize,
         csv: i.csv,
         summary: summaries[k]!.summary,
+        acrossProcesses: summaries[k]!.repeats,
         metadata: i.meta,
       })),
     });

@@ -42,6 +42,8 @@ describe("scans on a local Slurm", { skip }, () => {
     "10",
     "--n-warmup",
     "2",
+    "--repeats",
+    "1",
   ];
   const queueEmpty = (name: string) => () =>
     slurm.run(["squeue", "-h", "-n", `mlprof-${name}-v1`]).trim() === "";
@@ -90,6 +92,8 @@ describe("scans on a local Slurm", { skip }, () => {
         "10",
         "--n-warmup",
         "2",
+        "--repeats",
+        "1",
         "--file-types",
         "png",
       ],

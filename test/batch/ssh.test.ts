@@ -55,6 +55,8 @@ describe("scans over SSH with stage-out to XRootD", { skip }, () => {
     "10",
     "--n-warmup",
     "2",
+    "--repeats",
+    "1",
   ];
   // the agent of the developer's shell must not stand in for the test key
   const env = () => ({ ...data.env, SSH_AUTH_SOCK: "" });
@@ -186,6 +188,8 @@ describe("scans over SSH with stage-out to XRootD", { skip }, () => {
         "10",
         "--n-warmup",
         "2",
+        "--repeats",
+        "1",
         "--file-types",
         "png",
       ],

@@ -33,7 +33,7 @@ function pdfText(pdf: string): string {
   return execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
 }
 
-test("MeasureRuntime writes n-events x n-calls rows with metadata, and is not re-run when complete", async () => {
+test("MeasureRuntime writes repeats x n-events x n-calls rows (one fresh process per repeat) with metadata, and is not re-run when complete", async () => {
   const res = await mlprof(["run", "MeasureRuntime", ...common, "--batch-size", "4"], data.env);
   assert.equal(res.code, 0, res.stderr);
   const [csv, json] = outputsOf(res.stdout);
@@ -43,7 +43,7 @@ test("MeasureRuntime writes n-events x n-calls rows with metadata, and is not re
   );
   const text = readFileSync(csv!, "utf8");
   const rows = text.split("\n").filter((l) => l && !l.startsWith("#"));
-  assert.equal(rows.length, 100);
+  assert.equal(rows.length, 300, "3 repeats (the default) of 2 x 50 calls");
   for (const row of rows) {
     const [bs, ms] = row.split(",");
     assert.equal(bs, "4");
@@ -59,6 +59,8 @@ test("MeasureRuntime writes n-events x n-calls rows with metadata, and is not re
     "n_calls: 50",
     "n_events: 2",
     "n_warmup: 10",
+    "repeats: 3",
+    "repeat_rows: 100,100,100",
   ]) {
     assert.ok(text.includes(`# ${key}`), `metadata line ${key}`);
   }
@@ -67,6 +69,20 @@ test("MeasureRuntime writes n-events x n-calls rows with metadata, and is not re
   assert.equal(meta.process.engine.name, "onnxruntime");
   assert.deepEqual(meta.process.threads, { intraOp: 1, interOp: 1 });
   assert.equal(meta.process.rows, 100);
+  assert.equal(meta.measurement.repeats, 3);
+  assert.deepEqual(
+    meta.repeats.map((r: { index: number; rows: number }) => [r.index, r.rows]),
+    [
+      [1, 100],
+      [2, 100],
+      [3, 100],
+    ],
+  );
+  assert.equal(new Set(meta.repeats.map((r: { pid: number }) => r.pid)).size, 3, "three fresh processes");
+  for (const r of meta.repeats) {
+    assert.ok(r.timings.firstCallMs > 0, "the first call is timed on its own");
+    assert.ok(r.medianMs > 0);
+  }
   assert.ok(meta.process.memory.peakRssKb > 0);
   assert.equal(meta.cmssw.version, "CMSSW_14_1_0_pre4");
   assert.equal(meta.cmssw.executor, "local");
@@ -199,6 +215,8 @@ test("models with several inputs of other types, constant inputs and dynamic axe
         "3",
         "--n-calls",
         "7",
+        "--repeats",
+        "1",
       ],
       data.env,
     );
@@ -223,6 +241,8 @@ test("an interrupted measurement leaves no CSV, and a re-run completes", async (
     join(FIXTURES, "identity.yaml"),
     "--n-calls",
     "200000",
+    "--repeats",
+    "1",
   ];
   let sent = false;
   const res = await mlprof(args, data.env, {

@@ -171,7 +171,7 @@ const cases: Case[] = [
   {
     name: "engine error at run time (Reshape of an odd batch)",
     args: measure(join(FIXTURES, "reshape_odd.yaml"), "--batch-size", "1"),
-    message: /reshape_odd\.yaml at batch size 1 failed \(warm-up\): .*Reshape.*cannot be reshaped/,
+    message: /reshape_odd\.yaml at batch size 1 failed \(first call\): .*Reshape.*cannot be reshaped/,
   },
   {
     name: "model with a fixed batch dimension at another batch size",

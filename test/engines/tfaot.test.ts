@@ -334,6 +334,8 @@ describe("tfaot examples measure through the CLI", () => {
         "3",
         "--n-warmup",
         "1",
+        "--repeats",
+        "1",
         ...extra,
       ],
       data.env,
@@ -361,6 +363,7 @@ describe("tfaot examples measure through the CLI", () => {
       };
       assert.equal(meta.model.engine, "tfaot");
       assert.equal(meta.process.engine.name, "tensorflow-xla-aot");
+      assert.ok(meta.process.timings.firstCallMs! > 0, "the first (cold) call is recorded on its own");
       const prep = meta.process.preparation!;
       assert.ok(typeof prep.compileMs === "number" && prep.compileMs > 0);
       assert.equal(typeof prep.cached, "boolean");
@@ -377,7 +380,7 @@ describe("tfaot examples measure through the CLI", () => {
       .split("\n")
       .find((l) => l.trim().endsWith("runtime_bs_4.csv"))!
       .trim();
-    assert.match(csv, /__rules_4xones\//);
+    assert.match(csv, /__rules_4xones(__repeats_1)?\//);
     const meta = JSON.parse(readFileSync(csv.replace(/\.csv$/, ".json"), "utf8")) as {
       process: MeasureProcessMeta;
     };

@@ -219,6 +219,41 @@ describe("timed loop, CSV and metadata", () => {
     );
   });
 
+  test("the first call after loading is timed on its own (cold start), not as a timed call", async () => {
+    const res = await runCheck({ nCalls: 4, nWarmup: 1 }, { spin_ns: "200000" });
+    assert.equal(res.exitCode, 0);
+    assert.equal(res.rows.length, 4);
+    assert.ok(res.meta!.timings.firstCallMs! >= 0.2, `first call ${res.meta!.timings.firstCallMs} ms`);
+  });
+
+  test("until stable: windows of n-calls until the last three medians agree; the last three are the rows", async () => {
+    const stable = await runCheck(
+      { nCalls: 5, nEvents: 2, untilStable: true, stability: 0.5, maxDurationMs: 10000 },
+      { spin_ns: "100000" },
+    );
+    assert.equal(stable.exitCode, 0);
+    assert.equal(stable.rows.length, 2 * 3 * 5, "three windows of five calls per event");
+    const s = stable.meta!.stability!;
+    assert.equal(s.windowCalls, 5);
+    assert.equal(s.threshold, 0.5);
+    assert.equal(s.events.length, 2);
+    for (const e of s.events) {
+      assert.equal(e.stable, true);
+      assert.ok(e.windowMediansMs.length >= 3);
+      assert.equal(e.discardedCalls, (e.windowMediansMs.length - 3) * 5);
+    }
+    // an engine that keeps slowing down never gives three agreeing windows: the time bound stops it, not stable
+    const unstable = await runCheck(
+      { nCalls: 5, untilStable: true, stability: 0.01, maxDurationMs: 30 },
+      { spin_ns: "100000", spin_growth_ns: "2000" },
+    );
+    assert.equal(unstable.exitCode, 0);
+    assert.equal(unstable.rows.length, 3 * 5);
+    const e = unstable.meta!.stability!.events[0]!;
+    assert.equal(e.stable, false);
+    assert.ok(e.windowMediansMs.length > 3, "more windows than three were measured until the bound");
+  });
+
   test("warm-up and minimum durations extend the loops", async () => {
     const res = await runCheck(
       { nCalls: 3, nWarmup: 0, warmupMs: 20, minDurationMs: 30 },
@@ -236,7 +271,8 @@ describe("timed loop, CSV and metadata", () => {
     for (const [fail, phase] of [
       ["load", "load"],
       ["prepare", "prepare inputs"],
-      ["call", "warm-up"],
+      ["call", "first call"],
+      ["later-call", "warm-up"],
     ]) {
       const res = await runCheck({}, { fail: fail! });
       assert.equal(res.exitCode, 3, fail);
@@ -245,7 +281,7 @@ describe("timed loop, CSV and metadata", () => {
       assert.match(res.error!.message, /synthetic failure/);
       assert.equal(res.meta, undefined);
     }
-    const noWarmup = await runCheck({ nWarmup: 0 }, { fail: "call" });
+    const noWarmup = await runCheck({ nWarmup: 0 }, { fail: "later-call" });
     assert.equal(noWarmup.error!.phase, "timed calls");
   });
 

@@ -44,8 +44,11 @@ interface CompareJson {
     verdict: string;
     ratio: { ratio: number; low: number; high: number };
     mannWhitney: { pValue: number; probBGreater: number };
-    a: { n: number; median: number };
-    b: { n: number; median: number };
+    basis: string;
+    pValue: number;
+    processes: { nA: number; nB: number; df: number; pValue: number };
+    a: { summary: { n: number; median: number }; repeats: { n: number; medians: number[] } };
+    b: { summary: { n: number; median: number }; repeats: { n: number; medians: number[] } };
   }[];
 }
 
@@ -59,7 +62,12 @@ test("the 20x256 DNN is slower than the 10x128 one at every batch size, with rat
   assert.deepEqual(result.regressedBatchSizes, [1, 2]);
   for (const r of result.results) {
     assert.equal(r.verdict, "slower");
-    assert.equal(r.a.n, 100);
+    // three fresh processes per side (the default), the verdict across them
+    assert.equal(r.basis, "processes");
+    assert.equal(r.a.repeats.n, 3);
+    assert.equal(r.a.summary.n, 300);
+    assert.deepEqual([r.processes.nA, r.processes.nB], [3, 3]);
+    assert.ok(r.pValue === r.processes.pValue && r.pValue < 0.05, JSON.stringify(r.processes));
     assert.ok(
       r.ratio.ratio > 2 && r.ratio.low > 1 && r.ratio.low <= r.ratio.ratio && r.ratio.ratio <= r.ratio.high,
     );

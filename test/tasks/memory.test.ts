@@ -61,7 +61,7 @@ function merged(name: string): MemoryRecord[] {
 test("load memory grows with the model size for the DNN and CNN ONNX examples", async () => {
   const res = await mlprof([...common("PlotMultiMemory"), "--memory-stage", "load"], data.env);
   assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stdout, /resident memory \(MiB\) and load time:/);
+  assert.match(res.stdout, /resident memory \(MiB\), load time, first \(cold\) and median call:/);
   assert.match(res.stdout, /ONNX 32x1⊛1→10x128/, "labels as in the plots");
   const [png, html] = outputsOf(res.stdout);
   assert.match(png!, /PlotMultiMemory\/.*memory_load_dnn_l10u128_dnn_l20u256_cnn_c1v3_cnn_c1v1_bs_1_2\.png$/);
@@ -131,7 +131,19 @@ test("PlotMemory draws the stages of one model, PlotLoadTime the load times, bot
   const loadTime = await mlprof(common("PlotLoadTime"), data.env);
   assert.equal(loadTime.code, 0, loadTime.stderr);
   assert.match(outputsOf(loadTime.stdout)[0]!, /PlotLoadTime\/.*\/loadtime_dnn_l10u128_.*_bs_1_2\.png$/);
-  assert.match(readFileSync(outputsOf(loadTime.stdout)[1]!, "utf8"), /Load time \[ms\]/);
+  const loadPage = readFileSync(outputsOf(loadTime.stdout)[1]!, "utf8");
+  assert.match(loadPage, /Load time, first and median call \[ms\]/);
+  for (const what of ["load time", "first call", "median call"]) {
+    assert.ok(loadPage.includes(`: ${what}"`), `a '${what}' trace per model`);
+  }
+  const records = merged(MODELS[0]!.name);
+  for (const r of records) {
+    assert.ok(
+      r.firstCallMs > r.medianCallMs,
+      `the cold first call (${r.firstCallMs} ms) is slower than the median`,
+    );
+    assert.ok(r.loadMs > r.firstCallMs, "loading takes longer than a call");
+  }
   const measured = listFiles(data.store).filter((f) => f.startsWith("MeasureRuntime") && f.endsWith(".csv"));
   assert.equal(measured.length, MODELS.length * 2, "memory and load time come from the runtime measurements");
 });

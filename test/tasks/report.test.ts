@@ -76,9 +76,9 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
     "Throughput",
     "Peak resident memory",
     "Resident memory added by loading the model",
-    "Model load time",
+    "Model load time, first (cold) call and median call",
     "Runtime per call (ms)",
-    "Resident memory (MiB) and load time",
+    "Resident memory (MiB), load time, first (cold) and median call",
     "Metadata",
     "Methods",
   ]) {
@@ -87,7 +87,11 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
   assert.match(page, /<td>engine<\/td><td>onnxruntime 1\.\d+\.\d+<\/td><td>onnxruntime 1\./);
   assert.match(page, /<td>CPU<\/td><td>[^<]+\(\d+ logical CPUs\)<\/td>/);
   assert.match(page, /<td>mlprof revision<\/td><td>[^<–]+<\/td>/);
-  assert.match(page, /<td>ONNX 32x1⊛1→10x128<\/td><td class="num">2<\/td><td class="num">30<\/td>/);
+  // batch size, processes (3 repeats by default), calls of all processes
+  assert.match(
+    page,
+    /<td>ONNX 32x1⊛1→10x128<\/td><td class="num">2<\/td><td class="num">3<\/td><td class="num">90<\/td>/,
+  );
   reportPath = html;
 });
 

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { Model } from "../../engines/model.js";
 import type { RunSettings } from "../../measure/run.js";
 import { MLP_BASE } from "../../paths.js";
+import { MlprofError } from "../../util/errors.js";
 import { cmsswPart, taskDir } from "../../store.js";
 import type { Values } from "../../framework/parameters.js";
 import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, VERSION, runParamsPart } from "../params.js";
@@ -27,7 +28,13 @@ export type RuntimeValues = Values<typeof RUNTIME_PARAMS>;
 export function runSettings(values: Values<typeof MEASUREMENT_PARAMS>): RunSettings {
   const run: Record<string, unknown> = {};
   for (const key of Object.keys(MEASUREMENT_PARAMS)) run[key] = (values as Record<string, unknown>)[key];
-  return run as unknown as RunSettings;
+  const settings = run as unknown as RunSettings;
+  if (settings.untilStable && settings.minDurationSeconds > 0) {
+    throw new MlprofError(
+      "--until-stable and --min-duration both decide how long the timed calls go on: give one of them",
+    );
+  }
+  return settings;
 }
 
 /** Resolves a model-file argument: relative to the working directory, then to MLP_BASE (as $MLP_BASE/examples/...). */

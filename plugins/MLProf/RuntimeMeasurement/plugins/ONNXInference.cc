@@ -120,7 +120,7 @@ void ONNXInference::endStream() {
   meta.loadMs = globalCache()->loadMs;
   meta.rssBeforeLoadKb = globalCache()->beforeLoad.rssKb;
   meta.rssAfterLoadKb = globalCache()->afterLoad.rssKb;
-  mlprof::recordLoop(meta, stats_, end);
+  mlprof::recordLoop(meta, params_.loop, stats_, end);
   mlprof::writeTextFile(params_.metaFile, mlprof::processMetaJson(meta));
 }
 

@@ -59,6 +59,9 @@ namespace mlprof {
     desc.add<int>("seed", 12345);
     desc.add<double>("warmupMs", 0.0);
     desc.add<double>("minDurationMs", 0.0);
+    desc.add<bool>("untilStable", false);
+    desc.add<double>("stability", 0.02);
+    desc.add<double>("maxDurationMs", 60000.0);
     desc.add<int>("nThreads", 1);
     desc.add<int>("nInterOpThreads", 1);
   }
@@ -130,6 +133,9 @@ namespace mlprof {
     p.seed = static_cast<uint64_t>(ps.getParameter<int>("seed"));
     p.loop.warmupMs = ps.getParameter<double>("warmupMs");
     p.loop.minDurationMs = ps.getParameter<double>("minDurationMs");
+    p.loop.untilStable = ps.getParameter<bool>("untilStable");
+    p.loop.stability = ps.getParameter<double>("stability");
+    p.loop.maxDurationMs = ps.getParameter<double>("maxDurationMs");
     p.nThreads = ps.getParameter<int>("nThreads");
     p.nInterOpThreads = ps.getParameter<int>("nInterOpThreads");
     if (p.loop.batchSize < 1 || p.loop.nCalls < 1 || p.loop.nWarmup < 0 || p.nThreads < 1 || p.nInterOpThreads < 1) {

@@ -154,7 +154,28 @@ namespace mlprof {
     double warmupMs = 0.0;
     /** Timed calls go on beyond nCalls until the event's timed loop has lasted this long (0: by count only). */
     double minDurationMs = 0.0;
+    /**
+     * Measure windows of nCalls calls until the medians of the last three agree within `stability` (each
+     * within that fraction of their mean, as Triton's perf_analyzer) or `maxDurationMs` has passed; the last
+     * three windows are the timed calls, earlier ones count as warm-up.
+     */
+    bool untilStable = false;
+    double stability = 0.02;
+    double maxDurationMs = 60000.0;
   };
+
+  /** The windows of one event measured until stable. */
+  struct EventStability {
+    std::vector<double> windowMediansMs;
+    bool stable = false;
+    /** Calls of the windows before the last three (treated as warm-up). */
+    int64_t discardedCalls = 0;
+  };
+
+  /** The median of values (0 for none). */
+  double medianOf(std::vector<double> values);
+  /** Whether the last three of `medians` each lie within `stability` (a fraction) of their mean. */
+  bool lastThreeAgree(const std::vector<double>& medians, double stability);
 
   /** What the timed loop collects across events. */
   struct LoopStats {
@@ -163,6 +184,10 @@ namespace mlprof {
     double measureMs = 0.0;
     Rss afterWarmup;
     bool warmupRecorded = false;
+    /** The first inference call after loading, timed on its own (cold start); < 0 until it ran. */
+    double firstCallMs = -1.0;
+    /** Per event with untilStable: the windows and whether they agreed. */
+    std::vector<EventStability> stability;
     int64_t eventsDone = 0;
     /** The phase being run, for error reports: "warm-up" or "timed calls". */
     const char* phase = "";
@@ -177,6 +202,14 @@ namespace mlprof {
    */
   template <class Call, class After>
   void measureEvent(const LoopConfig& cfg, LoopStats& stats, Call&& call, After&& after, const Progress* progress) {
+    if (stats.firstCallMs < 0) {
+      // the first call after loading: timed on its own, before the warm-up
+      stats.phase = "first call";
+      const auto start = Clock::now();
+      call();
+      stats.firstCallMs = elapsedMs(start, Clock::now());
+      after();
+    }
     stats.phase = "warm-up";
     const auto w0 = Clock::now();
     for (int64_t i = 0; i < cfg.nWarmup; i++) {
@@ -194,23 +227,58 @@ namespace mlprof {
     }
     stats.phase = "timed calls";
     const long before = progress ? progress->doneBefore(stats.eventsDone) : 0;
-    stats.runtimesMs.reserve(stats.runtimesMs.size() + static_cast<std::size_t>(cfg.nCalls));
+    const auto timedWindow = [&](std::vector<double>& out, bool report) {
+      auto end = Clock::now();
+      for (int64_t i = 0; i < cfg.nCalls; i++) {
+        const auto start = Clock::now();
+        call();
+        end = Clock::now();
+        out.push_back(elapsedMs(start, end));
+        after();
+        if (report && progress)
+          progress->report(before + static_cast<long>(i) + 1, "timed calls", i + 1 == cfg.nCalls);
+      }
+      return end;
+    };
     const auto m0 = Clock::now();
-    auto end = m0;
-    for (int64_t i = 0; i < cfg.nCalls; i++) {
-      const auto start = Clock::now();
-      call();
-      end = Clock::now();
-      stats.runtimesMs.push_back(elapsedMs(start, end));
-      after();
-      if (progress) progress->report(before + static_cast<long>(i) + 1, "timed calls", i + 1 == cfg.nCalls);
-    }
-    while (cfg.minDurationMs > 0 && elapsedMs(m0, end) < cfg.minDurationMs) {
-      const auto start = Clock::now();
-      call();
-      end = Clock::now();
-      stats.runtimesMs.push_back(elapsedMs(start, end));
-      after();
+    if (cfg.untilStable) {
+      EventStability es;
+      std::vector<std::vector<double>> windows;
+      auto reported = m0;
+      for (;;) {
+        std::vector<double> window;
+        window.reserve(static_cast<std::size_t>(cfg.nCalls));
+        const auto end = timedWindow(window, false);
+        es.windowMediansMs.push_back(medianOf(window));
+        windows.push_back(std::move(window));
+        if (windows.size() > 3) {
+          es.discardedCalls += static_cast<int64_t>(windows.front().size());
+          windows.erase(windows.begin());
+        }
+        if (progress && elapsedMs(reported, end) > 1000) {
+          // about once a second: the windows so far (windows of fast models last microseconds)
+          progress->report(static_cast<long>(es.windowMediansMs.size()), "windows until stable", true);
+          reported = end;
+        }
+        if (windows.size() < 3) continue;
+        if (lastThreeAgree(es.windowMediansMs, cfg.stability)) {
+          es.stable = true;
+          break;
+        }
+        if (elapsedMs(m0, end) >= cfg.maxDurationMs) break;
+      }
+      for (const auto& w : windows) stats.runtimesMs.insert(stats.runtimesMs.end(), w.begin(), w.end());
+      stats.stability.push_back(std::move(es));
+    } else {
+      stats.runtimesMs.reserve(stats.runtimesMs.size() + static_cast<std::size_t>(cfg.nCalls));
+      auto end = timedWindow(stats.runtimesMs, true);
+      while (cfg.minDurationMs > 0 && elapsedMs(m0, end) < cfg.minDurationMs) {
+        const auto start = Clock::now();
+        call();
+        end = Clock::now();
+        stats.runtimesMs.push_back(elapsedMs(start, end));
+        after();
+      }
     }
     stats.measureMs += elapsedMs(m0, Clock::now());
     stats.eventsDone++;
@@ -246,6 +314,8 @@ namespace mlprof {
     int interOpThreads = 1;
     std::string clock = "std::chrono::steady_clock (CLOCK_MONOTONIC) around the inference call";
     double loadMs = 0.0;
+    /** The first inference call after loading (cold start), ms; < 0 when none ran. */
+    double firstCallMs = -1.0;
     double warmupMs = 0.0;
     double measureMs = 0.0;
     long rssBeforeLoadKb = 0;
@@ -255,13 +325,20 @@ namespace mlprof {
     long peakRssKb = 0;
     long rows = 0;
     long pid = 0;
+    /** With untilStable: the settings and the windows of each event. */
+    bool untilStable = false;
+    int64_t windowCalls = 0;
+    double stabilityThreshold = 0.0;
+    double maxDurationMs = 0.0;
+    std::vector<EventStability> stability;
   };
 
   /**
-   * Records what the timed loop measured: warm-up and measurement times, resident memory after warm-up,
-   * at the end (`end`, read after timing) and at its peak, the number of rows, and this process's pid.
+   * Records what the timed loop measured: the first call, warm-up and measurement times, resident memory
+   * after warm-up, at the end (`end`, read after timing) and at its peak, the number of rows, the windows
+   * until stable, and this process's pid.
    */
-  void recordLoop(ProcessMeta& meta, const LoopStats& stats, const Rss& end);
+  void recordLoop(ProcessMeta& meta, const LoopConfig& cfg, const LoopStats& stats, const Rss& end);
 
   /** The metadata as a JSON document. */
   std::string processMetaJson(const ProcessMeta& meta);

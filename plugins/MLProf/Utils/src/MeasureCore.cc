@@ -273,7 +273,30 @@ namespace mlprof {
     return buf;
   }
 
-  void recordLoop(ProcessMeta& meta, const LoopStats& stats, const Rss& end) {
+  double medianOf(std::vector<double> values) {
+    if (values.empty()) return 0.0;
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+  }
+
+  bool lastThreeAgree(const std::vector<double>& medians, double stability) {
+    if (medians.size() < 3) return false;
+    const double a = medians[medians.size() - 3], b = medians[medians.size() - 2], c = medians[medians.size() - 1];
+    const double mean = (a + b + c) / 3.0;
+    if (!(mean > 0)) return false;
+    for (const double m : {a, b, c})
+      if (std::fabs(m - mean) > stability * mean) return false;
+    return true;
+  }
+
+  void recordLoop(ProcessMeta& meta, const LoopConfig& cfg, const LoopStats& stats, const Rss& end) {
+    meta.firstCallMs = stats.firstCallMs;
+    meta.untilStable = cfg.untilStable;
+    meta.windowCalls = cfg.nCalls;
+    meta.stabilityThreshold = cfg.stability;
+    meta.maxDurationMs = cfg.maxDurationMs;
+    meta.stability = stats.stability;
     meta.warmupMs = stats.warmupMs;
     meta.measureMs = stats.measureMs;
     meta.rssAfterWarmupKb = stats.afterWarmup.rssKb;
@@ -290,8 +313,20 @@ namespace mlprof {
     for (const auto& kv : m.engineExtra) o << ", " << jsonString(kv.first) << ": " << jsonString(kv.second);
     o << "},\n  \"threads\": {\"intraOp\": " << m.intraOpThreads << ", \"interOp\": " << m.interOpThreads << "},\n";
     o << "  \"clock\": " << jsonString(m.clock) << ",\n";
-    o << "  \"timings\": {\"loadMs\": " << jsonNumber(m.loadMs) << ", \"warmupMs\": " << jsonNumber(m.warmupMs)
-      << ", \"measureMs\": " << jsonNumber(m.measureMs) << "},\n";
+    o << "  \"timings\": {\"loadMs\": " << jsonNumber(m.loadMs);
+    if (m.firstCallMs >= 0) o << ", \"firstCallMs\": " << jsonNumber(m.firstCallMs);
+    o << ", \"warmupMs\": " << jsonNumber(m.warmupMs) << ", \"measureMs\": " << jsonNumber(m.measureMs) << "},\n";
+    if (m.untilStable) {
+      o << "  \"stability\": {\"windowCalls\": " << m.windowCalls << ", \"threshold\": " << jsonNumber(m.stabilityThreshold)
+        << ", \"maxDurationMs\": " << jsonNumber(m.maxDurationMs) << ", \"events\": [";
+      for (std::size_t e = 0; e < m.stability.size(); e++) {
+        const auto& es = m.stability[e];
+        o << (e ? ", " : "") << "{\"windowMediansMs\": [";
+        for (std::size_t i = 0; i < es.windowMediansMs.size(); i++) o << (i ? ", " : "") << jsonNumber(es.windowMediansMs[i]);
+        o << "], \"stable\": " << (es.stable ? "true" : "false") << ", \"discardedCalls\": " << es.discardedCalls << "}";
+      }
+      o << "]},\n";
+    }
     o << "  \"memory\": {\"rssBeforeLoadKb\": " << m.rssBeforeLoadKb << ", \"rssAfterLoadKb\": " << m.rssAfterLoadKb
       << ", \"rssAfterWarmupKb\": " << m.rssAfterWarmupKb << ", \"rssAfterTimingKb\": " << m.rssAfterTimingKb
       << ", \"peakRssKb\": " << m.peakRssKb << "},\n";

@@ -1,0 +1,166 @@
+/**
+ * Fidelity of the tool's engines against independent reference loops of the same engine versions, measured
+ * interleaved in one run (tool, reference, reference, tool, ...), each process fresh, one thread:
+ * - onnx: the tool's measurement process vs Python onnxruntime's IOBinding loop (scripts/reference/onnx_loop.py,
+ *   onnxruntime of the installed onnxruntime-node's version, in a tool-managed venv);
+ * - tf: the tool's native runner vs a tf.compat.v1.Session callable loop (scripts/reference/tf_loop.py) in the
+ *   tool's TensorFlow venv.
+ * Both read the same job file, so the inputs, feeds, fetches and threads are the same. Prints per model and
+ * batch size the geometric means of the process medians, their ratio with a Welch 95 % interval, the
+ * between-process spread of each side and the per-call difference in µs.
+ * Usage: npm run build && npx tsx scripts/bench-fidelity.ts [--repeats 5] [--calls 2000] [--warmup 500]
+ *        [--batch-sizes 1,16] [model.yaml ...]
+ */
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { getEngine } from "../src/engines/registry.js";
+import { loadModelFile } from "../src/engines/modelfile.js";
+import { ensureTensorflow } from "../src/engines/tf/install.js";
+import { measureJob } from "../src/measure/job.js";
+import { readRuntimeCsv } from "../src/measure/csv.js";
+import { writeRunnerJob } from "../src/native/jobfile.js";
+import { ensureVenv } from "../src/pyenv/venv.js";
+import { INPUT_SEED } from "../src/record/measurement.js";
+import { compareRepeatMedians, repeatStats } from "../src/stats/repeats.js";
+import { testRun } from "../test/helpers/job.js";
+
+const REPO = resolve(import.meta.dirname, "..");
+const REFERENCE = join(REPO, "scripts", "reference");
+const opt = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const REPEATS = Number(opt("repeats", "5"));
+const CALLS = Number(opt("calls", "2000"));
+const WARMUP = Number(opt("warmup", "500"));
+const BATCH_SIZES = opt("batch-sizes", "1,16").split(",").map(Number);
+const optionValues = new Set(
+  ["repeats", "calls", "warmup", "batch-sizes"].map((o) => process.argv.indexOf(`--${o}`) + 1),
+);
+const given = process.argv.slice(2).filter((a, i) => !a.startsWith("--") && !optionValues.has(i + 2));
+const MODELS = given.length
+  ? given.map((f) => resolve(f))
+  : [
+      "test/fixtures/identity.yaml",
+      "examples/dnn/model_onnx_l10u128.yaml",
+      "examples/cnn/model_onnx_i32c1v3l10u128.yaml",
+      "examples/dnn/model_tf_l10u128.yaml",
+      "test/fixtures/tf/model_tf1_keras.yaml",
+    ].map((f) => join(REPO, f));
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const callsOf = (csv: string) => readRuntimeCsv(csv).rows.map((r) => r.runtimeMs);
+
+/** The Python of a reference: onnxruntime of the onnxruntime-node version, or the tool's TensorFlow. */
+async function referencePython(engine: string): Promise<string> {
+  if (engine === "tf") return (await ensureTensorflow(log)).venv.python;
+  const version = (createRequire(import.meta.url)("onnxruntime-node/package.json") as { version: string })
+    .version;
+  const venv = await ensureVenv(
+    { name: `reference-onnxruntime-${version}`, packages: [`onnxruntime==${version}`, "numpy"] },
+    log,
+  );
+  return venv.python;
+}
+
+const work = mkdtempSync(join(tmpdir(), "mlprof-fidelity-"));
+const rows: string[][] = [];
+try {
+  for (const yaml of MODELS) {
+    const spec = loadModelFile(yaml);
+    const engine = getEngine(spec.engine);
+    if (spec.engine !== "onnx" && spec.engine !== "tf") {
+      log(`${yaml}: no reference loop for ${spec.engine}; skipped`);
+      continue;
+    }
+    const python = await referencePython(spec.engine);
+    for (const batchSize of BATCH_SIZES) {
+      const tool: Float64Array[] = [];
+      const reference: Float64Array[] = [];
+      for (let r = 0; r < REPEATS; r++) {
+        const dir = join(work, `${spec.name ?? "model"}-${batchSize}-${r}`);
+        mkdirSync(dir, { recursive: true });
+        const job = measureJob({
+          engine: spec.engine,
+          modelPath: engine.local.modelPath(spec),
+          modelLabel: spec.label ?? "",
+          inputs: spec.inputs,
+          outputs: spec.outputs.map((o) => o.name),
+          batchSize,
+          run: testRun({ nCalls: CALLS, nWarmup: WARMUP }),
+          seed: INPUT_SEED,
+          dir,
+        });
+        await engine.local.prepare?.(job, spec, log);
+        const jobFile = join(dir, "job.json");
+        writeFileSync(jobFile, JSON.stringify(job));
+        const refJob = spec.engine === "tf" ? join(dir, "ref.runner") : jobFile;
+        if (spec.engine === "tf") writeRunnerJob(refJob, job);
+        const runTool = () => {
+          const cmd = engine.local.command(jobFile);
+          execFileSync(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: "ignore" });
+          tool.push(Float64Array.from(callsOf(job.csvPath)));
+        };
+        const runReference = () => {
+          const script = join(REFERENCE, spec.engine === "tf" ? "tf_loop.py" : "onnx_loop.py");
+          const csv = join(dir, "reference.csv");
+          execFileSync(python, [script, refJob, csv], {
+            env: { ...process.env, PYTHONPATH: REFERENCE, TF_CPP_MIN_LOG_LEVEL: "2" },
+            stdio: ["ignore", "ignore", "inherit"],
+          });
+          reference.push(Float64Array.from(callsOf(csv)));
+        };
+        // alternate the order from round to round, so that neither side always runs first
+        if (r % 2 === 0) {
+          runTool();
+          runReference();
+        } else {
+          runReference();
+          runTool();
+        }
+      }
+      const t = repeatStats(tool);
+      const ref = repeatStats(reference);
+      const c = compareRepeatMedians(t.medians, ref.medians);
+      const us = (ms: number) => (ms * 1000).toFixed(2);
+      rows.push([
+        spec.name ?? yaml,
+        spec.engine,
+        String(batchSize),
+        us(t.center),
+        us(ref.center),
+        c.ratio.toFixed(3),
+        `[${c.low.toFixed(3)}, ${c.high.toFixed(3)}]`,
+        `${(100 * (t.betweenCv ?? 0)).toFixed(1)} %`,
+        `${(100 * (ref.betweenCv ?? 0)).toFixed(1)} %`,
+        ((t.center - ref.center) * 1000).toFixed(2),
+      ]);
+      log(rows.at(-1)!.join("  "));
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+const header = [
+  "model",
+  "engine",
+  "batch",
+  "tool µs",
+  "reference µs",
+  "tool / ref",
+  "95 % CI",
+  "tool between",
+  "ref between",
+  "tool − ref µs",
+];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) =>
+  r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+console.log(
+  `${REPEATS} fresh processes per side, ${CALLS} timed calls after ${WARMUP} warm-up calls, one thread`,
+);
+console.log(line(header));
+rows.forEach((r) => console.log(line(r)));

@@ -1,0 +1,76 @@
+/**
+ * A repeated measurement: the result pairs of several fresh processes (MeasureRepeat) joined into one
+ * (MeasureRuntime): the CSV keeps the original's format with every process's rows in order, the JSON records
+ * each process (its rows, median, timings, memory, load) beside the first process's record.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
+import { medianOf } from "../stats/stats.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
+import { readMeasurementRecord, type MeasurementRecord, type RepeatEntry } from "./measurement.js";
+
+/** The files of one process of a repeated measurement. */
+export interface RepeatFiles {
+  csv: string;
+  json: string;
+}
+
+/**
+ * Joins the result pairs of the repeats (already checked) into `csvPath` and `metaPath`: metadata first,
+ * the CSV last, as every result pair is written.
+ */
+export function writeRepeatedMeasurement(csvPath: string, metaPath: string, repeats: RepeatFiles[]): void {
+  const parts = repeats.map((files, i) => {
+    const parsed = readRuntimeCsv(files.csv);
+    const record = readMeasurementRecord(files.json);
+    const body = readFileSync(files.csv, "utf8")
+      .split("\n")
+      .filter((line) => line !== "" && !line.startsWith("#"));
+    const entry: RepeatEntry = {
+      index: i + 1,
+      csv: files.csv,
+      json: files.json,
+      rows: parsed.rows.length,
+      medianMs: medianOf(parsed.rows.map((r) => r.runtimeMs)),
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      loadAverage: record.host.loadAverage,
+      pid: record.process.pid,
+      timings: record.process.timings,
+      memory: record.process.memory,
+      ...(record.process.stability ? { stability: record.process.stability } : {}),
+    };
+    return { parsed, record, body, entry };
+  });
+  const first = parts[0]!;
+  const { columns, ...meta } = first.parsed.meta;
+  const header = csvMetaLines({
+    ...meta,
+    repeats: parts.length,
+    repeat_rows: parts.map((p) => p.entry.rows).join(","),
+    columns: columns ?? "batch_size,runtime_ms",
+  });
+  const record: MeasurementRecord = {
+    ...first.record,
+    measurement: { ...first.record.measurement, repeats: parts.length },
+    finishedAt: parts.at(-1)!.record.finishedAt,
+    repeats: parts.map((p) => p.entry),
+  };
+  rmSync(csvPath, { force: true });
+  writeJsonAtomic(metaPath, record);
+  try {
+    writeFileAtomic(csvPath, header + parts.map((p) => p.body.join("\n") + "\n").join(""));
+  } catch (err) {
+    rmSync(metaPath, { force: true });
+    throw err;
+  }
+}
+
+/** The row counts of each process of a measurement's record (one process when it records none). */
+export function repeatRowCounts(
+  record: { repeats?: { rows: number }[] } | undefined,
+  total: number,
+): number[] {
+  const counts = record?.repeats?.map((r) => r.rows);
+  return counts && counts.reduce((a, b) => a + b, 0) === total ? counts : [total];
+}

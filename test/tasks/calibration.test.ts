@@ -1,0 +1,38 @@
+/**
+ * Calibration of CompareRuntimes with its defaults (3 fresh processes per side, interleaved, 5 % noise
+ * threshold) on ONNX Runtime: a model against itself is called "slower" or "faster" in at most 5 % of the
+ * comparisons, and the 20-layer DNN against the 10-layer one (twice the work) is called slower in at least
+ * 95 %. The figures of a larger run come from `npx tsx scripts/bench-calibration.ts`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { selfComparisons, slowerComparisons } from "../helpers/calibration.js";
+import { EXAMPLES, tempData } from "../helpers/cli.js";
+
+const data = tempData();
+after(() => data.cleanup());
+const BATCH_SIZES = [1, 2, 4, 8, 16, 32];
+const l10 = join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml");
+const l20 = join(EXAMPLES, "dnn", "model_onnx_l20u128.yaml");
+
+test("a model against itself: at most 5 % of the comparisons call a difference", async () => {
+  const results = await selfComparisons(data.env, l10, 6, BATCH_SIZES);
+  assert.equal(results.length, 36);
+  assert.ok(results.every((r) => r.basis === "processes"));
+  const called = results.filter((r) => r.verdict !== "same");
+  assert.ok(
+    called.length <= Math.floor(0.05 * results.length),
+    `${called.length} of ${results.length} self-comparisons called a difference: ${JSON.stringify(called)}`,
+  );
+});
+
+test("a measurably slower model: at least 95 % of the comparisons call it slower", async () => {
+  const results = await slowerComparisons(data.env, l10, l20, 2, BATCH_SIZES);
+  assert.equal(results.length, 12);
+  const slower = results.filter((r) => r.verdict === "slower");
+  assert.ok(
+    slower.length >= Math.ceil(0.95 * results.length),
+    `${slower.length} of ${results.length} called slower: ${JSON.stringify(results)}`,
+  );
+});
