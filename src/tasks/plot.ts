@@ -68,16 +68,11 @@ export class PlotRuntimes extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     const merged = this.requires()[0]!.outputs()[0]!;
-    const series = seriesFromCsv(
-      merged,
-      this.cfg.model.label,
-      this.batchSizes,
-      this.plot.options.bsNormalized,
-    );
+    const entries = summarizeRuntimeCsv(merged, this.cfg.model.label, this.batchSizes);
+    const label = this.cfg.model.label + unstableNote(entries);
+    const series = seriesFromCsv(merged, label, this.batchSizes, this.plot.options.bsNormalized);
     await renderAndView(buildRuntimeFigure([series], this.plot.options), this.plot, this.outputs(), ctx);
-    summaryTable(summarizeRuntimeCsv(merged, this.cfg.model.label, this.batchSizes)).forEach((l) =>
-      ctx.log?.(l),
-    );
+    summaryTable(entries).forEach((l) => ctx.log?.(l));
   }
 }
 
