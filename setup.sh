@@ -33,4 +33,6 @@ if [ ${#packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund
+# onnxruntime-node ships its CPU binaries; its install script would only fetch CUDA libraries (from a host
+# that may be unreachable): skip it (npm 11 does not run unapproved install scripts anyway)
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

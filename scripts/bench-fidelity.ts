@@ -8,14 +8,17 @@
  * Both read the same job file, so the inputs, feeds, fetches and threads are the same. Prints per model and
  * batch size the geometric means of the process medians, their ratio with a Welch 95 % interval, the
  * between-process spread of each side and the per-call difference in µs.
+ * With --onnx-versions, the onnx models are measured with each of those onnxruntime-node versions too (the
+ * lowest-overhead synchronous path each offers), in the same rounds, against the same reference.
  * Usage: npm run build && npx tsx scripts/bench-fidelity.ts [--repeats 5] [--calls 2000] [--warmup 500]
- *        [--batch-sizes 1,16] [model.yaml ...]
+ *        [--batch-sizes 1,16] [--onnx-versions 1.14.0,1.17.3,1.20.1] [model.yaml ...]
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { bundledPackage, ensureOnnxPackage } from "../src/engines/onnx/packages.js";
 import { getEngine } from "../src/engines/registry.js";
 import { loadModelFile } from "../src/engines/modelfile.js";
 import { ensureTensorflow } from "../src/engines/tf/install.js";
@@ -37,8 +40,11 @@ const REPEATS = Number(opt("repeats", "5"));
 const CALLS = Number(opt("calls", "2000"));
 const WARMUP = Number(opt("warmup", "500"));
 const BATCH_SIZES = opt("batch-sizes", "1,16").split(",").map(Number);
+const ONNX_VERSIONS = opt("onnx-versions", "").split(",").filter(Boolean);
 const optionValues = new Set(
-  ["repeats", "calls", "warmup", "batch-sizes"].map((o) => process.argv.indexOf(`--${o}`) + 1),
+  ["repeats", "calls", "warmup", "batch-sizes", "onnx-versions"].map(
+    (o) => process.argv.indexOf(`--${o}`) + 1,
+  ),
 );
 const given = process.argv.slice(2).filter((a, i) => !a.startsWith("--") && !optionValues.has(i + 2));
 const MODELS = given.length
@@ -77,8 +83,18 @@ try {
       continue;
     }
     const python = await referencePython(spec.engine);
+    // the tool's variants: its own engine, and for onnx each asked-for onnxruntime-node version
+    const packages =
+      spec.engine === "onnx" ? await Promise.all(ONNX_VERSIONS.map((v) => ensureOnnxPackage(v, log))) : [];
+    const variants = [
+      {
+        name: spec.engine === "onnx" ? `onnxruntime-node ${bundledPackage().version}` : "tf runner",
+        dir: undefined as string | undefined,
+      },
+      ...packages.map((p) => ({ name: `onnxruntime-node ${p.version}`, dir: p.dir })),
+    ];
     for (const batchSize of BATCH_SIZES) {
-      const tool: Float64Array[] = [];
+      const tool: Float64Array[][] = variants.map(() => []);
       const reference: Float64Array[] = [];
       for (let r = 0; r < REPEATS; r++) {
         const dir = join(work, `${spec.name ?? "model"}-${batchSize}-${r}`);
@@ -95,50 +111,52 @@ try {
           dir,
         });
         await engine.local.prepare?.(job, spec, log);
-        const jobFile = join(dir, "job.json");
-        writeFileSync(jobFile, JSON.stringify(job));
-        const refJob = spec.engine === "tf" ? join(dir, "ref.runner") : jobFile;
+        const refJob = join(dir, spec.engine === "tf" ? "ref.runner" : "ref.json");
         if (spec.engine === "tf") writeRunnerJob(refJob, job);
-        const runTool = () => {
-          const cmd = engine.local.command(jobFile);
-          execFileSync(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: "ignore" });
-          tool.push(Float64Array.from(callsOf(job.csvPath)));
-        };
-        const runReference = () => {
-          const script = join(REFERENCE, spec.engine === "tf" ? "tf_loop.py" : "onnx_loop.py");
-          const csv = join(dir, "reference.csv");
-          execFileSync(python, [script, refJob, csv], {
-            env: { ...process.env, PYTHONPATH: REFERENCE, TF_CPP_MIN_LOG_LEVEL: "2" },
-            stdio: ["ignore", "ignore", "inherit"],
-          });
-          reference.push(Float64Array.from(callsOf(csv)));
-        };
-        // alternate the order from round to round, so that neither side always runs first
-        if (r % 2 === 0) {
-          runTool();
-          runReference();
-        } else {
-          runReference();
-          runTool();
-        }
+        else writeFileSync(refJob, JSON.stringify(job));
+        const runs = [
+          ...variants.map((variant, k) => () => {
+            const jobFile = join(dir, `job${k}.json`);
+            writeFileSync(
+              jobFile,
+              JSON.stringify({ ...job, ...(variant.dir ? { onnxruntimeDir: variant.dir } : {}) }),
+            );
+            const cmd = engine.local.command(jobFile);
+            execFileSync(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: "ignore" });
+            tool[k]!.push(Float64Array.from(callsOf(job.csvPath)));
+          }),
+          () => {
+            const script = join(REFERENCE, spec.engine === "tf" ? "tf_loop.py" : "onnx_loop.py");
+            const csv = join(dir, "reference.csv");
+            execFileSync(python, [script, refJob, csv], {
+              env: { ...process.env, PYTHONPATH: REFERENCE, TF_CPP_MIN_LOG_LEVEL: "2" },
+              stdio: ["ignore", "ignore", "inherit"],
+            });
+            reference.push(Float64Array.from(callsOf(csv)));
+          },
+        ];
+        // each round starts with another variant, so that none always runs first
+        for (let k = 0; k < runs.length; k++) runs[(k + r) % runs.length]!();
       }
-      const t = repeatStats(tool);
       const ref = repeatStats(reference);
-      const c = compareRepeatMedians(t.medians, ref.medians);
       const us = (ms: number) => (ms * 1000).toFixed(2);
-      rows.push([
-        spec.name ?? yaml,
-        spec.engine,
-        String(batchSize),
-        us(t.center),
-        us(ref.center),
-        c.ratio.toFixed(3),
-        `[${c.low.toFixed(3)}, ${c.high.toFixed(3)}]`,
-        `${(100 * (t.betweenCv ?? 0)).toFixed(1)} %`,
-        `${(100 * (ref.betweenCv ?? 0)).toFixed(1)} %`,
-        ((t.center - ref.center) * 1000).toFixed(2),
-      ]);
-      log(rows.at(-1)!.join("  "));
+      variants.forEach((variant, k) => {
+        const t = repeatStats(tool[k]!);
+        const c = compareRepeatMedians(t.medians, ref.medians);
+        rows.push([
+          spec.name ?? yaml,
+          variant.name,
+          String(batchSize),
+          us(t.center),
+          us(ref.center),
+          c.ratio.toFixed(3),
+          `[${c.low.toFixed(3)}, ${c.high.toFixed(3)}]`,
+          `${(100 * (t.betweenCv ?? 0)).toFixed(1)} %`,
+          `${(100 * (ref.betweenCv ?? 0)).toFixed(1)} %`,
+          ((t.center - ref.center) * 1000).toFixed(2),
+        ]);
+        log(rows.at(-1)!.join("  "));
+      });
     }
   }
 } finally {
@@ -146,7 +164,7 @@ try {
 }
 const header = [
   "model",
-  "engine",
+  "tool",
   "batch",
   "tool µs",
   "reference µs",

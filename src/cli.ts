@@ -4,6 +4,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { collectCommand } from "./commands/collect.js";
 import { declareParams } from "./commands/options.js";
+import { releasesCommand } from "./commands/releases.js";
 import { submitCommand } from "./commands/submit.js";
 import { ENGINES } from "./engines/registry.js";
 import type { TaskFamily } from "./framework/family.js";
@@ -109,6 +110,7 @@ export function buildCli(argv: string[]): Argv {
       (t) => taskOptions(t, PLOT_FAMILY),
       (args) => runTask(PLOT_FAMILY, args as Record<string, unknown>),
     )
+    .command(releasesCommand)
     .command(submitCommand)
     .command(collectCommand)
     .demandCommand(1, "name a command")

@@ -2,6 +2,7 @@
  * The interface of an inference engine: everything MLProf knows about one engine lives in its folder
  * (engines/<name>/) behind this interface, and engines/registry.ts lists the engines once.
  */
+import type { ReleaseEngines } from "../cmssw/releases.js";
 import type { CmsswTarget, CmsswTargetRequest } from "../cmssw/target.js";
 import type { MeasureJob, PreparationMeta } from "../measure/job.js";
 import type { Obj, SectionContext } from "../model/fields.js";
@@ -35,9 +36,16 @@ export interface LocalDriver<S> {
   modelPath(spec: ModelSpec<S>): string;
   /**
    * Prepares what the measurement process needs (native runner, compiled model); cached between runs. May
-   * complete the job (e.g. inputs taken from a compiled model) and return facts for the metadata.
+   * complete the job (e.g. inputs taken from a compiled model) and return facts for the metadata. With
+   * `release` (--engine-versions release) it prepares the engine versions that release ships and says so in
+   * `engines` of what it returns.
    */
-  prepare?(job: MeasureJob, spec: ModelSpec<S>, progress: ProgressFn): Promise<PreparationMeta | void>;
+  prepare?(
+    job: MeasureJob,
+    spec: ModelSpec<S>,
+    progress: ProgressFn,
+    release?: ReleaseEngines,
+  ): Promise<PreparationMeta | void>;
   /** The command of the measurement process for a job file. */
   command(jobFile: string): ProcessCommand;
 }

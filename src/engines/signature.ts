@@ -35,7 +35,7 @@ export function checkSignature(
       problems.push(`declared input '${inp.name}' is not an input of the model`);
       continue;
     }
-    if (actual.dtype !== inp.dtype) {
+    if (actual.dtype !== "unknown" && actual.dtype !== inp.dtype) {
       problems.push(`input '${inp.name}' is declared as ${inp.dtype} but the model expects ${actual.dtype}`);
     }
     if (actual.shape === null) continue;

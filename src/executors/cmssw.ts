@@ -33,6 +33,13 @@ export async function measureInCmssw(
       `--input-data: expected one of ${INPUT_KINDS.join(", ")} or the path of a ROOT file, found '${run.inputData}'`,
     );
   }
+  if (run.engineVersions === "release") {
+    throw new MlprofError(
+      "--engine-versions release emulates a release's engines with the local executor; cmsRun measures the " +
+        "release's own engines",
+      "drop --engine-versions (or give --engine-versions installed) with --executor cmssw",
+    );
+  }
   const cvmfs = requireCvmfs(env);
   const engine = getEngine(spec.engine);
   const target = await engine.cmssw.target(
@@ -131,6 +138,7 @@ export async function measureInCmssw(
       cmssw: {
         area,
         config: readFileSync(config, "utf8"),
+        engines: `CMSSW ${req.cmsswVersion}'s own`,
         note: `measured by cmsRun of ${req.cmsswVersion} (${req.scramArch}) with the MLProf ${engine.cmssw.plugin} plugin`,
       },
     });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProcessCommand } from "../engines/engine.js";
+import { releaseEngines } from "../cmssw/releases.js";
+import { describeEngines } from "../engines/emulation.js";
 import { getEngine } from "../engines/registry.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
@@ -43,7 +45,8 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       seed: INPUT_SEED,
       dir: tmp,
     });
-    const preparation = await driver.prepare?.(job, spec, req.progress);
+    const release = run.engineVersions === "release" ? releaseEngines(req.cmsswVersion) : undefined;
+    const preparation = await driver.prepare?.(job, spec, req.progress, release);
     const jobFile = join(tmp, "job.json");
     writeFileSync(jobFile, JSON.stringify(job, null, 2));
     const startedAt = new Date().toISOString();
@@ -61,7 +64,10 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       graph: job.modelPath,
       graphSha256: existsSync(job.modelPath) ? await sha256File(job.modelPath) : undefined,
       cmssw: {
-        note: "local executor: the engines installed on this machine were measured, not those of this release",
+        engines: describeEngines(preparation?.engines ?? undefined),
+        note: preparation?.engines
+          ? `local executor: the engine versions ${req.cmsswVersion} ships, as published for this machine (an emulation, not CMSSW's own build)`
+          : "local executor: the engines installed on this machine were measured, not those of this release",
       },
     });
   } finally {

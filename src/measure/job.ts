@@ -47,6 +47,8 @@ export interface MeasureJob {
   dumpPath?: string;
   /** tfaot batch rules (--tfaot-batch-rules, dash-separated "target:size,..."); "" or absent: none. */
   batchRules?: string;
+  /** onnx: the folder whose node_modules holds the onnxruntime-node to load (absent: the tool's own). */
+  onnxruntimeDir?: string;
 }
 
 /** A tensor as written to a dump file. */
@@ -90,12 +92,29 @@ export interface StabilityEvent {
   discardedCalls: number;
 }
 
+/** A release's engine measured locally (--engine-versions release). */
+export interface EngineEmulation {
+  release: string;
+  /** The series of the release table that matched. */
+  series: string;
+  engine: string;
+  /** The version the release ships, and the one measured (they differ when it is not published). */
+  shipped: string;
+  measured: string;
+  /** Build settings applied to come close to CMSSW's build (e.g. oneDNN off). */
+  settings: string[];
+  /** Whether the table row was read from cmsdist (true) or inferred (false). */
+  verified: boolean;
+}
+
 /** What an engine driver's preparation did (compilations, caches), recorded with the process metadata. */
 export interface PreparationMeta {
   /** Wall time of the model compilation in ms (when cached: of the compilation that filled the cache). */
   compileMs?: number;
   /** Whether the compilation came from the cache. */
   cached?: boolean;
+  /** With --engine-versions release: the release whose engines were measured, and how faithfully. */
+  engines?: EngineEmulation;
   /** Engine-specific facts, e.g. the tfaot batch rule in effect. */
   [key: string]: unknown;
 }

@@ -20,6 +20,11 @@ export interface RunSettings {
   untilStable: boolean;
   stability: number;
   maxDurationSeconds: number;
+  /**
+   * Which engine versions measure: "installed" (those of this machine) or "release" (the versions the
+   * release ships, from the release table: an emulation of the release's engines).
+   */
+  engineVersions: string;
   /** Fresh measurement processes of the same measurement (the unit of replication). */
   repeats: number;
   /** CPU list the measurement process is pinned to (taskset syntax), "" for none. */

@@ -135,6 +135,7 @@ function csvHeader(t: MeasurementTarget, out: MeasurementOutcome): string {
   return csvMetaLines({
     mlprof_revision: projectRevision(),
     engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
+    engines: String(out.cmssw.engines ?? "installed on this machine"),
     threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
     cpu: host.cpuModel,
     host: host.hostname,

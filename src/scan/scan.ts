@@ -10,7 +10,7 @@ import {
   type Param,
   type Values,
 } from "../framework/parameters.js";
-import { checkPerModel } from "../tasks/mixins/curves.js";
+import { checkPerModel, refuseLocalReleaseComparison } from "../tasks/mixins/curves.js";
 import { runtimeConfig } from "../tasks/mixins/runtime.js";
 import {
   BATCH_SIZES,
@@ -162,13 +162,13 @@ export function buildScan(v: ScanValues, scanName: string): Scan {
   checkPerModel(files, { "model-names": names, "model-labels": labels }, false);
   const releases = v.cmsswVersions;
   const archs = v.scramArchs;
-  if (v.executor === "local" && (releases.length > 1 || archs.length > 1)) {
-    throw new MlprofError(
-      `the standalone payload (--executor local) measures the engines installed on the workers whatever the release, ` +
-        `so ${[...releases, ...archs].join(", ")} would show identical engines as a release comparison`,
-      "scan releases with --executor cmssw; with the standalone payload, scan models and batch sizes",
-    );
-  }
+  refuseLocalReleaseComparison(
+    v.executor,
+    v.engineVersions,
+    [...releases, ...archs],
+    releases.length > 1 || archs.length > 1,
+    "scan",
+  );
   const batchSizes = sortedBatchSizes(v.batchSizes);
   const models = files.map((f, i) => {
     const cfg = runtimeConfig({

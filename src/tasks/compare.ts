@@ -25,7 +25,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { omit, param, type Values } from "../framework/parameters.js";
 import { Task, type TaskContext } from "../framework/task.js";
-import { checkPerModel } from "./mixins/curves.js";
+import { checkPerModel, refuseLocalReleaseComparison, releaseLabel } from "./mixins/curves.js";
 import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
 import { runtimeConfig, type RuntimeConfig } from "./mixins/runtime.js";
 import {
@@ -128,13 +128,15 @@ function compareSides(v: CompareValues): [Side, Side] {
     );
   }
   const differs = (flag: string) => varying.some(([f]) => f === flag);
-  if (v.executor === "local" && (differs("cmssw-versions") || differs("scram-archs"))) {
-    throw new MlprofError(
-      "the local executor measures the engines installed on this machine whatever --cmssw-versions says, " +
-        "so a release comparison of local measurements would compare identical engines",
-      "compare releases with measurements made in CMSSW; locally, compare models, engines or versions",
-    );
-  }
+  refuseLocalReleaseComparison(
+    v.executor,
+    v.engineVersions,
+    [
+      ...(differs("cmssw-versions") ? dims["cmssw-versions"] : []),
+      ...(differs("scram-archs") ? dims["scram-archs"] : []),
+    ],
+    differs("cmssw-versions") || differs("scram-archs"),
+  );
   const side = (s: number): Side => {
     const cfg = runtimeConfig({
       ...v,
@@ -148,7 +150,7 @@ function compareSides(v: CompareValues): [Side, Side] {
     const parts: string[] = [];
     if (differs("model-files")) parts.push(cfg.model.label);
     if (differs("versions")) parts.push(cfg.version);
-    if (differs("cmssw-versions")) parts.push(cfg.cmsswVersion);
+    if (differs("cmssw-versions")) parts.push(releaseLabel(cfg));
     if (differs("scram-archs")) parts.push(cfg.scramArch);
     return { cfg, label: parts.join(", ") };
   };

@@ -182,6 +182,16 @@ export const MEASUREMENT_PARAMS = {
     },
     path: { order: 13, part: (v, all) => (all.untilStable ? `maxdur_${v}` : undefined) },
   }),
+  engineVersions: param.string({
+    flag: "engine-versions",
+    default: "installed",
+    choices: ["installed", "release"],
+    significant: true,
+    description:
+      "installed: the engines of this machine; release: the ONNX Runtime / TensorFlow versions --cmssw-version " +
+      "ships (cmssw-releases.yaml), installed on first use and labelled emulated (local executor)",
+    path: { order: 15, part: unlessDefault("installed", () => "engines_release") },
+  }),
   repeats: param.int({
     flag: "repeats",
     default: DEFAULT_REPEATS,

@@ -362,6 +362,30 @@ describe("generated job files (submit --dry-run) against golden files", () => {
       b.stderr,
       /standalone payload \(--executor local\) measures the engines installed on the workers/,
     );
+    assert.match(b.stderr, /hint: measure each release's engine versions with --engine-versions release/);
+    // emulating each release's engines on the workers is a release scan the standalone payload can do
+    const emulated = await mlprof(
+      [
+        "submit",
+        "--dry-run",
+        "--scan-name",
+        "emulated",
+        "--version",
+        "v1",
+        "--model-files",
+        join(dnn, "model_onnx_l10u128.yaml"),
+        "--batch-sizes",
+        "1",
+        "--cmssw-versions",
+        "CMSSW_13_3_1,CMSSW_14_1_0_pre4",
+        "--engine-versions",
+        "release",
+      ],
+      data.env,
+    );
+    assert.equal(emulated.code, 0, emulated.stderr);
+    const jobScript = readFileSync(join(data.store, "Scans", "emulated", "v1", "jobs", "job.sh"), "utf8");
+    assert.match(jobScript, /RUN_FLAGS=\(.* --engine-versions release /);
     const c = await mlprof(
       [
         "submit",

@@ -20,6 +20,7 @@ export function testRun(over: Partial<RunSettings> = {}): RunSettings {
     untilStable: false,
     stability: 0.02,
     maxDurationSeconds: 60,
+    engineVersions: "installed",
     repeats: 1,
     cpuAffinity: "",
     tfaotBatchRules: "",

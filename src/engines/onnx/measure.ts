@@ -2,13 +2,13 @@
  * Measurement process of the ONNX Runtime engine (the local analogue of cmsRun with the ONNXInference plugin):
  * `node dist/engines/onnx/measure.js <job.json>`.
  */
-import { createRequire } from "node:module";
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
 import type { DumpedTensor, MeasureJob } from "../../measure/job.js";
 import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
 import { fullShape, makeInputData } from "../../measure/inputs.js";
+import { MLP_BASE } from "../../paths.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
-import { createNativeSession, elementType } from "./native.js";
+import { elementType, loadOnnxRuntime, type NativeSession, type RawMetadata } from "./native.js";
 
 function toModelTensor(meta: {
   name: string;
@@ -21,14 +21,16 @@ function toModelTensor(meta: {
   return { name: meta.name, dtype: elementType(meta.type), shape: meta.shape.map((d) => (d > 0 ? d : null)) };
 }
 
-/** Version of the onnxruntime-node package in use. */
-export function onnxRuntimeVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require("onnxruntime-node/package.json") as { version: string }).version;
+/** The model's inputs or outputs as the binding exposes them: with types and shapes (1.23+) or names only. */
+function tensorsOf(metadata: RawMetadata[] | undefined, names: string[] | undefined): ModelTensor[] {
+  if (metadata) return metadata.map(toModelTensor);
+  return (names ?? []).map((name) => ({ name, dtype: "unknown", shape: null }));
 }
 
 async function load(job: MeasureJob): Promise<LoadedModel> {
-  const session = createNativeSession();
+  const runtime = loadOnnxRuntime(job.onnxruntimeDir ?? MLP_BASE);
+  const ort = runtime.ort;
+  const session: NativeSession = runtime.createSession();
   try {
     session.loadModel(job.modelPath, {
       intraOpNumThreads: job.threads,
@@ -44,8 +46,8 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
   checkSignature(
     job.inputs,
     job.outputs,
-    session.inputMetadata.map(toModelTensor),
-    session.outputMetadata.map(toModelTensor),
+    tensorsOf(session.inputMetadata, session.inputNames),
+    tensorsOf(session.outputMetadata, session.outputNames),
     job.batchSize,
   );
   const fetches: Record<string, null> = Object.fromEntries(job.outputs.map((name) => [name, null]));
@@ -54,8 +56,8 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
   return {
     engine: {
       name: "onnxruntime",
-      version: onnxRuntimeVersion(),
-      binding: "onnxruntime-node (native session, synchronous run)",
+      version: runtime.version,
+      binding: runtime.binding,
       graphOptimization: "all",
     },
     threads: { intraOp: job.threads, interOp: job.interOpThreads },
@@ -68,7 +70,7 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
     },
     call: () => void session.run(feeds, fetches, runOptions),
     dump() {
-      const toDump = (t: ort.Tensor): DumpedTensor => ({
+      const toDump = (t: { dims: readonly number[]; data: unknown }): DumpedTensor => ({
         shape: [...t.dims],
         data: Array.from(t.data as ArrayLike<number | bigint>, (v) =>
           typeof v === "bigint" ? Number(v) : v,

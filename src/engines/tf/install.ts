@@ -7,11 +7,13 @@ import { ensureVenv, type Venv } from "../../pyenv/venv.js";
 /** The TensorFlow release the tool installs (its C API builds the native runner). */
 export const TENSORFLOW_VERSION = "2.21.0";
 
+/** The venv holding a TensorFlow version (by default the tool's). */
+export function tensorflowVenv(version = TENSORFLOW_VERSION): { name: string; packages: string[] } {
+  return { name: `tf-${version}`, packages: [`tensorflow-cpu==${version}`] };
+}
+
 /** The venv holding TensorFlow for the tf engine. */
-export const TENSORFLOW_VENV = {
-  name: `tf-${TENSORFLOW_VERSION}`,
-  packages: [`tensorflow-cpu==${TENSORFLOW_VERSION}`],
-};
+export const TENSORFLOW_VENV = tensorflowVenv();
 
 /** A TensorFlow installation as the native build needs it. */
 export interface TensorflowInstall {
@@ -71,11 +73,33 @@ export async function queryTensorflow(venv: Venv): Promise<TensorflowInstall> {
   return { venv, version: info.version, libDir: info.dir, includeDir };
 }
 
-/** Ensures the TensorFlow venv (created on first use) and returns its installation. */
+/**
+ * Ensures the venv of a TensorFlow version (created on first use; by default the tool's) and returns its
+ * installation. `forRelease` names the release whose TensorFlow it is: when pip cannot install that version,
+ * the error says which release needs it and what to do.
+ */
 export async function ensureTensorflow(
   progress: (message: string) => void,
   env: NodeJS.ProcessEnv = process.env,
+  version = TENSORFLOW_VERSION,
+  forRelease?: string,
 ): Promise<TensorflowInstall> {
-  const venv = await ensureVenv(TENSORFLOW_VENV, progress, env);
+  let venv: Venv;
+  try {
+    venv = await ensureVenv(tensorflowVenv(version), progress, env);
+  } catch (err) {
+    if (!forRelease || !(err instanceof MlprofError)) throw err;
+    const pip = err.message
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => /ERROR|error:/.test(l))
+      .at(-1);
+    throw new MlprofError(
+      `TensorFlow ${version}, the TensorFlow of ${forRelease}, cannot be installed: pip finds no tensorflow-cpu==${version} ` +
+        `for this Python on its package index${pip ? ` (pip: ${pip.replace(/^ERROR:\s*/, "")})` : ""}`,
+      "point PIP_INDEX_URL (or MLPROF_PIP_INDEX_URL) at an index that has it, set MLPROF_PYTHON to a Python it " +
+        "has wheels for (TensorFlow 2.6 has none for Python 3.11), or measure in CMSSW (--executor cmssw)",
+    );
+  }
   return queryTensorflow(venv);
 }

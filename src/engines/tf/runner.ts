@@ -29,8 +29,10 @@ export interface TfRunner {
 export async function ensureTfRunner(
   progress: (message: string) => void,
   env: NodeJS.ProcessEnv = process.env,
+  version?: string,
+  forRelease?: string,
 ): Promise<TfRunner> {
-  const tf = await ensureTensorflow(progress, env);
+  const tf = await ensureTensorflow(progress, env, version, forRelease);
   const build = await buildNative(tfRunnerSpec(tf), { progress, env });
   return { tf, build };
 }

@@ -7,6 +7,7 @@ import { ensureTensorflow, type TensorflowInstall } from "../tf/install.js";
 import { parseBatchRules, resolveBatchRule, type ResolvedBatchRule } from "./rules.js";
 import { MlprofError } from "../../util/errors.js";
 import { defineEngine, type ProgressFn } from "../engine.js";
+import { emulation, shippedVersion } from "../emulation.js";
 import { tfaotTarget } from "./cmssw.js";
 import { compileSavedModel, type CompiledModel } from "./compile.js";
 import { aotInputs, aotOutputs } from "./io.js";
@@ -14,22 +15,31 @@ import { tfaotModelFile, type TfaotSection } from "./modelfile.js";
 import { ensureTfaotRunner } from "./runner.js";
 import { ensureXlaRuntime, type XlaRuntime } from "./xla-runtime.js";
 
-/** TensorFlow and the XLA AOT runtime, looked up (or installed and built) once per process. */
-let toolchain: Promise<{ tf: TensorflowInstall; runtime: XlaRuntime }> | undefined;
+/** TensorFlow and the XLA AOT runtime, looked up (or installed and built) once per process and version. */
+const toolchains = new Map<string, Promise<{ tf: TensorflowInstall; runtime: XlaRuntime }>>();
 /** Compilations of this process by SavedModel and compilation settings. */
 const compilations = new Map<string, Promise<CompiledModel>>();
 /** What prepare() found for a job (by its CSV path), for command(). */
 const prepared = new Map<string, { binary: string; rule: ResolvedBatchRule }>();
 
 /** TensorFlow and the XLA AOT runtime of this process (a failed attempt is retried next time). */
-function ensureToolchain(progress: ProgressFn): Promise<{ tf: TensorflowInstall; runtime: XlaRuntime }> {
-  toolchain ??= (async () => {
-    const tf = await ensureTensorflow(progress);
-    return { tf, runtime: await ensureXlaRuntime(tf, progress) };
-  })().catch((err: unknown) => {
-    toolchain = undefined;
-    throw err;
-  });
+function ensureToolchain(
+  progress: ProgressFn,
+  version?: string,
+  release?: string,
+): Promise<{ tf: TensorflowInstall; runtime: XlaRuntime }> {
+  const key = version ?? "";
+  let toolchain = toolchains.get(key);
+  if (!toolchain) {
+    toolchain = (async () => {
+      const tf = await ensureTensorflow(progress, process.env, version, release);
+      return { tf, runtime: await ensureXlaRuntime(tf, progress) };
+    })().catch((err: unknown) => {
+      toolchains.delete(key);
+      throw err;
+    });
+    toolchains.set(key, toolchain);
+  }
   return toolchain;
 }
 
@@ -66,11 +76,13 @@ export const tfaotEngine = defineEngine<TfaotSection>({
   modelFile: tfaotModelFile,
   local: {
     modelPath: (spec) => join(spec.section.savedModel, "saved_model.pb"),
-    async prepare(job: MeasureJob, model, progress) {
+    async prepare(job: MeasureJob, model, progress, release) {
       // the rules are checked against the model file's batch sizes before anything is installed or compiled
       const rules = parseBatchRules(job.batchRules ?? "");
       const rule = resolveBatchRule(job.batchSize, rules, model.section.compilation.batchSizes);
-      const { tf, runtime } = await ensureToolchain(progress);
+      // with a release: the model compiled by that release's TensorFlow (its XLA)
+      const version = release ? shippedVersion(release, "tensorflow") : undefined;
+      const { tf, runtime } = await ensureToolchain(progress, version, release?.release);
       const compiled = await compile(model, tf, progress);
       const signature = compiled.signature;
       job.inputs = aotInputs(model, signature);
@@ -84,6 +96,7 @@ export const tfaotEngine = defineEngine<TfaotSection>({
         batchRule: { target: rule.target, chunks: rule.chunks, padding: rule.padding, source: rule.source },
         xlaFlags: model.section.compilation.xlaFlags,
         tfXlaFlags: model.section.compilation.tfXlaFlags,
+        ...(release ? { engines: emulation(release, "tensorflow-xla-aot", version!, tf.version) } : {}),
       };
     },
     command(jobFile) {

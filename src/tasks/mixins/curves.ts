@@ -13,6 +13,46 @@ import {
 import { plotOutputs, type PlotConfig } from "./plot.js";
 import { runtimeConfig, type RuntimeConfig } from "./runtime.js";
 
+/**
+ * Refuses several releases (or architectures) measured by the local executor with the installed engines:
+ * they would all show this machine's engines as a release comparison. With `--engine-versions release`,
+ * releases are emulated and allowed; architectures still are not. `where` words it for local runs or for
+ * the standalone payload of a batch scan.
+ */
+export function refuseLocalReleaseComparison(
+  executor: string,
+  engineVersions: string,
+  names: string[],
+  several: boolean,
+  where: "local" | "scan" = "local",
+): void {
+  if (executor !== "local" || !several) return;
+  if (engineVersions === "release" && new Set(names.filter((n) => !n.startsWith("CMSSW_"))).size <= 1) return;
+  const inCmssw =
+    where === "scan"
+      ? "scan them with --executor cmssw (the cmssw payload)"
+      : "compare them with measurements made in CMSSW (mlprof submit, then mlprof collect)";
+  if (engineVersions === "release") {
+    throw new MlprofError(
+      `--engine-versions release emulates each release's engines, but not other architectures: ${names.join(", ")}`,
+      `measure one architecture, or ${inCmssw}`,
+    );
+  }
+  throw new MlprofError(
+    where === "scan"
+      ? `the standalone payload (--executor local) measures the engines installed on the workers whatever ` +
+          `--cmssw-version says, so ${names.join(", ")} would show identical engines as a release comparison`
+      : `the local executor measures the engines installed on this machine whatever --cmssw-version says, so ` +
+          `${names.join(", ")} measured locally would show identical engines as a release comparison`,
+    `measure each release's engine versions with --engine-versions release (an emulation), or ${inCmssw}`,
+  );
+}
+
+/** A release as legends and tables name it: "CMSSW_14_1_0 (emulated)" with --engine-versions release. */
+export function releaseLabel(cfg: RuntimeConfig): string {
+  return cfg.run.engineVersions === "release" ? `${cfg.cmsswVersion} (emulated)` : cfg.cmsswVersion;
+}
+
 /** The parameters that define the curves. */
 export const CURVE_PARAMS = {
   version: VERSION,
@@ -52,13 +92,12 @@ export function buildCurves(v: Values<typeof CURVE_PARAMS>): Curve[] {
   checkPerModel(files, { "model-names": names, "model-labels": labels });
   if (versions.length === 0 || archs.length === 0)
     throw new MlprofError("--cmssw-versions and --scram-archs must not be empty");
-  if (v.executor === "local" && (versions.length > 1 || archs.length > 1)) {
-    throw new MlprofError(
-      `the local executor measures the engines installed on this machine whatever --cmssw-version says, so ` +
-        `${[...versions, ...archs].join(", ")} measured locally would show identical engines as a release comparison`,
-      "compare releases with measurements made in CMSSW (mlprof submit, then mlprof collect); locally, compare models or engines",
-    );
-  }
+  refuseLocalReleaseComparison(
+    v.executor,
+    v.engineVersions,
+    [...versions, ...archs],
+    versions.length > 1 || archs.length > 1,
+  );
   const curves: Curve[] = [];
   files.forEach((file, i) => {
     for (const cmsswVersion of versions) {
@@ -79,7 +118,7 @@ export function buildCurves(v: Values<typeof CURVE_PARAMS>): Curve[] {
   for (const curve of curves) {
     const parts: string[] = [];
     if (files.length > 1 || (versions.length === 1 && archs.length === 1)) parts.push(curve.cfg.model.label);
-    if (versions.length > 1) parts.push(curve.cfg.cmsswVersion);
+    if (versions.length > 1) parts.push(releaseLabel(curve.cfg));
     if (archs.length > 1) parts.push(curve.cfg.scramArch);
     curve.label = parts.join(", ");
   }

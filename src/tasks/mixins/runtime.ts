@@ -29,6 +29,12 @@ export function runSettings(values: Values<typeof MEASUREMENT_PARAMS>): RunSetti
   const run: Record<string, unknown> = {};
   for (const key of Object.keys(MEASUREMENT_PARAMS)) run[key] = (values as Record<string, unknown>)[key];
   const settings = run as unknown as RunSettings;
+  if (settings.engineVersions === "release" && settings.executor !== "local") {
+    throw new MlprofError(
+      `--engine-versions release emulates a release's engines with the local executor; --executor ${settings.executor} measures the release's own`,
+      "drop --engine-versions release, or measure with --executor local",
+    );
+  }
   if (settings.untilStable && settings.minDurationSeconds > 0) {
     throw new MlprofError(
       "--until-stable and --min-duration both decide how long the timed calls go on: give one of them",
