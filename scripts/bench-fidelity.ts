@@ -8,21 +8,23 @@
  * Both read the same job file, so the inputs, feeds, fetches and threads are the same. Prints per model and
  * batch size the geometric means of the process medians, their ratio with a Welch 95 % interval, the
  * between-process spread of each side and the per-call difference in µs.
- * With --onnx-versions, the onnx models are measured with each of those onnxruntime-node versions too (the
- * lowest-overhead synchronous path each offers), in the same rounds, against the same reference.
+ * The onnx models are measured with the bundled onnxruntime-node loading the onnxruntime wheel's CPU library
+ * (--onnx-library pypi, the default) and its own npm library; with --onnx-versions, with each of those
+ * onnxruntime-node versions too (the lowest-overhead synchronous path each offers, npm library), in the same
+ * rounds, against the same reference.
  * Usage: npm run build && npx tsx scripts/bench-fidelity.ts [--repeats 5] [--calls 2000] [--warmup 500]
  *        [--batch-sizes 1,16] [--onnx-versions 1.14.0,1.17.3,1.20.1] [model.yaml ...]
  */
 import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { onnxruntimeVenv, withLibrary } from "../src/engines/onnx/library.js";
 import { bundledPackage, ensureOnnxPackage } from "../src/engines/onnx/packages.js";
 import { getEngine } from "../src/engines/registry.js";
 import { loadModelFile } from "../src/engines/modelfile.js";
 import { ensureTensorflow } from "../src/engines/tf/install.js";
-import { measureJob } from "../src/measure/job.js";
+import { measureJob, type MeasureJob } from "../src/measure/job.js";
 import { readRuntimeCsv } from "../src/measure/csv.js";
 import { writeRunnerJob } from "../src/native/jobfile.js";
 import { ensureVenv } from "../src/pyenv/venv.js";
@@ -53,6 +55,8 @@ const MODELS = given.length
       "test/fixtures/identity.yaml",
       "examples/dnn/model_onnx_l10u128.yaml",
       "examples/cnn/model_onnx_i32c1v3l10u128.yaml",
+      "examples/btag/model_onnx_deepjet_fused.yaml",
+      "examples/btag/model_onnx_deepjet_loop.yaml",
       "examples/dnn/model_tf_l10u128.yaml",
       "test/fixtures/tf/model_tf1_keras.yaml",
     ].map((f) => join(REPO, f));
@@ -63,12 +67,7 @@ const callsOf = (csv: string) => readRuntimeCsv(csv).rows.map((r) => r.runtimeMs
 /** The Python of a reference: onnxruntime of the onnxruntime-node version, or the tool's TensorFlow. */
 async function referencePython(engine: string): Promise<string> {
   if (engine === "tf") return (await ensureTensorflow(log)).venv.python;
-  const version = (createRequire(import.meta.url)("onnxruntime-node/package.json") as { version: string })
-    .version;
-  const venv = await ensureVenv(
-    { name: `reference-onnxruntime-${version}`, packages: [`onnxruntime==${version}`, "numpy"] },
-    log,
-  );
+  const venv = await ensureVenv(onnxruntimeVenv(bundledPackage().version), log);
   return venv.python;
 }
 
@@ -83,16 +82,30 @@ try {
       continue;
     }
     const python = await referencePython(spec.engine);
-    // the tool's variants: its own engine, and for onnx each asked-for onnxruntime-node version
-    const packages =
-      spec.engine === "onnx" ? await Promise.all(ONNX_VERSIONS.map((v) => ensureOnnxPackage(v, log))) : [];
-    const variants = [
-      {
-        name: spec.engine === "onnx" ? `onnxruntime-node ${bundledPackage().version}` : "tf runner",
-        dir: undefined as string | undefined,
-      },
-      ...packages.map((p) => ({ name: `onnxruntime-node ${p.version}`, dir: p.dir })),
-    ];
+    // the tool's variants: for onnx the bundled onnxruntime-node with the wheel's library (the default) and
+    // with its own, then each asked-for onnxruntime-node version with its own library; for tf the runner
+    const variants: { name: string; job: Partial<MeasureJob> }[] = [];
+    if (spec.engine === "onnx") {
+      const own = bundledPackage();
+      const asked = await Promise.all(ONNX_VERSIONS.map((v) => ensureOnnxPackage(v, log)));
+      for (const [pkg, kind] of [
+        [own, "pypi"],
+        [own, "npm"],
+        ...asked.map((p) => [p, "npm"] as const),
+      ] as const) {
+        const linked = await withLibrary(pkg, kind, log);
+        variants.push({
+          name: `onnxruntime-node ${pkg.version}, ${kind} library`,
+          job: {
+            onnxruntimeDir: linked.pkg.dir,
+            onnxLibrary: kind,
+            onnxLibraryPath: linked.library.path,
+          },
+        });
+      }
+    } else {
+      variants.push({ name: "tf runner", job: {} });
+    }
     for (const batchSize of BATCH_SIZES) {
       const tool: Float64Array[][] = variants.map(() => []);
       const reference: Float64Array[] = [];
@@ -117,10 +130,7 @@ try {
         const runs = [
           ...variants.map((variant, k) => () => {
             const jobFile = join(dir, `job${k}.json`);
-            writeFileSync(
-              jobFile,
-              JSON.stringify({ ...job, ...(variant.dir ? { onnxruntimeDir: variant.dir } : {}) }),
-            );
+            writeFileSync(jobFile, JSON.stringify({ ...job, ...variant.job }));
             const cmd = engine.local.command(jobFile);
             execFileSync(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: "ignore" });
             tool[k]!.push(Float64Array.from(callsOf(job.csvPath)));

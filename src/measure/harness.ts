@@ -11,6 +11,8 @@ export interface LoadedModel {
   prepareEvent(event: number): void;
   /** One synchronous inference call on the prepared inputs: the only thing inside the clock. */
   call(): void;
+  /** Checks the first call's result outside the clock (e.g. that the call was synchronous); throws if not. */
+  afterFirstCall?(): void;
   /** The prepared inputs and the outputs of one call, for reference checks (job.dumpPath). */
   dump(): Promise<{ inputs: Record<string, DumpedTensor>; outputs: Record<string, DumpedTensor> }>;
 }
@@ -95,6 +97,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
         const start = process.hrtime.bigint();
         model.call();
         firstCallNs = process.hrtime.bigint() - start;
+        model.afterFirstCall?.();
       }
       phase = "warm-up";
       const w0 = process.hrtime.bigint();

@@ -49,6 +49,10 @@ export interface MeasureJob {
   batchRules?: string;
   /** onnx: the folder whose node_modules holds the onnxruntime-node to load (absent: the tool's own). */
   onnxruntimeDir?: string;
+  /** onnx: the ONNX Runtime library build to load (--onnx-library). */
+  onnxLibrary?: string;
+  /** onnx: the library file (real path) the process must have mapped; it refuses to measure otherwise. */
+  onnxLibraryPath?: string;
 }
 
 /** A tensor as written to a dump file. */
@@ -161,5 +165,6 @@ export function measureJob(p: JobParts): MeasureJob {
     errorPath: join(p.dir, "error.json"),
     ...(p.dump ? { dumpPath: join(p.dir, "dump.json") } : {}),
     ...(run.tfaotBatchRules ? { batchRules: run.tfaotBatchRules } : {}),
+    ...(p.engine === "onnx" ? { onnxLibrary: run.onnxLibrary } : {}),
   };
 }

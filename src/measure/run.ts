@@ -25,6 +25,8 @@ export interface RunSettings {
    * release ships, from the release table: an emulation of the release's engines).
    */
   engineVersions: string;
+  /** onnx: the ONNX Runtime library build onnxruntime-node loads ("pypi": the wheel's, "npm": the package's). */
+  onnxLibrary: string;
   /** Fresh measurement processes of the same measurement (the unit of replication). */
   repeats: number;
   /** CPU list the measurement process is pinned to (taskset syntax), "" for none. */

@@ -2,6 +2,7 @@
  * The measurement record: the metadata JSON every measurement writes beside its CSV (runtime_bs_<N>.json),
  * its one writer, and its one reader with a clear error naming the file.
  */
+import type { OnnxLibrary } from "../engines/onnx/library-kinds.js";
 import { readFileSync, rmSync } from "node:fs";
 import type { Model } from "../engines/model.js";
 import { csvMetaLines } from "../measure/csv.js";
@@ -132,10 +133,14 @@ export function measurementRecord(t: MeasurementTarget, out: MeasurementOutcome)
 function csvHeader(t: MeasurementTarget, out: MeasurementOutcome): string {
   const { processMeta, host } = out;
   const { run } = t;
+  const lib = out.preparation?.onnxLibrary as OnnxLibrary | undefined;
+  const library =
+    lib && `${lib.kind}: ${lib.path} (${lib.build ?? "no build info"}; sha256 ${lib.sha256.slice(0, 12)})`;
   return csvMetaLines({
     mlprof_revision: projectRevision(),
     engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
     engines: String(out.cmssw.engines ?? "installed on this machine"),
+    ...(library && { engine_library: library }),
     threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
     cpu: host.cpuModel,
     host: host.hostname,

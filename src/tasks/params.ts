@@ -4,6 +4,7 @@
  * `significant`; the measurement settings carry their part of the output path.
  */
 import { join } from "node:path";
+import { ONNX_LIBRARIES } from "../engines/onnx/library-kinds.js";
 import { executorNames } from "../executors/registry.js";
 import { INPUT_KINDS } from "../measure/job.js";
 import type { RunSettings } from "../measure/run.js";
@@ -191,6 +192,17 @@ export const MEASUREMENT_PARAMS = {
       "installed: the engines of this machine; release: the ONNX Runtime / TensorFlow versions --cmssw-version " +
       "ships (cmssw-releases.yaml), installed on first use and labelled emulated (local executor)",
     path: { order: 15, part: unlessDefault("installed", () => "engines_release") },
+  }),
+  onnxLibrary: param.string({
+    flag: "onnx-library",
+    default: "pypi",
+    choices: [...ONNX_LIBRARIES],
+    significant: true,
+    description:
+      "onnx: the ONNX Runtime library onnxruntime-node loads — pypi: the CPU-only library of the onnxruntime " +
+      "wheel of the same version (the standard build; a venv installed on first use); npm: the one the npm " +
+      "package ships (a GPU-capable build, slower per kernel)",
+    path: { order: 16, part: unlessDefault("pypi", (v) => `ortlib_${v}`) },
   }),
   repeats: param.int({
     flag: "repeats",

@@ -21,6 +21,7 @@ export function testRun(over: Partial<RunSettings> = {}): RunSettings {
     stability: 0.02,
     maxDurationSeconds: 60,
     engineVersions: "installed",
+    onnxLibrary: "pypi",
     repeats: 1,
     cpuAffinity: "",
     tfaotBatchRules: "",

@@ -2,7 +2,8 @@ import { fileURLToPath } from "node:url";
 import { defineEngine } from "../engine.js";
 import { emulation, shippedVersion } from "../emulation.js";
 import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
-import { ensureOnnxPackage } from "./packages.js";
+import { withLibrary, type OnnxLibraryKind } from "./library.js";
+import { bundledPackage, ensureOnnxPackage } from "./packages.js";
 
 /** ONNX Runtime: locally through onnxruntime-node in a fresh Node.js process; in CMSSW the ONNXInference plugin. */
 export const onnxEngine = defineEngine<GraphFile>({
@@ -12,18 +13,33 @@ export const onnxEngine = defineEngine<GraphFile>({
   local: {
     modelPath: (spec) => spec.section.file,
     async prepare(job, _spec, progress, release) {
-      if (!release) return;
       // the release's ONNX Runtime: its onnxruntime-node (or the nearest published patch), installed once
-      const shipped = shippedVersion(release, "onnxruntime");
-      const pkg = await ensureOnnxPackage(shipped, progress);
-      job.onnxruntimeDir = pkg.dir;
-      return { engines: emulation(release, "onnxruntime", shipped, pkg.version) };
+      const shipped = release ? shippedVersion(release, "onnxruntime") : undefined;
+      const pkg = shipped ? await ensureOnnxPackage(shipped, progress) : bundledPackage();
+      const kind = (job.onnxLibrary ?? "pypi") as OnnxLibraryKind;
+      const linked = await withLibrary(pkg, kind, progress, process.env, release?.release);
+      job.onnxruntimeDir = linked.pkg.dir;
+      job.onnxLibraryPath = linked.library.path;
+      return {
+        onnxLibrary: linked.library,
+        ...(release && shipped ? { engines: emulation(release, "onnxruntime", shipped, pkg.version) } : {}),
+      };
     },
     command(jobFile) {
       // under tsx (tests, development) this module is a .ts file, and so is its measurement script
       const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
       const script = fileURLToPath(new URL(`./measure${ext}`, import.meta.url));
       return { file: process.execPath, args: [...process.execArgv, script, jobFile] };
+    },
+  },
+  setup: {
+    summary: "installs the onnxruntime wheel whose CPU library onnxruntime-node loads (--onnx-library pypi)",
+    async run(print, env = process.env) {
+      const started = Date.now();
+      const { pkg, library } = await withLibrary(bundledPackage(), "pypi", (m) => print(`  ${m}`), env);
+      print(`onnxruntime-node ${pkg.version}: ${pkg.dir}`);
+      print(`ONNX Runtime library: ${library.path} (${library.build ?? "no build info"})`);
+      print(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
   },
   cmssw: {

@@ -2,13 +2,19 @@
  * Measurement process of the ONNX Runtime engine (the local analogue of cmsRun with the ONNXInference plugin):
  * `node dist/engines/onnx/measure.js <job.json>`.
  */
-import type * as ort from "onnxruntime-node";
 import type { DumpedTensor, MeasureJob } from "../../measure/job.js";
 import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
 import { fullShape, makeInputData } from "../../measure/inputs.js";
 import { MLP_BASE } from "../../paths.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
-import { elementType, loadOnnxRuntime, type NativeSession, type RawMetadata } from "./native.js";
+import {
+  elementType,
+  loadOnnxRuntime,
+  mappedLibrary,
+  type NativeSession,
+  type PlainTensor,
+  type RawMetadata,
+} from "./native.js";
 
 function toModelTensor(meta: {
   name: string;
@@ -29,7 +35,6 @@ function tensorsOf(metadata: RawMetadata[] | undefined, names: string[] | undefi
 
 async function load(job: MeasureJob): Promise<LoadedModel> {
   const runtime = loadOnnxRuntime(job.onnxruntimeDir ?? MLP_BASE);
-  const ort = runtime.ort;
   const session: NativeSession = runtime.createSession();
   try {
     session.loadModel(job.modelPath, {
@@ -51,13 +56,21 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
     job.batchSize,
   );
   const fetches: Record<string, null> = Object.fromEntries(job.outputs.map((name) => [name, null]));
-  const runOptions = {};
-  let feeds: Record<string, ort.Tensor> = {};
+  let feeds: Record<string, PlainTensor> = {};
+  let result: unknown;
+  const library = mappedLibrary();
+  if (job.onnxLibraryPath && library !== job.onnxLibraryPath) {
+    throw new MeasureError(
+      `onnxruntime-node ${runtime.version} loaded the ONNX Runtime library ${library ?? "(none found in /proc/self/maps)"}, ` +
+        `not ${job.onnxLibraryPath} (--onnx-library ${job.onnxLibrary ?? "pypi"})`,
+    );
+  }
   return {
     engine: {
       name: "onnxruntime",
       version: runtime.version,
       binding: runtime.binding,
+      library: { kind: job.onnxLibrary ?? "npm", path: library },
       graphOptimization: "all",
     },
     threads: { intraOp: job.threads, interOp: job.interOpThreads },
@@ -65,10 +78,20 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
       feeds = {};
       job.inputs.forEach((inp, i) => {
         const data = makeInputData(inp, job.batchSize, job.inputData, job.seed + 1000 * event + i);
-        feeds[inp.name] = new ort.Tensor(inp.dtype, data, fullShape(inp, job.batchSize));
+        feeds[inp.name] = runtime.feed(inp.dtype, data, fullShape(inp, job.batchSize));
       });
     },
-    call: () => void session.run(feeds, fetches, runOptions),
+    call: () => {
+      result = session.run(feeds, fetches);
+    },
+    afterFirstCall() {
+      if (typeof (result as { then?: unknown } | undefined)?.then === "function") {
+        throw new MeasureError(
+          `onnxruntime-node ${runtime.version}'s native run returned a promise: its binding is asynchronous, so the ` +
+            "clock would time the dispatch only; MLProf measures the synchronous bindings of 1.14 to 1.30",
+        );
+      }
+    },
     dump() {
       const toDump = (t: { dims: readonly number[]; data: unknown }): DumpedTensor => ({
         shape: [...t.dims],
@@ -76,7 +99,7 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
           typeof v === "bigint" ? Number(v) : v,
         ),
       });
-      const results = session.run(feeds, fetches, runOptions);
+      const results = session.run(feeds, fetches);
       return Promise.resolve({
         inputs: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toDump(t)])),
         outputs: Object.fromEntries(Object.entries(results).map(([k, t]) => [k, toDump(t)])),

@@ -7,8 +7,11 @@
  * - from 1.23: dist/binding.js exports `initOrt` (called once) and the session exposes `inputMetadata` /
  *   `outputMetadata` (names, element types, shapes; -1 for dynamic dimensions);
  * - before: no `initOrt`, the session exposes `inputNames` / `outputNames` only (no types or shapes).
- * `run(feeds, fetches, options)` is synchronous in all of them and returns the outputs.
+ * `run(feeds, fetches)` is synchronous in all of them and returns the outputs; it reads plain
+ * `{type, dims, data}` feeds (with `location: "cpu"` from 1.23), cheaper than ort.Tensor objects. A later
+ * binding whose run returns a promise is refused by the measurement process (the clock would time the dispatch).
  */
+import { readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type * as ort from "onnxruntime-node";
@@ -28,11 +31,22 @@ export interface NativeSession {
   readonly outputMetadata?: RawMetadata[];
   readonly inputNames?: string[];
   readonly outputNames?: string[];
-  run(
-    feeds: Record<string, ort.Tensor>,
-    fetches: Record<string, null>,
-    options: Record<string, never>,
-  ): Record<string, { dims: readonly number[]; data: unknown }>;
+  /** Synchronous in every supported version; a promise would mean the binding became asynchronous. */
+  run(feeds: Record<string, PlainTensor>, fetches: Record<string, null>): NativeOutputs;
+}
+
+/** The outputs of a native run: tensors (or plain objects before 1.23) by name. */
+export type NativeOutputs = Record<string, { dims: readonly number[]; data: unknown }>;
+
+/**
+ * A feed as the binding reads it: element type, dimensions, data (a typed array) and, from 1.23, the data's
+ * location. Cheaper to pass than an ort.Tensor, whose getters the binding would call.
+ */
+export interface PlainTensor {
+  type: string;
+  dims: readonly number[];
+  data: unknown;
+  location?: "cpu";
 }
 
 /** An onnxruntime-node package loaded from a folder: its module, version and native session constructor. */
@@ -42,6 +56,8 @@ export interface OnnxRuntimePackage {
   createSession(): NativeSession;
   /** How the session is called, recorded in the metadata. */
   binding: string;
+  /** A feed in the form this version's binding reads. */
+  feed(type: string, data: unknown, dims: readonly number[]): PlainTensor;
 }
 
 /** ONNX TensorProto element types by number (the binding reports these). */
@@ -85,17 +101,35 @@ export function loadOnnxRuntime(dir: string): OnnxRuntimePackage {
     );
   }
   let initialized = false;
+  const modern = typeof mod.initOrt === "function";
   return {
     ort: module,
     version,
-    binding:
-      typeof mod.initOrt === "function"
-        ? `onnxruntime-node ${version}: native session, synchronous run (initOrt, input metadata)`
-        : `onnxruntime-node ${version}: native session, synchronous run (before 1.23: input names only)`,
+    binding: modern
+      ? `onnxruntime-node ${version}: native session, synchronous run(feeds, fetches), plain feeds (initOrt, input metadata)`
+      : `onnxruntime-node ${version}: native session, synchronous run(feeds, fetches), plain feeds (before 1.23: input names only)`,
+    feed: modern
+      ? (type, data, dims) => ({ type, dims, data, location: "cpu" })
+      : (type, data, dims) => ({ type, dims, data }),
     createSession() {
       if (!initialized && typeof mod.initOrt === "function") mod.initOrt();
       initialized = true;
       return new Session();
     },
   };
+}
+
+/**
+ * The ONNX Runtime library the current process has mapped (from /proc/self/maps), or null where that file
+ * does not exist; a measurement process checks it against the one it was given.
+ */
+export function mappedLibrary(): string | null {
+  let maps: string;
+  try {
+    maps = readFileSync("/proc/self/maps", "utf8");
+  } catch {
+    return null;
+  }
+  const line = maps.split("\n").find((l) => /\/libonnxruntime\.so[.\d]*$/.test(l));
+  return line ? realpathSync(line.slice(line.indexOf("/"))) : null;
 }

@@ -35,6 +35,13 @@ export function runSettings(values: Values<typeof MEASUREMENT_PARAMS>): RunSetti
       "drop --engine-versions release, or measure with --executor local",
     );
   }
+  if (settings.onnxLibrary !== "pypi" && settings.executor !== "local") {
+    throw new MlprofError(
+      `--onnx-library ${settings.onnxLibrary} chooses the library onnxruntime-node loads with the local executor; ` +
+        `--executor ${settings.executor} measures the ONNX Runtime CMSSW builds`,
+      "drop --onnx-library, or measure with --executor local",
+    );
+  }
   if (settings.untilStable && settings.minDurationSeconds > 0) {
     throw new MlprofError(
       "--until-stable and --min-duration both decide how long the timed calls go on: give one of them",

@@ -17,7 +17,7 @@ echo "MLProf job ${JOB_ID}: measurements ${ITEMS//+/ } on $(hostname) at $(date 
 # --- the scan: shared parameters, then one entry per measurement ------------------------------
 SCAN_VERSION=v1
 # the measurement parameters of the scan, as `mlprof run MeasureRuntime` takes them
-RUN_FLAGS=( --n-events 1 --n-calls 100 --n-warmup 10 --input-data random --threads 1 --inter-op-threads 1 --warmup-duration 0 --min-duration 0 --until-stable false --stability 0.02 --max-duration 60 --engine-versions installed --repeats 3 )
+RUN_FLAGS=( --n-events 1 --n-calls 100 --n-warmup 10 --input-data random --threads 1 --inter-op-threads 1 --warmup-duration 0 --min-duration 0 --until-stable false --stability 0.02 --max-duration 60 --engine-versions installed --onnx-library pypi --repeats 3 )
 MODEL_FILES=( '$MLP_BASE/examples/dnn/model_onnx_l10u128.yaml' )
 MODEL_NAMES=( l10 )
 MODEL_LABELS=( '' )
