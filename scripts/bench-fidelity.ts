@@ -152,7 +152,7 @@ try {
       const us = (ms: number) => (ms * 1000).toFixed(2);
       variants.forEach((variant, k) => {
         const t = repeatStats(tool[k]!);
-        const c = compareRepeatMedians(t.medians, ref.medians);
+        const c = compareRepeatMedians(ref.medians, t.medians); // tool / reference
         rows.push([
           spec.name ?? yaml,
           variant.name,

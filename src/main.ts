@@ -1,4 +1,9 @@
 /** Executable entry of `mlprof` (bin/mlprof.js imports the compiled file). */
 import { main } from "./cli.js";
+import { runCommandEndHooks } from "./util/command-end.js";
 
-await main();
+try {
+  await main();
+} finally {
+  await runCommandEndHooks();
+}

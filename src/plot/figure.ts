@@ -40,7 +40,9 @@ const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7
 /** Fonts shipped with Debian (DejaVu) first, then common fallbacks. */
 const FONT_FAMILY = "DejaVu Sans, Arial, sans-serif";
 
-const BAND_OPACITY = 0.25;
+/** Bands are light, with edges in the curve's colour, so that overlapping bands stay attributable. */
+const BAND_OPACITY = 0.15;
+const BAND_EDGE_OPACITY = 0.55;
 
 /** Converts `#rrggbb` to an `rgba()` string with the given opacity. */
 function withAlpha(hex: string, alpha: number): string {
@@ -66,7 +68,7 @@ function bandTraces(s: PlotSeries, color: string, group: string): object[] {
     type: "scatter",
     x: s.batchSizes,
     mode: "lines",
-    line: { width: 0, color },
+    line: { width: 0.8, color: withAlpha(color, BAND_EDGE_OPACITY) },
     legendgroup: group,
     showlegend: false,
     hoverinfo: "skip",
@@ -84,17 +86,18 @@ function bandTraces(s: PlotSeries, color: string, group: string): object[] {
 }
 
 /** Plotly trace of the medians of one series, with asymmetric error bars if requested. */
-function medianTrace(s: PlotSeries, color: string, group: string, bars: boolean): object {
+function medianTrace(s: PlotSeries, color: string, group: string, bars: boolean, x = s.batchSizes): object {
   return {
     type: "scatter",
-    x: s.batchSizes,
+    x,
     y: s.median,
+    customdata: s.batchSizes,
     name: latexToPlotly(s.label),
     mode: "lines+markers",
     line: { color, width: 2 },
     marker: { color, size: 7 },
     legendgroup: group,
-    hovertemplate: "batch size %{x}: %{y:.4g} ms",
+    hovertemplate: "batch size %{customdata}: %{y:.4g} ms",
     ...(bars && {
       error_y: {
         type: "data",
@@ -152,13 +155,36 @@ function yRange(series: PlotSeries[], opts: PlotOptions): [number, number] | und
   return [bottom < given ? bottom : given - fallbackSpan, given];
 }
 
+/** A tick value as a label: no float noise (0.30000000000000004), no exponent for 1e-4 … 1e6. */
+export function tickLabel(v: number): string {
+  const text = String(Number(v.toPrecision(6)));
+  return /e/.test(text) ? v.toExponential(0).replace("e+", "e") : text;
+}
+
 /**
- * Log y-axis ticks with complete labels: 1-2-5 per decade for 1–5 decades, decades only beyond,
- * Plotly's automatic choice below one decade.
+ * Ticks of a log axis spanning [lo, hi] (log10 units): labels at 1-2-5 per decade for up to 3 decades,
+ * at 1-3 up to 5, at each decade beyond; unlabelled minor ticks at 1…9 per decade. Every label is set
+ * explicitly, so all have the same size (Plotly's own minor-log labels are smaller).
  */
-function logTicks(decades: number): object {
-  const dtick = decades > 5 ? 1 : decades > 1 ? "D2" : undefined;
-  return { minorloglabels: "complete", ...(dtick !== undefined && { dtick }) };
+export function logAxisTicks(lo: number, hi: number): object {
+  const decades = hi - lo;
+  const mantissas = decades <= 3 ? [1, 2, 5] : decades <= 5 ? [1, 3] : [1];
+  const labelled: number[] = [];
+  const minor: number[] = [];
+  for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi); e++) {
+    for (let m = 1; m <= 9; m++) {
+      const v = m * 10 ** e;
+      const lv = Math.log10(v);
+      if (lv < lo - 0.05 || lv > hi + 0.05) continue;
+      (mantissas.includes(m) ? labelled : minor).push(Number(v.toPrecision(6)));
+    }
+  }
+  return {
+    tickmode: "array",
+    tickvals: labelled,
+    ticktext: labelled.map(tickLabel),
+    minor: { tickmode: "array", tickvals: minor, ticks: "inside", ticklen: 3, showgrid: false },
+  };
 }
 
 /** Legend corner: top-left when the medians rise with the batch size (that corner is empty), else top-right. */
@@ -212,6 +238,26 @@ export function labelledTicks(batchSizes: number[], log: boolean): number[] {
   return kept;
 }
 
+/** Share of the x axis between the error bars of neighbouring series at one batch size. */
+const DODGE = 0.008;
+
+/**
+ * x positions of series `i` of `n` with error bars: shifted by a small fraction of the axis around the
+ * batch size (multiplicatively on a log axis), so that overlapping bars stay apart; hover shows the batch size.
+ */
+export function dodged(x: number[], i: number, n: number, all: number[], log: boolean): number[] {
+  if (n < 2 || all.length === 0) return x;
+  const k = i - (n - 1) / 2;
+  const first = all[0]!;
+  const last = all[all.length - 1]!;
+  if (log) {
+    const span = Math.log10(last / first) || 1;
+    return x.map((v) => v * 10 ** (DODGE * span * k));
+  }
+  const span = last - first || 1;
+  return x.map((v) => v + DODGE * span * k);
+}
+
 /** Builds the Plotly figure (data + layout) of runtime vs. batch size; pure function. */
 export function buildRuntimeFigure(
   series: PlotSeries[],
@@ -222,12 +268,21 @@ export function buildRuntimeFigure(
   const bands =
     opts.errorStyle === "band" ? series.flatMap((s, i) => bandTraces(s, colors[i] as string, `s${i}`)) : [];
   // Bands first so that no band covers the median line of another series.
+  const batchSizes = [...new Set(series.flatMap((s) => s.batchSizes))].sort((a, b) => a - b);
+  const bars = opts.errorStyle === "bars";
   const data = [
     ...bands,
-    ...series.map((s, i) => medianTrace(s, colors[i] as string, `s${i}`, opts.errorStyle === "bars")),
+    ...series.map((s, i) =>
+      medianTrace(
+        s,
+        colors[i] as string,
+        `s${i}`,
+        bars,
+        bars ? dodged(s.batchSizes, i, series.length, batchSizes, opts.xLog) : s.batchSizes,
+      ),
+    ),
   ];
 
-  const batchSizes = [...new Set(series.flatMap((s) => s.batchSizes))].sort((a, b) => a - b);
   const range = yRange(series, opts);
   const [yLo, yHi] = range ?? dataExtent(series, opts.yLog) ?? [0, 0];
   const left = legendOnLeft(series);
@@ -270,7 +325,7 @@ export function buildRuntimeFigure(
       type: opts.yLog ? "log" : "linear",
       title: { text: opts.bsNormalized ? "Runtime / batch size [ms]" : "Runtime [ms]", standoff: 10 },
       ...(range ? { range, autorange: false } : opts.yLog ? {} : { rangemode: "tozero" }),
-      ...(opts.yLog && logTicks(yHi - yLo)),
+      ...(opts.yLog && logAxisTicks(yLo, yHi)),
     },
     showlegend: true,
     legend: {
@@ -278,6 +333,7 @@ export function buildRuntimeFigure(
       xanchor: left ? "left" : "right",
       y: 0.98,
       yanchor: "top",
+      tracegroupgap: 2,
       bgcolor: "rgba(255, 255, 255, 0.8)",
       bordercolor: "#bbbbbb",
       borderwidth: 1,

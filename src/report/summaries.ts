@@ -15,6 +15,18 @@ export interface BatchSample {
   repeats: Float64Array[];
   /** With --until-stable: whether every event of every process reached stable windows. */
   stable?: boolean;
+  /** tfaot: whether the batch size was composed of other compiled sizes (a batch rule of several chunks). */
+  stitched?: boolean;
+}
+
+/** Whether a tfaot measurement's batch rule stitched several compiled sizes (or padded one). */
+function stitchedIn(record: PartialRecord | undefined): boolean | undefined {
+  const preparation = (
+    record?.process as { preparation?: { batchRule?: { chunks?: unknown[]; padding?: number } } }
+  )?.preparation;
+  const rule = preparation?.batchRule;
+  if (!rule || !Array.isArray(rule.chunks)) return undefined;
+  return rule.chunks.length > 1 || (rule.padding ?? 0) > 0;
 }
 
 /**
@@ -44,7 +56,13 @@ export function splitSample(all: Float64Array, record: PartialRecord | undefined
     at += n;
   }
   const events = record?.repeats?.flatMap((r) => r.stability?.events ?? []) ?? [];
-  return { all, repeats, ...(events.length ? { stable: events.every((e) => e.stable) } : {}) };
+  const stitched = stitchedIn(record);
+  return {
+    all,
+    repeats,
+    ...(events.length ? { stable: events.every((e) => e.stable) } : {}),
+    ...(stitched !== undefined ? { stitched } : {}),
+  };
 }
 
 /** Per-call runtimes (ms, call order) of each batch size of a merged runtime CSV. */
@@ -57,7 +75,14 @@ export function summarizeSample(label: string, batchSize: number, sample: BatchS
   const summary = summarize(sample.all, batchSize, undefined, undefined, sample.repeats);
   const repeats = repeatStats(sample.repeats);
   const warnings = [...summary.warnings, ...repeatWarnings(repeats, sample.stable)];
-  return { label, batchSize, summary: { ...summary, warnings }, repeats, stable: sample.stable };
+  return {
+    label,
+    batchSize,
+    summary: { ...summary, warnings },
+    repeats,
+    stable: sample.stable,
+    ...(sample.stitched !== undefined ? { stitched: sample.stitched } : {}),
+  };
 }
 
 /** Summaries of each batch size of a merged runtime CSV, labelled for the summary table. */

@@ -55,6 +55,8 @@ export interface SummaryEntry {
   repeats?: RepeatStats;
   /** With --until-stable: whether every event reached stable windows. */
   stable?: boolean;
+  /** tfaot: whether this batch size was stitched from other compiled sizes. */
+  stitched?: boolean;
 }
 
 /** Decimals that show `digits` significant digits of the smallest non-zero magnitude among values. */

@@ -9,7 +9,7 @@
  * runtime measured earlier gets its memory for free. The readings sit outside the timed calls.
  */
 import { join } from "node:path";
-import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
+import { buildQuantityFigure, pointSeries, type QuantityAxis } from "../plot/quantity.js";
 import {
   MEMORY_QUANTITIES,
   MEMORY_STAGES,
@@ -26,7 +26,7 @@ import { defineTask } from "../framework/family.js";
 import { omit, param, type Values } from "../framework/parameters.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
-import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
+import { plotComplete, plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
 import { runtimeConfig, runtimeDir, type RuntimeConfig } from "./mixins/runtime.js";
 import { sortedBatchSizes } from "./params.js";
 import { PlotMultiRuntimes, PlotRuntimes } from "./plot.js";
@@ -147,10 +147,10 @@ function memoryPlotConfig(
 }
 
 /** The y axis of a quantity. */
-function axisOf(quantity: MemoryQuantity): { title: string; unit: string } {
+function axisOf(quantity: MemoryQuantity): QuantityAxis {
   return quantity.unit === "ms"
     ? { title: "Load time, first and median call [ms]", unit: "ms" }
-    : { title: "Resident memory [MiB]", unit: "MiB" };
+    : { title: "Resident memory [MiB]", unit: "MiB", fit: true };
 }
 
 /** Plots the resident memory of one model against the batch size, one line per stage. */
@@ -185,6 +185,10 @@ export class PlotMemory extends Task {
     return { version: this.cfg.version, model_file: this.cfg.model.file, batch_sizes: this.batchSizes };
   }
 
+  override complete(): boolean {
+    return plotComplete(this.outputs(), this.plot);
+  }
+
   async run(ctx: TaskContext): Promise<void> {
     const records = readMemoryCsv(this.requires()[0]!.outputs()[0]!);
     const series = MEMORY_STAGES.map((name) => {
@@ -195,8 +199,10 @@ export class PlotMemory extends Task {
         records.map((r) => q.value(r)),
       );
     });
-    const opts = { ...this.plot.options, title: this.cfg.model.label };
-    const figure = buildQuantityFigure(series, opts, axisOf(MEMORY_QUANTITIES.peak));
+    const figure = buildQuantityFigure(series, this.plot.options, {
+      ...axisOf(MEMORY_QUANTITIES.peak),
+      legendTitle: this.cfg.model.label,
+    });
     await renderAndView(figure, this.plot, this.outputs(), ctx);
     memoryTable(records.map((record) => ({ label: this.cfg.model.label, record }))).forEach((l) =>
       ctx.log?.(l),
@@ -265,6 +271,10 @@ export class PlotMultiMemory extends Task {
     return [this.quantity];
   }
 
+  override complete(): boolean {
+    return plotComplete(this.outputs(), this.plot);
+  }
+
   async run(ctx: TaskContext): Promise<void> {
     const q = MEMORY_QUANTITIES[this.quantity];
     const perCurve = this.requires().map((t) => readMemoryCsv(t.outputs()[0]!));
@@ -278,8 +288,11 @@ export class PlotMultiMemory extends Task {
         ),
       ),
     );
-    const opts = { ...this.plot.options, title: q.unit === "MiB" ? `Resident memory ${q.label}` : undefined };
-    await renderAndView(buildQuantityFigure(series, opts, axisOf(q)), this.plot, this.outputs(), ctx);
+    const axis = {
+      ...axisOf(q),
+      ...(q.unit === "MiB" && { title: `Resident memory ${q.label} [MiB]` }),
+    };
+    await renderAndView(buildQuantityFigure(series, this.plot.options, axis), this.plot, this.outputs(), ctx);
     const entries = this.curves.flatMap((c, i) => perCurve[i]!.map((record) => ({ label: c.label, record })));
     memoryTable(entries).forEach((l) => ctx.log?.(l));
   }

@@ -1,11 +1,19 @@
 /** The runtime plots: PlotRuntimes (one model) and PlotMultiRuntimes (models × releases × architectures). */
 import { buildRuntimeFigure } from "../plot/figure.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
-import { summaryTable, type SummaryEntry } from "../report/text.js";
+import { plainLabel, summaryTable, type SummaryEntry } from "../report/text.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
-import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
+import {
+  plotComplete,
+  plotConfig,
+  plotOutputs,
+  renderAndView,
+  plotPage,
+  xAxisHint,
+  type PlotConfig,
+} from "./mixins/plot.js";
 import { runtimeConfig, runtimeDir, type RuntimeConfig } from "./mixins/runtime.js";
 import {
   BATCH_SIZES,
@@ -20,10 +28,25 @@ import {
 } from "./params.js";
 import { MergeRuntimes } from "./runtime.js";
 
-/** A legend suffix naming the batch sizes whose windows never became stable (--until-stable). */
+/**
+ * Legend suffixes of a curve: the batch sizes whose windows never became stable (--until-stable), and for
+ * tfaot the batch sizes stitched from other compiled sizes (a flat AOT curve then shows the compiled
+ * sizes' cost, not the engine's scaling).
+ */
 export function unstableNote(entries: SummaryEntry[]): string {
   const unstable = entries.filter((e) => e.stable === false).map((e) => e.batchSize);
-  return unstable.length ? ` (not stable at batch size ${unstable.join(", ")})` : "";
+  const stitched = entries.filter((e) => e.stitched).map((e) => e.batchSize);
+  const notes = [
+    ...(unstable.length ? [`not stable at batch size ${unstable.join(", ")}`] : []),
+    ...(stitched.length
+      ? [
+          stitched.length > 4
+            ? `${stitched.length} of ${entries.length} batch sizes stitched`
+            : `stitched at ${stitched.join(", ")}`,
+        ]
+      : []),
+  ];
+  return notes.length ? ` (${notes.join("; ")})` : "";
 }
 
 /** The parameters every plot task starts with. */
@@ -66,12 +89,27 @@ export class PlotRuntimes extends Task {
     return { version: this.cfg.version, model_file: this.cfg.model.file, batch_sizes: this.batchSizes };
   }
 
+  override complete(): boolean {
+    return plotComplete(this.outputs(), this.plot);
+  }
+
   async run(ctx: TaskContext): Promise<void> {
+    const hint = xAxisHint(this.batchSizes, this.plot);
+    if (hint) ctx.log?.(hint);
     const merged = this.requires()[0]!.outputs()[0]!;
     const entries = summarizeRuntimeCsv(merged, this.cfg.model.label, this.batchSizes);
     const label = this.cfg.model.label + unstableNote(entries);
     const series = seriesFromCsv(merged, label, this.batchSizes, this.plot.options.bsNormalized);
-    await renderAndView(buildRuntimeFigure([series], this.plot.options), this.plot, this.outputs(), ctx);
+    const page = plotPage(`Runtime of ${plainLabel(this.cfg.model.label)}`, [
+      merged.replace(/\.csv$/, ".json"),
+    ]);
+    await renderAndView(
+      buildRuntimeFigure([series], this.plot.options),
+      this.plot,
+      this.outputs(),
+      ctx,
+      page,
+    );
     summaryTable(entries).forEach((l) => ctx.log?.(l));
   }
 }
@@ -113,7 +151,13 @@ export class PlotMultiRuntimes extends Task {
     };
   }
 
+  override complete(): boolean {
+    return plotComplete(this.outputs(), this.plot);
+  }
+
   async run(ctx: TaskContext): Promise<void> {
+    const hint = xAxisHint(this.batchSizes, this.plot);
+    if (hint) ctx.log?.(hint);
     const merged = this.curves.map((c) => new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!);
     const perCurve = this.curves.map((c, i) => summarizeRuntimeCsv(merged[i]!, c.label, this.batchSizes));
     const series = this.curves.map((c, i) =>
@@ -124,7 +168,11 @@ export class PlotMultiRuntimes extends Task {
         this.plot.options.bsNormalized,
       ),
     );
-    await renderAndView(buildRuntimeFigure(series, this.plot.options), this.plot, this.outputs(), ctx);
+    const page = plotPage(
+      `Runtimes of ${this.curves.map((c) => plainLabel(c.label)).join(", ")}`,
+      merged.map((m) => m.replace(/\.csv$/, ".json")),
+    );
+    await renderAndView(buildRuntimeFigure(series, this.plot.options), this.plot, this.outputs(), ctx, page);
     summaryTable(perCurve.flat()).forEach((l) => ctx.log?.(l));
   }
 }

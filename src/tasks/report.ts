@@ -5,12 +5,18 @@
 import { projectRevision } from "../paths.js";
 import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
-import { plotlySource, reportHtml, type ReportTable } from "../report/html.js";
+import {
+  plotlySource,
+  reportHtml,
+  type ReportFigure,
+  type ReportTable,
+  type WarningGroup,
+} from "../report/html.js";
 import { MEMORY_QUANTITIES, readMemoryCsv, type MemoryRecord } from "../report/memory.js";
 import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
 import { percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
-import { summaryMethod } from "../stats/summary.js";
+import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
@@ -144,18 +150,13 @@ export class Report extends Task {
         metas: json.measurements.map((m) => m.metadata ?? {}),
       };
     });
-    const first = this.curves[0]!.cfg;
     const html = reportHtml(
       {
         title: `MLProf report: ${this.curves.map((c) => plainLabel(c.label)).join(", ")}`,
-        subtitle: [
-          `batch sizes ${this.batchSizes.join(", ")}; ${first.run.nEvents} x ${first.run.nCalls} timed calls per batch size; ` +
-            `${first.run.threads} intra-op thread(s); version ${first.version}`,
-          `generated ${new Date().toISOString()} by mlprof ${projectRevision()}`,
-        ],
-        warnings: warningsOf(data),
+        facts: reportFacts(data, this.batchSizes),
         figures: this.figures(data),
         tables: [summaryHtmlTable(data), memoryHtmlTable(data), metadataTable(data)],
+        warnings: warningsOf(data),
         notes: methodNotes(),
       },
       plotlySource(),
@@ -164,8 +165,13 @@ export class Report extends Task {
     ctx.log?.(`report: ${this.outputs()[0]!}`);
   }
 
-  private figures(data: CurveData[]) {
+  private figures(data: CurveData[]): ReportFigure[] {
     const opts = this.options;
+    // two figures side by side in the report's width
+    const sized = (f: { data: object[]; layout: object }) => ({
+      data: f.data,
+      layout: { ...f.layout, width: REPORT_FIGURE_WIDTH, height: REPORT_FIGURE_HEIGHT },
+    });
     const points = (pick: (d: CurveData) => { x: number[]; y: number[] }) =>
       data.map((d) => {
         const { x, y } = pick(d);
@@ -176,7 +182,7 @@ export class Report extends Task {
       return points((d) => ({ x: d.memory.map((r) => r.batchSize), y: d.memory.map((r) => q.value(r)) }));
     };
     const flat = { ...opts, errorStyle: "band" as const, bsNormalized: false };
-    return [
+    const figures = [
       {
         heading: "Runtime",
         figure: buildRuntimeFigure(
@@ -191,7 +197,7 @@ export class Report extends Task {
             x: d.summaries.map((s) => s.batchSize),
             y: d.summaries.map((s) => s.summary.throughput),
           })),
-          { ...flat, yLog: false },
+          flat,
           { title: "Throughput [events / s]", unit: "events/s" },
         ),
       },
@@ -200,6 +206,7 @@ export class Report extends Task {
         figure: buildQuantityFigure(memory("peak"), flat, {
           title: "Peak resident memory [MiB]",
           unit: "MiB",
+          fit: true,
         }),
       },
       {
@@ -210,7 +217,7 @@ export class Report extends Task {
         }),
       },
       {
-        heading: "Model load time, first (cold) call and median call",
+        heading: "Load time, first (cold) call and median call (log scale)",
         figure: buildQuantityFigure(
           data.flatMap((d) =>
             (["load-time", "first-call", "median-call"] as const).map((name) =>
@@ -226,16 +233,66 @@ export class Report extends Task {
         ),
       },
     ];
+    return figures.map((f) => ({ heading: f.heading, figure: sized(f.figure) }));
   }
 }
 
+/** Size of the report's figures: two side by side in its width. */
+const REPORT_FIGURE_WIDTH = 560;
+const REPORT_FIGURE_HEIGHT = 430;
+
+/** The facts under the report's title: what was measured, how, where, when, on which machine, by what. */
+function reportFacts(data: CurveData[], batchSizes: number[]): [string, string][] {
+  const metas = data.flatMap((d) => d.metas);
+  const distinct = (read: (m: MeasurementMeta) => unknown) =>
+    [
+      ...new Set(
+        metas
+          .map(read)
+          .filter((v) => v !== undefined && v !== null && v !== "")
+          .map(String),
+      ),
+    ].join(", ");
+  const first = data[0]!.curve.cfg;
+  const started = metas
+    .map((m) => m.startedAt)
+    .filter((v): v is string => !!v)
+    .sort();
+  return [
+    ["models", data.map((d) => plainLabel(d.curve.label)).join("; ")],
+    ["batch sizes", batchSizes.join(", ")],
+    [
+      "measurement",
+      `${first.run.repeats} process(es) × ${first.run.nEvents} event(s) × ${first.run.nCalls} timed calls after ` +
+        `${first.run.nWarmup} warm-up calls per batch size; ${first.run.threads} intra-op / ` +
+        `${first.run.interOpThreads} inter-op thread(s); input data ${first.run.inputData}`,
+    ],
+    ["engines", distinct((m) => m.process?.engine && `${m.process.engine.name} ${m.process.engine.version}`)],
+    [
+      "releases",
+      distinct((m) => m.cmssw && `${m.cmssw.version} (${m.cmssw.scramArch}, ${m.cmssw.executor} executor)`),
+    ],
+    [
+      "machine",
+      distinct((m) => m.host && `${m.host.hostname}: ${m.host.cpuModel}, ${m.host.logicalCpus} logical CPUs`),
+    ],
+    ["measured", started.length ? `${started[0]} – ${started[started.length - 1]}` : "–"],
+    ["version, generated", `${first.version}; ${new Date().toISOString()} by mlprof ${projectRevision()}`],
+  ];
+}
+
 /** Instability warnings of the summaries, and conditions of the machine that make numbers less trustworthy. */
-function warningsOf(data: CurveData[]): string[] {
-  const warnings = data.flatMap((d) =>
-    d.summaries.flatMap((s) =>
-      s.summary.warnings.map((w) => `${plainLabel(d.curve.label)}, batch size ${s.batchSize}: ${w}`),
-    ),
-  );
+function warningsOf(data: CurveData[]): WarningGroup[] {
+  const perModel = data.map((d) => ({
+    group: plainLabel(d.curve.label),
+    lines: d.summaries.flatMap((s) => s.summary.warnings.map((w) => `batch size ${s.batchSize}: ${w}`)),
+  }));
+  return [{ group: "", lines: machineWarnings(data) }, ...perModel];
+}
+
+/** Conditions of the machine that make the numbers less trustworthy. */
+function machineWarnings(data: CurveData[]): string[] {
+  const warnings: string[] = [];
   const metas = data.flatMap((d) => d.metas);
   const governors = new Set(
     metas.map((m) => m.host?.frequencyGovernor).filter((g) => g && g !== "unknown" && g !== "performance"),
@@ -265,19 +322,15 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
     d.summaries.map(({ batchSize, summary: s, repeats: r, stable }) => [
       plainLabel(d.curve.label) + (stable === false ? " (not stable)" : ""),
       String(batchSize),
-      String(r?.n ?? 1),
-      String(s.n),
+      `${r?.n ?? 1} × ${s.n / (r?.n ?? 1)}`,
       sig(s.median),
       sig(s.median / batchSize),
-      r?.interval ? `${sig(r.interval.low)} – ${sig(r.interval.high)}` : "– (1 process)",
-      sig(s.p16),
-      sig(s.p84),
+      r?.interval ? `${sig(r.interval.low)} – ${sig(r.interval.high)}` : "–",
+      `${sig(s.p16)} – ${sig(s.p84)}`,
       sig(s.p95),
-      sig(s.p99),
-      s.p999 === null ? "– (n < 1000)" : sig(s.p999),
+      s.p999 === null ? "–" : sig(s.p999),
       percent(s.robustCv),
-      r?.betweenCv === null || r?.betweenCv === undefined ? "–" : percent(r.betweenCv),
-      r ? percent(r.withinCv) : "–",
+      `${r?.betweenCv === null || r?.betweenCv === undefined ? "–" : percent(r.betweenCv)} / ${r ? percent(r.withinCv) : "–"}`,
       s.drift ? percent(s.drift.relative) : "–",
       `${s.outliers.low} / ${s.outliers.high}`,
       sig(s.throughput, 3),
@@ -288,25 +341,22 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
     header: [
       "model",
       "batch size",
-      "processes",
-      "calls",
+      "processes × calls",
       "median",
       "per event",
       "95 % CI across processes",
-      "p16",
-      "p84",
+      "p16 – p84",
       "p95",
-      "p99",
       "p99.9",
       "robust CV",
-      "between processes",
-      "within a process",
+      "between / within processes",
       "drift",
       "outliers low / high",
       "events/s",
     ],
     rows,
-    numeric: Array.from({ length: 17 }, (_, i) => i + 1),
+    numeric: Array.from({ length: 13 }, (_, i) => i + 1),
+    group: 0,
   };
 }
 
@@ -341,6 +391,7 @@ function memoryHtmlTable(data: CurveData[]): ReportTable {
     ],
     rows,
     numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    group: 0,
   };
 }
 
@@ -364,11 +415,26 @@ function metadataTable(data: CurveData[]): ReportTable {
 }
 
 function methodNotes(): string[] {
+  const t = DEFAULT_THRESHOLDS;
   return [
-    ...Object.entries(summaryMethod()).map(
-      ([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`,
-    ),
-    "memory: resident set size of the measurement process (VmRSS; peak: VmHWM) from /proc/self/status, 1 MiB = 1024 kB; read outside the timed calls",
-    "load time: loading the model into the engine (session creation / graph import), in the measurement process",
+    "Each measurement is a fresh process (as a cmsRun job): the engine loads the model, the first call is timed " +
+      "on its own (cold start), warm-up calls follow, then only the inference call is timed, with a monotonic " +
+      "nanosecond clock; inputs are prepared before the clock.",
+    "The process is the unit of replication: the median of a batch size is the geometric mean of its processes' " +
+      "medians, and its 95 % interval is a Student-t interval of their logarithms (n − 1 degrees of freedom), so " +
+      "it includes the process-to-process variance. With one process the interval is left out.",
+    "Between processes: the standard deviation of the log medians (about the CV of the process medians); within " +
+      "a process: the median relative standard error of one process's median, 1.2533 (p84 − p16) / 2 / √n / median. " +
+      "When between exceeds what within explains, the processes differ.",
+    "Quantiles interpolate linearly between the closest ranks (as numpy); p99.9 needs at least " +
+      `${MIN_N_FOR_P999} calls. The robust CV is (p84 − p16) / (2 median); the throughput is the batch size ` +
+      "divided by the median in seconds.",
+    `Warnings: a robust CV above ${percent(t.robustCv)} (wide spread), the medians of the two halves of the ` +
+      `calls more than ${percent(t.drift)} apart (drift: warm up longer), processes that differ, measurements ` +
+      "that never became stable (--until-stable), a busy or frequency-scaling machine. Outliers (Tukey fences, " +
+      "1.5 IQR) are counted, never dropped.",
+    "Memory: the resident set size of the measurement process (VmRSS, peak VmHWM) from /proc/self/status, read " +
+      "outside the timed calls; 1 MiB = 1024 kB. Load time: loading the model into the engine (session creation " +
+      "or graph import) in the measurement process.",
   ];
 }

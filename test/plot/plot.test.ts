@@ -216,7 +216,14 @@ void test(
     const png = await readFile(targets.png);
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.ok(png.length > 30_000, `PNG size ${png.length}`);
-    assert.equal(png.readUInt32BE(16), 1600, "PNG width (800 px at device scale 2)");
+    assert.equal(png.readUInt32BE(16), 1250, "PNG width: 800 CSS px at 150 dpi");
+    assert.equal(png.readUInt32BE(20), 938, "PNG height: 600 CSS px at 150 dpi");
+    assert.equal(png.subarray(37, 41).toString("latin1"), "pHYs", "the resolution is recorded");
+    assert.equal(png.readUInt32BE(41), Math.round(150 / 0.0254), "150 dpi in pixels per metre");
+    if (hasCommand("pdfimages")) {
+      const images = execFileSync("pdfimages", ["-list", targets.pdf], { encoding: "utf8" });
+      assert.equal(images.trim().split("\n").length, 2, `the PDF is vector (no raster images):\n${images}`);
+    }
     const html = await readFile(targets.html, "utf8");
     assert.match(html, /<div id="plot">/);
     assert.match(html, /Plotly\.newPlot/);

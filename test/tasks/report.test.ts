@@ -23,8 +23,8 @@ test("the page escapes user text and inlines the given plotly source", () => {
   const page = reportHtml(
     {
       title: "a <b> & c",
-      subtitle: ["</script><script>alert(1)</script>"],
-      warnings: ["drift: 'x' > y"],
+      facts: [["models", "</script><script>alert(1)</script>"]],
+      warnings: [{ group: "m <1>", lines: ["drift: 'x' > y"] }],
       figures: [{ heading: "F", figure: { data: [{ name: "</script>" }], layout: {} } }],
       tables: [{ heading: "T", header: ["h"], rows: [["<td>"]], numeric: [0] }],
       notes: ["n"],
@@ -70,13 +70,29 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
   const page = readFileSync(html, "utf8");
   assert.match(page, /<title>MLProf report: ONNX 10x128, ONNX 32x1⊛1→10x128<\/title>/);
   assert.doesNotMatch(page, /<script[^>]+src=|<link[^>]+href=/, "nothing loaded from elsewhere");
-  for (const heading of [
-    "Warnings",
+  // the plots first, then the tables, the warnings (collapsed, counted) and the methods
+  const order = [
     "Runtime",
     "Throughput",
     "Peak resident memory",
     "Resident memory added by loading the model",
-    "Model load time, first (cold) call and median call",
+    "Load time, first (cold) call and median call (log scale)",
+    "Runtime per call (ms)",
+    "Resident memory (MiB), load time, first (cold) and median call",
+    "Metadata",
+  ].map((h) => page.indexOf(`<h2>${h}</h2>`));
+  assert.ok(
+    order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!)),
+    `sections in order: ${order}`,
+  );
+  assert.match(page, /<details class="warnings-section">\n<summary><h2>Warnings \(\d+\)<\/h2><\/summary>/);
+  assert.ok(page.indexOf("<h2>Warnings") > order.at(-1)!, "warnings after the tables");
+  assert.match(
+    page,
+    /<dt>machine<\/dt><dd>[^<]+: [^<]+, \d+ logical CPUs<\/dd>/,
+    "the header names the machine",
+  );
+  for (const heading of [
     "Runtime per call (ms)",
     "Resident memory (MiB), load time, first (cold) and median call",
     "Metadata",
@@ -87,11 +103,15 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
   assert.match(page, /<td>engine<\/td><td>onnxruntime 1\.\d+\.\d+<\/td><td>onnxruntime 1\./);
   assert.match(page, /<td>CPU<\/td><td>[^<]+\(\d+ logical CPUs\)<\/td>/);
   assert.match(page, /<td>mlprof revision<\/td><td>[^<–]+<\/td>/);
-  // batch size, processes (3 repeats by default), calls of all processes
-  assert.match(
-    page,
-    /<td>ONNX 32x1⊛1→10x128<\/td><td class="num">2<\/td><td class="num">3<\/td><td class="num">90<\/td>/,
+  // rows grouped per model; batch size, processes (3 repeats by default) × calls per process
+  assert.match(page, /<tr class="group"><th colspan="13">ONNX 32x1⊛1→10x128<\/th><\/tr>/);
+  assert.match(page, /<tr><td class="num">2<\/td><td class="num">3 × 30<\/td>/);
+  const methods = page.slice(
+    page.indexOf("<h2>Methods</h2>"),
+    page.indexOf("</ul>", page.indexOf("<h2>Methods</h2>")),
   );
+  assert.match(methods, /Student-t interval/);
+  assert.doesNotMatch(methods, /[{}]/, "methods in words, not JSON");
   reportPath = html;
 });
 
