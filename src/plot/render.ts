@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser } from "puppeteer-core";
@@ -7,6 +6,7 @@ import { atCommandEnd } from "../util/command-end.js";
 import { findChromium } from "./chromium.js";
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from "./figure.js";
 import { LEGEND_PLACEMENT_SCRIPT } from "./placement.js";
+import { plotlySource } from "./plotly.js";
 
 /** Absolute paths of the files to write; each one is optional. */
 export interface RenderTargets {
@@ -53,14 +53,6 @@ function figureSize(layout: object): { width: number; height: number } {
     width: typeof width === "number" ? width : FIGURE_WIDTH,
     height: typeof height === "number" ? height : FIGURE_HEIGHT,
   };
-}
-
-/** Source of the bundled plotly.js, to be inlined (no network or file:// access at view time). */
-let plotlyText: Promise<string> | undefined;
-function plotlySource(): Promise<string> {
-  const file = createRequire(import.meta.url).resolve("plotly.js-dist-min");
-  plotlyText ??= readFile(file, "utf8").then((text) => text.replace(/<\/script/gi, "<\\/script"));
-  return plotlyText;
 }
 
 /** What the interactive page shows above the figure: a heading and the key facts of the measurements. */
@@ -290,7 +282,7 @@ export async function renderFigure(
   opts: RenderOptions = {},
 ): Promise<{ legend?: string }> {
   if (!targets.pdf && !targets.png && !targets.html) return {};
-  const plotly = await plotlySource();
+  const plotly = plotlySource();
   const outputs: [string, string | Uint8Array][] = [];
   let legend: string | undefined;
   if (targets.pdf || targets.png) {

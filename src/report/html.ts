@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { LEGEND_PLACEMENT_SCRIPT } from "../plot/placement.js";
 
 /** A figure of the report: a Plotly figure with a heading. */
@@ -48,10 +46,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** The bundled plotly.js, inlined so that the page works offline. */
-export function plotlySource(): string {
-  const file = createRequire(import.meta.url).resolve("plotly.js-dist-min");
-  return readFileSync(file, "utf8").replace(/<\/script/gi, "<\\/script");
-}
+export { plotlySource } from "../plot/plotly.js";
 
 function tableHtml(t: ReportTable): string {
   const numeric = new Set(t.numeric ?? []);
