@@ -11,7 +11,7 @@ import {
   writeCause,
 } from "./util/fs.js";
 import { shortHash } from "./util/hash.js";
-import { isLockStep } from "./util/lock.js";
+import { isLockStep, removeStaleLocks } from "./util/lock.js";
 import { nameProblem, shownValue } from "./util/names.js";
 
 /** Longest path component written as is; longer ones are shortened with a hash. */
@@ -82,7 +82,7 @@ function storeWriteError(cause: { code?: string; text: string }, path?: string):
 /**
  * Makes the store ready for a run that writes into it: the store folder exists and is writable (a
  * read-only file system or a full disk is one error naming the store and the cause), and the
- * temporaries and lock steps that killed processes of this host left are removed (never those of live
+ * temporaries and locks that killed processes of this host left are removed (never those of live
  * processes).
  */
 export function prepareStore(): void {
@@ -95,6 +95,7 @@ export function prepareStore(): void {
   }
   removeStaleTemporaries(storeTmpDir(), () => true);
   removeStaleTemporaries(locksDir(), isLockStep);
+  removeStaleLocks(locksDir());
   tidyStore();
 }
 

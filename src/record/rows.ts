@@ -74,7 +74,7 @@ function repeatRowsProblem(
   expected: ExpectedRows,
 ): string | undefined {
   const repeats = expected.repeats ?? 1;
-  if (text === undefined || repeats <= 1) return undefined;
+  if (text === undefined) return undefined;
   const counts = text.split(",").map((c) => Number(c.trim()));
   const perProcess = expected.nEvents * expected.nCalls * (expected.windows ?? 1);
   const wrong =
@@ -82,7 +82,7 @@ function repeatRowsProblem(
     counts.some((c) => !Number.isInteger(c) || (expected.atLeast ? c < perProcess : c !== perProcess)) ||
     counts.reduce((a, b) => a + b, 0) !== total;
   return wrong
-    ? `its metadata line 'repeat_rows: ${text}' does not give ${repeats} processes of ${expected.atLeast ? "at least " : ""}${perProcess} rows each, ${total} in all`
+    ? `its metadata line 'repeat_rows: ${text}' does not give ${repeats} process${repeats === 1 ? "" : "es"} of ${expected.atLeast ? "at least " : ""}${perProcess} rows${repeats === 1 ? "" : " each"}, ${total} in all`
     : undefined;
 }
 

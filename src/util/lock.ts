@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -116,6 +125,24 @@ export class LockBusyError extends MlprofError {
         : `remove ${lockDir} if that process on ${owner.host} no longer runs`,
     );
     this.name = "LockBusyError";
+  }
+}
+
+/**
+ * Removes the locks in `dir` (folders ending in .lock) whose owner was a process of this host that has
+ * ended (killed before it could release them); locks of live processes and of other hosts stay.
+ */
+export function removeStaleLocks(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith(".lock"))) {
+    const lockDir = join(dir, name);
+    const owner = readOwner(lockDir);
+    if (owner && owner.host === hostname() && !ownerAlive(owner)) removeStale(lockDir, owner);
   }
 }
 
