@@ -8,6 +8,10 @@ dropout-like branch (tf.cond: Switch/Merge ops) and must be fed; two outputs nam
 `ID_pred/Softmax` (float32, [N, 4]) and `aux/Sum` (float64, [N]). Weights are constants from
 numpy.random.default_rng(7). The model files test/fixtures/tf/*.yaml describe it.
 
+tf1_learning_phase.pb is a graph as TF1 Keras froze them: the learning phase `keras_learning_phase` is a
+bool placeholder without any shape that switches a branch with TF1 control flow (Switch/Merge, whose
+predicate must be a scalar), so a learning phase fed with a batch dimension fails only at run time.
+
 Run with TensorFlow installed (e.g. the venv of `mlprof setup tf`):
     python scripts/make_tf_test_graphs.py [--out test/fixtures/tf]
 """
@@ -56,15 +60,35 @@ def tf1_keras_graph() -> tf.compat.v1.GraphDef:
     return graph.as_graph_def()
 
 
+def tf1_learning_phase_graph() -> tf.compat.v1.GraphDef:
+    rng = np.random.default_rng(11)
+    v1 = tf.compat.v1
+    v1.disable_control_flow_v2()
+    try:
+        graph = tf.Graph()
+        with graph.as_default():
+            x = v1.placeholder(tf.float32, shape=[None, 4], name="input_1")
+            learning_phase = v1.placeholder(tf.bool, shape=None, name="keras_learning_phase")
+            w = tf.constant(rng.normal(0, 0.5, (4, 3)).astype(np.float32), name="dense/kernel")
+            h = tf.matmul(x, w)
+            with tf.name_scope("dropout"):
+                h = v1.cond(learning_phase, lambda: h * 0.5, lambda: h)
+            tf.nn.softmax(h, name="output/Softmax")
+        return graph.as_graph_def()
+    finally:
+        v1.enable_control_flow_v2()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join("test", "fixtures", "tf"), help="output folder")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "tf1_keras.pb")
-    with open(path, "wb") as f:
-        f.write(tf1_keras_graph().SerializeToString(deterministic=True))
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+    for name, graph in [("tf1_keras.pb", tf1_keras_graph), ("tf1_learning_phase.pb", tf1_learning_phase_graph)]:
+        path = os.path.join(args.out, name)
+        with open(path, "wb") as f:
+            f.write(graph().SerializeToString(deterministic=True))
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 if __name__ == "__main__":

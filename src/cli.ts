@@ -31,11 +31,23 @@ const INTERACTIVE = [
   }),
 ];
 
-/** Declares a task's parameters and law's flags. */
+/** Declares a task's parameters, law's flags and --no-wait. */
 function taskOptions(y: Argv, family: TaskFamily): Argv {
   declareParams(y, family.params, "Task parameters:", true);
-  return declareParams(y, INTERACTIVE, "law-style flags:").strict();
+  declareParams(y, INTERACTIVE, "law-style flags:");
+  return y
+    .option("wait", {
+      type: "boolean",
+      group: "Run:",
+      default: true,
+      description:
+        "wait when another process makes the same output or measures on this host; --no-wait: refuse instead",
+    })
+    .strict();
 }
+
+/** The exit status of an interrupt: 128 + the signal's number, as a shell reports it. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** The engines `mlprof setup` can prepare. */
 const SETUP_ENGINES = ENGINES.filter((e) => e.setup);
@@ -51,15 +63,15 @@ async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promis
     if (!spec.runAfter) return;
   }
   const controller = new AbortController();
-  const onSignal = () => {
-    process.exitCode = 130;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.exitCode = SIGNAL_EXIT[signal] ?? 130;
     controller.abort();
   };
   // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const ran = await runTree(task, controller.signal);
+    const ran = await runTree(task, controller.signal, undefined, undefined, { wait: raw.wait !== false });
     if (ran === 0) console.log(chalk.green(`${family.name} is already complete`));
     console.log(`${chalk.bold("outputs")} of ${family.name}:`);
     for (const out of task.outputs()) console.log(`  ${out}`);
@@ -141,7 +153,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       console.error(`${chalk.red("error:")} ${errorMessage(err)}`);
       if (process.env.MLPROF_DEBUG) console.error(err);
     }
-    // an interrupt (130) set by the signal handler wins
+    // an interrupt (130, 143) set by the signal handler wins
     process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : code;
   }
 }

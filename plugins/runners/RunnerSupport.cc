@@ -92,13 +92,17 @@ namespace mlprof {
       o << "}";
     }
 
-    /** Writes the error file; failures to write are reported on stderr only. */
+    /**
+     * Writes the error file and the error on stderr; when the file cannot be written (a full disk),
+     * writeTextFile leaves none, and the parent reads the error from stderr.
+     */
     void writeError(const std::string& path, const std::string& phase, const std::string& message, bool known) {
       const std::string text = "{\"phase\": " + jsonString(phase) + ", \"message\": " + jsonString(message) +
                                ", \"known\": " + (known ? "true" : "false") + "}\n";
       try {
         if (!path.empty()) writeTextFile(path, text);
       } catch (const std::exception&) {
+        std::remove(path.c_str());
       }
       std::fprintf(stderr, "error (%s): %s\n", phase.c_str(), message.c_str());
     }

@@ -264,7 +264,11 @@ namespace {
 
     void afterCall() override {
       releaseOutputs();
-      check(runStatus_.get(), "TF_SessionRun failed at batch size " + std::to_string(job_.loop.batchSize));
+      if (TF_GetCode(runStatus_.get()) != TF_OK) {
+        const std::string message = TF_Message(runStatus_.get());
+        throw KnownError("TF_SessionRun failed at batch size " + std::to_string(job_.loop.batchSize) + ": " + message +
+                         explainRunFailure(message));
+      }
     }
 
     std::string dump() override {
@@ -408,7 +412,10 @@ namespace {
           problems.push_back("input '" + spec.name + "' is declared as " + mlprof::dtypeName(spec.dtype) +
                              " but the model expects " + tfTypeName(actual.dtype));
         }
-        if (!actual.knownRank) continue;
+        if (!actual.knownRank) {
+          unknownRank_.push_back(inputs_.size() - 1);
+          continue;
+        }
         const auto shape = mlprof::fullShape(spec, job_.loop.batchSize);
         if (actual.dims.size() != shape.size()) {
           const bool hint = spec.batched && actual.dims.size() == spec.shape.size();
@@ -439,6 +446,42 @@ namespace {
       }
     }
 
+    /**
+     * A shape or rank error of TF_SessionRun may concern a declared input whose rank the graph does not fix
+     * (a TF1 placeholder without shape, such as a learning-phase flag, is not checked before the run): names
+     * those inputs that the failing node (`{{node X}}` in the message) depends on, with what to declare.
+     */
+    std::string explainRunFailure(const std::string& message) const {
+      static const char* words[] = {"scalar", "rank", "shape", "dimension"};
+      bool aboutShapes = false;
+      for (const char* w : words) aboutShapes = aboutShapes || message.find(w) != std::string::npos;
+      if (!aboutShapes || unknownRank_.empty()) return "";
+      std::vector<std::size_t> suspects = unknownRank_;
+      const std::size_t at = message.find("{{node ");
+      if (at != std::string::npos) {
+        const std::size_t end = message.find("}}", at);
+        const std::string node = message.substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
+        TF_Operation* op = TF_GraphOperationByName(graph_, node.c_str());
+        if (op) {
+          const auto needed = ancestors({TF_Output{op, 0}});
+          std::vector<std::size_t> feeding;
+          for (std::size_t i : unknownRank_) {
+            if (needed.count(inputs_[i].oper)) feeding.push_back(i);
+          }
+          if (!feeding.empty()) suspects = feeding;
+        }
+      }
+      std::string text;
+      for (std::size_t i : suspects) {
+        const auto& spec = job_.inputs[i];
+        text += std::string(text.empty() ? "" : "; ") + "input '" + spec.name + "' was fed as " +
+                showShape(mlprof::fullShape(spec, job_.loop.batchSize)) + " and the graph does not fix its rank";
+      }
+      return " (" + text +
+             ": declare its shape without the batch dimension, e.g. 'shape: []' for a scalar, and 'batched: false' "
+             "for an input without batch dimension; a constant 'value' without 'shape' is a scalar)";
+    }
+
     void releaseInputs() {
       for (TF_Tensor* t : inputValues_) TF_DeleteTensor(t);
       inputValues_.clear();
@@ -458,6 +501,8 @@ namespace {
     std::vector<TF_Output> outputs_;
     std::vector<TF_Tensor*> inputValues_;
     std::vector<TF_Tensor*> outputValues_;
+    /** Declared inputs (indices into job_.inputs and inputs_) whose rank the graph does not fix. */
+    std::vector<std::size_t> unknownRank_;
     StatusPtr runStatus_{TF_NewStatus()};
   };
 

@@ -20,10 +20,17 @@ export class Model {
     return this.cached;
   }
 
-  /** Name in output paths: --model-name, else the yaml's base name plus a hash of its path (as the original). */
+  /**
+   * Name in output paths: --model-name, else the yaml's base name plus a hash of its path (as the
+   * original), its characters outside those of names (util/names.ts) replaced by '_'.
+   */
   get fullName(): string {
     if (this.nameOverride) return this.nameOverride;
-    return `${basename(this.file, extname(this.file))}_${shortHash(this.file, 8)}`;
+    const base = basename(this.file, extname(this.file))
+      .replace(/[^A-Za-z0-9_.+-]/g, "_")
+      .replace(/^\./, "_")
+      .slice(0, 100);
+    return `${base}_${shortHash(this.file, 8)}`;
   }
 
   /** Label in plots: --model-label, else the yaml's label, else its name, else the full name. */

@@ -1,7 +1,6 @@
 /** Reading a model file: the common fields here, the engine's own section by the engine's folder. */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseDocument } from "yaml";
 import {
   failFor,
   isObj,
@@ -13,6 +12,7 @@ import {
 import type { ModelSpec } from "../model/spec.js";
 import { MlprofError } from "../util/errors.js";
 import { isName } from "../util/names.js";
+import { readYamlFile } from "../util/yaml.js";
 import { ENGINES } from "./registry.js";
 
 /** Keys of the `model` mapping every engine shares. */
@@ -23,11 +23,7 @@ export function loadModelFile(path: string): ModelSpec {
   const yamlPath = resolve(path);
   if (!existsSync(yamlPath)) throw new MlprofError(`model file ${yamlPath} does not exist`);
   if (!statSync(yamlPath).isFile()) throw new MlprofError(`model file ${yamlPath} is not a file`);
-  const doc = parseDocument(readFileSync(yamlPath, "utf8"), { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new MlprofError(`model file ${yamlPath} is not valid YAML: ${doc.errors[0]!.message}`);
-  }
-  return validateModelData(doc.toJS() as unknown, yamlPath);
+  return validateModelData(readYamlFile(yamlPath, "model file"), yamlPath);
 }
 
 /** Validates parsed model-file data; `yamlPath` is used for messages and to resolve relative paths. */

@@ -4,6 +4,11 @@ import type { MeasurementTarget } from "../record/measurement.js";
 export interface MeasurementRequest extends MeasurementTarget {
   progress: (message: string) => void;
   signal: AbortSignal;
+  /**
+   * false (--no-wait): refuse instead of waiting while another measurement of this host runs (the
+   * host-wide lock of timed work, util/lock.ts withMeasurementLock). Default true.
+   */
+  wait?: boolean;
 }
 
 /** Where a measurement runs: the local engines, or cmsRun of a CMSSW release. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ProcessCommand } from "../engines/engine.js";
 import { releaseEngines } from "../cmssw/releases.js";
@@ -7,10 +7,12 @@ import { getEngine } from "../engines/registry.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
 import { storeRoot } from "../paths.js";
-import { INPUT_SEED, readJsonFile, readProcessMeta, writeMeasurement } from "../record/measurement.js";
+import { INPUT_SEED, readProcessMeta, writeMeasurement } from "../record/measurement.js";
 import { requireRows } from "../record/rows.js";
+import { storeHint, storeIsFull, storeTmpDir } from "../store.js";
 import { MlprofError } from "../util/errors.js";
-import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
+import { makeTempDir, removeEmptyDirs, writeFileAtomic } from "../util/fs.js";
+import { withMeasurementLock } from "../util/lock.js";
 import { sha256File } from "../util/hash.js";
 import { runStreaming } from "../util/process.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
@@ -31,7 +33,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     );
   }
   const driver = getEngine(spec.engine).local;
-  const tmpParent = join(storeRoot(), ".tmp");
+  const tmpParent = storeTmpDir();
   const tmp = makeTempDir("measure", tmpParent);
   try {
     const job = measureJob({
@@ -48,10 +50,19 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const release = run.engineVersions === "release" ? releaseEngines(req.cmsswVersion) : undefined;
     const preparation = await driver.prepare?.(job, spec, req.progress, release);
     const jobFile = join(tmp, "job.json");
-    writeFileSync(jobFile, JSON.stringify(job, null, 2));
-    const startedAt = new Date().toISOString();
-    const host = hostInfo();
-    await runMeasureProcess(pinned(driver.command(jobFile), run.cpuAffinity), job, req, spec.yamlPath);
+    writeFileAtomic(jobFile, JSON.stringify(job, null, 2));
+    const command = pinned(driver.command(jobFile), run.cpuAffinity);
+    // the timed work of this host, one measurement at a time (whatever process or store asks)
+    const what = `measuring ${spec.yamlPath} at batch size ${batchSize} into ${storeRoot()}`;
+    const { startedAt, host } = await withMeasurementLock(
+      { what, progress: req.progress, signal: req.signal, wait: req.wait },
+      async () => {
+        const startedAt = new Date().toISOString();
+        const host = hostInfo();
+        await runMeasureProcess(command, job, req, spec.yamlPath);
+        return { startedAt, host };
+      },
+    );
 
     const writer = `measurement process of ${spec.yamlPath}`;
     requireRows(job.csvPath, req.batchSize, run, writer);
@@ -107,16 +118,41 @@ async function runMeasureProcess(
   const where = `${yamlPath} at batch size ${job.batchSize}`;
   if (result.canceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);
   if (result.exitCode === 0) return;
-  if (existsSync(job.errorPath)) {
-    const err = readJsonFile(job.errorPath, "error file of the measurement process") as {
-      phase: string;
-      message: string;
-    };
-    throw new MlprofError(`measurement of ${where} failed (${err.phase}): ${err.message}`);
-  }
+  const reported = readErrorFile(job.errorPath);
   const stderr = result.stderrTail.slice(-5).join("\n").trim();
+  const told = reported ? `${reported.message}` : stderr;
+  // a full store: the process could not write its results (its error file may be empty or missing)
+  if (/ENOSPC|EDQUOT|no space left|quota exceeded/i.test(told) || (!reported && storeIsFull())) {
+    throw new MlprofError(
+      `measurement of ${where} failed: cannot write into the store ${storeRoot()}: no space left on device ` +
+        `(ENOSPC), the measurement process could not write its results${told ? ` (${firstLine(told)})` : ""}`,
+      storeHint("ENOSPC"),
+    );
+  }
+  if (reported)
+    throw new MlprofError(`measurement of ${where} failed (${reported.phase}): ${reported.message}`);
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
   throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
+}
+
+/** The first line of a message. */
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.trim();
+}
+
+/**
+ * The error file of a failed measurement process, or undefined when there is none that can be read: the
+ * process could not write it (a full disk leaves it empty or cut off), and then told on stderr.
+ */
+function readErrorFile(path: string): { phase: string; message: string } | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const err = JSON.parse(readFileSync(path, "utf8")) as { phase?: unknown; message?: unknown };
+    if (typeof err.message !== "string") return undefined;
+    return { phase: String(err.phase ?? "unknown phase"), message: err.message };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The local executor: measurements with the engines installed on this machine. */

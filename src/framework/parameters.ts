@@ -85,10 +85,18 @@ export function parseBool(flag: string, value: unknown): boolean {
   throw new MlprofError(`--${flag}: expected True or False, found '${String(value)}'`);
 }
 
+/** Decimal integers and numbers as written on a command line (no hex, octal or binary forms). */
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function parseNumber(flag: string, value: unknown, integer: boolean): number {
   const s = String(value).trim();
   const n = Number(s);
-  if (s === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+  if (
+    !(integer ? INTEGER : DECIMAL).test(s) ||
+    !Number.isFinite(n) ||
+    (integer && !Number.isSafeInteger(n))
+  ) {
     throw new MlprofError(
       `--${flag}: expected ${integer ? "an integer" : "a number"}, found '${String(value)}'`,
     );
@@ -124,23 +132,34 @@ export function convertParam<T>(def: Param<T>, given: unknown): T {
     case "ints": {
       const items = String(raw)
         .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== "");
-      if (items.length === 0)
+        .map((x) => x.trim());
+      if (items.some((x) => x === ""))
         throw new MlprofError(
-          `--${def.flag}: expected a comma-separated list of integers, found '${String(raw)}'`,
+          `--${def.flag}: expected a comma-separated list of integers, found ${items.length > 1 ? "an empty item in " : ""}'${String(raw)}'`,
         );
       value = items.map((x) => parseNumber(def.flag, x, true));
       break;
     }
-    case "strings":
-      value = def.braceExpand
-        ? splitCsvExpand(String(raw))
-        : String(raw)
-            .split(",")
-            .map((x) => x.trim().replace(/^"(.*)"$/, "$1"))
-            .filter((x) => x !== "");
+    case "strings": {
+      const text = String(raw);
+      if (text.trim() === "") {
+        value = [];
+        break;
+      }
+      try {
+        value = def.braceExpand
+          ? splitCsvExpand(text, { keepEmpty: true })
+          : text.split(",").map((x) => x.trim().replace(/^"(.*)"$/, "$1"));
+      } catch (err) {
+        if (err instanceof MlprofError) throw new MlprofError(`--${def.flag}: ${err.message}`, err.hint);
+        throw err;
+      }
+      if ((value as string[]).some((x) => x === ""))
+        throw new MlprofError(
+          `--${def.flag}: expected a comma-separated list, found an empty item in '${text}'`,
+        );
       break;
+    }
   }
   return value as T;
 }

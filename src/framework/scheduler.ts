@@ -1,5 +1,11 @@
+import { dirname } from "node:path";
 import { Listr } from "listr2";
-import type { Task } from "./task.js";
+import { storeRoot } from "../paths.js";
+import { outputLockDir, prepareStore, storeFailure, tidyStore } from "../store.js";
+import { MlprofError } from "../util/errors.js";
+import { isTmpSibling, removeEmptyDirs, removeStaleTemporaries } from "../util/fs.js";
+import { acquireLock, LockBusyError } from "../util/lock.js";
+import type { Task, TaskContext } from "./task.js";
 
 /** A task with its depth in the dependency tree (0 = the task that was called). */
 export interface TreeNode {
@@ -67,26 +73,85 @@ export function progressMode(env: NodeJS.ProcessEnv = process.env): ProgressMode
   return process.stdout.isTTY ? "tty" : "plain";
 }
 
+/** Options of runTree. */
+export interface RunOptions {
+  /** false (--no-wait): refuse instead of waiting when another process holds a task's output or the host's timed work. */
+  wait?: boolean;
+}
+
+/**
+ * Runs one task for runTree, holding the lock of its output: another process making the same output
+ * is waited for (or, with `wait: false`, refused), and a task it completed meanwhile is not run again.
+ * Temporaries that killed processes left beside the outputs are removed first; a failure leaves no empty
+ * folders, and a write the store cannot take (full, read-only) is one error naming the store and the cause.
+ * Returns whether the task ran.
+ */
+async function runLocked(task: Task, ctx: TaskContext): Promise<boolean> {
+  const store = storeRoot();
+  let release: () => void;
+  try {
+    release = await acquireLock(outputLockDir(task.family, task.outputs()[0]!), {
+      what: task.title(),
+      progress: ctx.progress,
+      signal: ctx.signal,
+      wait: ctx.wait,
+      timeoutMs: Infinity,
+    });
+  } catch (err) {
+    throw refusal(err) ?? storeFailure(err) ?? err;
+  }
+  try {
+    if (task.complete()) return false;
+    const dirs = [...new Set(task.outputs().map((o) => dirname(o)))];
+    dirs.forEach((dir) => removeStaleTemporaries(dir, isTmpSibling));
+    try {
+      await task.run(ctx);
+    } catch (err) {
+      dirs.forEach((dir) => removeEmptyDirs(dir, store));
+      throw refusal(err) ?? storeFailure(err) ?? err;
+    }
+    return true;
+  } finally {
+    release();
+  }
+}
+
+/** A lock refused with --no-wait, worded for the command line. */
+function refusal(err: unknown): MlprofError | undefined {
+  if (!(err instanceof LockBusyError)) return undefined;
+  return new MlprofError(
+    err.message,
+    "it ends on its own: run again later, or without --no-wait to wait for it (nothing was written)",
+  );
+}
+
 /**
  * Runs the incomplete tasks of the tree one after the other (measurements never overlap), with listr2
- * progress; complete tasks are not run again. The root's log lines are printed with `print` after the
- * progress display ends, also when a task failed. Returns the number of tasks run.
+ * progress; complete tasks are not run again, nor those another process completes while this one waits
+ * for it (see runLocked). The store is made ready first (writable, stale temporaries removed). The root's
+ * log lines are printed with `print` after the progress display ends, also when a task failed. Returns
+ * the number of tasks run.
  */
 export async function runTree(
   root: Task,
   signal: AbortSignal,
   mode = progressMode(),
   print: (line: string) => void = (line) => console.log(line),
+  opts: RunOptions = {},
 ): Promise<number> {
   const pending = pendingTasks(root);
   if (pending.length === 0) return 0;
+  prepareStore();
   const lines: string[] = [];
+  let ran = 0;
   const list = new Listr(
     pending.map((task) => ({
       title: task.title(),
-      task: async (_ctx: unknown, item: { output: string }) => {
+      task: async (_ctx: unknown, item: { output: string; skip: (message?: string) => void }) => {
         const log = task === root ? (line: string) => lines.push(line) : undefined;
-        await task.run({ signal, progress: (message) => (item.output = message), log });
+        const progress = (message: string) => (item.output = message);
+        if (await runLocked(task, { signal, progress, log, wait: opts.wait })) ran++;
+        else item.skip("completed by another process meanwhile");
       },
     })),
     {
@@ -101,7 +166,8 @@ export async function runTree(
   try {
     await list.run();
   } finally {
+    tidyStore();
     lines.forEach((line) => print(line));
   }
-  return pending.length;
+  return ran;
 }

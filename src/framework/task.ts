@@ -9,6 +9,8 @@ export interface TaskContext {
    * task that was called only: it summarizes what its requirements produced, so theirs would repeat it.
    */
   log?: (line: string) => void;
+  /** false: refuse (LockBusyError) instead of waiting when another process holds a lock (--no-wait). */
+  wait?: boolean;
 }
 
 /**

@@ -6,6 +6,8 @@ import { MlprofError } from "../util/errors.js";
 export interface RuntimeRow {
   batchSize: number;
   runtimeMs: number;
+  /** The row's line in its file (1-based), when read from one. */
+  line?: number;
 }
 
 /** Parsed runtime CSV: the `# key: value` metadata lines and the rows. */
@@ -61,7 +63,7 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
         `${path}, line ${info.lines}: expected 'batch_size,runtime_ms' with a positive integer and a number, found '${record.join(",")}'`,
       );
     }
-    return { batchSize, runtimeMs };
+    return { batchSize, runtimeMs, line: info.lines };
   });
   return { meta, rows };
 }

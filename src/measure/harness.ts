@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, writeSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../util/errors.js";
 import type { DumpedTensor, MeasureJob, MeasureProcessMeta, StabilityEvent } from "./job.js";
 import { readRss } from "./memory.js";
@@ -147,6 +147,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     }
     const tMeasure1 = process.hrtime.bigint();
     const mem = readRss();
+    phase = "write results";
     const prefix = `${job.batchSize},`;
     let csv = "";
     for (let i = 0; i < times.length; i++) csv += prefix + (times[i]! / 1e6).toFixed(6) + "\n";
@@ -185,8 +186,25 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     if (job.dumpPath) writeFileSync(job.dumpPath, JSON.stringify(await model.dump()));
     writeFileSync(job.metaPath, JSON.stringify(meta, null, 2) + "\n");
   } catch (err) {
-    const known = err instanceof MeasureError;
-    writeFileSync(job.errorPath, JSON.stringify({ phase, message: errorMessage(err), known }) + "\n");
+    reportFailure(job.errorPath, phase, errorMessage(err), err instanceof MeasureError);
     process.exit(3);
+  }
+}
+
+/**
+ * Writes the error file of a failed measurement ({phase, message, known}); when it cannot be written
+ * (a full disk) the partial file is removed and the error goes to stderr, where the parent finds it.
+ */
+function reportFailure(path: string, phase: string, message: string, known: boolean): void {
+  try {
+    writeFileSync(path, JSON.stringify({ phase, message, known }) + "\n");
+    return;
+  } catch {
+    rmSync(path, { force: true });
+  }
+  try {
+    writeSync(2, `error (${phase}): ${message}\n`);
+  } catch {
+    // nowhere left to tell: the exit code says it failed
   }
 }

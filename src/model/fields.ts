@@ -72,8 +72,8 @@ export function validateInputs(inputs: unknown, fail: Fail): InputSpec[] {
   if (list.length >= 1000) fail("model.inputs", "fewer than 1000 inputs", list.length);
   const specs = list.map((inp, i) => validateInput(inp, `model.inputs[${i}]`, fail));
   const names = specs.map((x) => x.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) fail("model.inputs", "unique input names", dup);
+  const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (dup >= 0) fail(`model.inputs[${dup}].name`, "unique input names", names[dup]);
   if (!specs.some((x) => x.batched && x.value === undefined)) {
     fail("model.inputs", "at least one batched, non-constant input", inputs);
   }
@@ -84,12 +84,16 @@ export function validateInputs(inputs: unknown, fail: Fail): InputSpec[] {
 export function validateOutputs(outputs: unknown, fail: Fail): OutputSpec[] {
   if (!Array.isArray(outputs) || outputs.length === 0)
     fail("model.outputs", "a non-empty list of outputs", outputs);
-  return (outputs as unknown[]).map((out, i) => {
+  const specs = (outputs as unknown[]).map((out, i) => {
     if (!isObj(out) || typeof out.name !== "string" || out.name === "") {
       return fail(`model.outputs[${i}].name`, "an output name", isObj(out) ? out.name : out);
     }
     return { name: out.name };
   });
+  const names = specs.map((o) => o.name);
+  const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (dup >= 0) fail(`model.outputs[${dup}].name`, "unique output names", names[dup]);
+  return specs;
 }
 
 function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
@@ -109,7 +113,8 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
   if (typeof dtype !== "string" || !(DTYPES as readonly string[]).includes(dtype)) {
     fail(`${field}.dtype`, `one of ${DTYPES.join(", ")}`, dtype);
   }
-  const batched = o.batched ?? true;
+  // a constant without a shape is a scalar without batch dimension (a TF1 Keras learning-phase flag)
+  const batched = o.batched ?? !(o.value !== undefined && o.shape === undefined);
   if (typeof batched !== "boolean") fail(`${field}.batched`, "true or false", batched);
   const spec: InputSpec = {
     name: o.name as string,

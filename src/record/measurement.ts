@@ -3,14 +3,15 @@
  * its one writer, and its one reader with a clear error naming the file.
  */
 import type { OnnxLibrary } from "../engines/onnx/library-kinds.js";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import type { Model } from "../engines/model.js";
 import { csvMetaLines } from "../measure/csv.js";
 import type { HostInfo } from "../measure/host.js";
 import type { MeasureProcessMeta, PreparationMeta } from "../measure/job.js";
 import type { RunSettings } from "../measure/run.js";
 import { projectRevision } from "../paths.js";
-import { MlprofError, errorMessage } from "../util/errors.js";
+import { MlprofError } from "../util/errors.js";
+import { readJsonFile } from "../util/json.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 
 /** Seed of the random inputs (event e of input i uses seed + 1000 e + i); recorded in the metadata. */
@@ -179,20 +180,8 @@ export function writeMeasurement(t: MeasurementTarget, out: MeasurementOutcome):
   }
 }
 
-/** Reads a JSON file, with a clear error naming it when it cannot be read or parsed. */
-export function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new MlprofError(`cannot read ${what} ${path}: ${errorMessage(err)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new MlprofError(`${what} ${path} is not valid JSON (${errorMessage(err)})`);
-  }
-}
+/** Reads a JSON file, with a clear error naming it when it cannot be read or parsed (util/json.ts). */
+export { readJsonFile };
 
 /** Reads a measurement's metadata JSON; an unreadable or malformed file is named in the error. */
 export function readMeasurementRecord(path: string): MeasurementRecord {

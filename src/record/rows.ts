@@ -1,6 +1,6 @@
 /** The one check of a runtime CSV's rows, used wherever a measurement is accepted into the store. */
 import { readFileSync } from "node:fs";
-import { readRuntimeCsv, type RuntimeRow } from "../measure/csv.js";
+import { readRuntimeCsv, type RuntimeCsv, type RuntimeRow } from "../measure/csv.js";
 import type { RunSettings } from "../measure/run.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
 
@@ -29,7 +29,16 @@ export function expectedRows(batchSize: number, run: RunSettings, repeats = 1): 
   };
 }
 
-/** The problem of parsed rows (count, batch size, positive runtimes), or undefined when they are right. */
+/** " (line N)" of a row read from a file. */
+function at(row: RuntimeRow): string {
+  return row.line !== undefined ? ` (line ${row.line})` : "";
+}
+
+/**
+ * The problem of parsed rows, or undefined when they are right: the count (repeats x n_events x n_calls,
+ * times 3 windows with --until-stable; at least that with --min-duration), the batch size of every row,
+ * every runtime positive and finite. A wrong row is named with its line.
+ */
 export function rowsProblem(rows: RuntimeRow[], expected: ExpectedRows): string | undefined {
   const factors = [expected.nEvents, expected.nCalls];
   let formula = "n_events x n_calls";
@@ -43,14 +52,38 @@ export function rowsProblem(rows: RuntimeRow[], expected: ExpectedRows): string 
   }
   const want = factors.reduce((a, b) => a * b, 1);
   if (expected.atLeast ? rows.length < want : rows.length !== want) {
-    return `truncated CSV: ${rows.length} rows, expected ${formula} = ${factors.join(" x ")} = ${want}`;
+    const none = rows.length === 0 ? " (the file holds no rows)" : "";
+    return `truncated CSV: ${rows.length} rows${none}, expected ${expected.atLeast ? "at least " : ""}${formula} = ${factors.join(" x ")} = ${want}`;
   }
   const other = rows.find((r) => r.batchSize !== expected.batchSize);
-  if (other) return `CSV has rows of batch size ${other.batchSize}, expected ${expected.batchSize}`;
-  const bad = rows.findIndex((r) => !(r.runtimeMs > 0));
+  if (other)
+    return `CSV has rows of batch size ${other.batchSize}, expected ${expected.batchSize}${at(other)}`;
+  const bad = rows.findIndex((r) => !(r.runtimeMs > 0 && Number.isFinite(r.runtimeMs)));
   if (bad >= 0)
-    return `CSV row ${bad + 1} has a runtime of ${rows[bad]!.runtimeMs} ms, expected a positive value`;
+    return `CSV row ${bad + 1}${at(rows[bad]!)} has a runtime of ${rows[bad]!.runtimeMs} ms, expected a positive value`;
   return undefined;
+}
+
+/**
+ * The problem of a joined measurement's `repeat_rows` metadata line (the rows of each process, see
+ * record/repeats.ts), or undefined: one count per repeat, each what one process writes, summing to the rows.
+ */
+function repeatRowsProblem(
+  text: string | undefined,
+  total: number,
+  expected: ExpectedRows,
+): string | undefined {
+  const repeats = expected.repeats ?? 1;
+  if (text === undefined) return undefined;
+  const counts = text.split(",").map((c) => Number(c.trim()));
+  const perProcess = expected.nEvents * expected.nCalls * (expected.windows ?? 1);
+  const wrong =
+    counts.length !== repeats ||
+    counts.some((c) => !Number.isInteger(c) || (expected.atLeast ? c < perProcess : c !== perProcess)) ||
+    counts.reduce((a, b) => a + b, 0) !== total;
+  return wrong
+    ? `its metadata line 'repeat_rows: ${text}' does not give ${repeats} process${repeats === 1 ? "" : "es"} of ${expected.atLeast ? "at least " : ""}${perProcess} rows${repeats === 1 ? "" : " each"}, ${total} in all`
+    : undefined;
 }
 
 /**
@@ -58,17 +91,26 @@ export function rowsProblem(rows: RuntimeRow[], expected: ExpectedRows): string 
  * Returns the problem, or undefined when the file is valid.
  */
 export function runtimeCsvProblem(csvPath: string, expected: ExpectedRows): string | undefined {
-  const text = readFileSync(csvPath, "utf8");
-  if (text.length > 0 && !text.endsWith("\n")) {
-    return `truncated CSV: its last line '${text.slice(text.lastIndexOf("\n") + 1).slice(0, 40)}' is cut off`;
-  }
-  let rows: RuntimeRow[];
+  let text: string;
   try {
-    rows = readRuntimeCsv(csvPath).rows;
+    text = readFileSync(csvPath, "utf8");
+  } catch (err) {
+    return `unreadable CSV: ${errorMessage(err)}`;
+  }
+  if (text.length > 0 && !text.endsWith("\n")) {
+    const lines = text.split("\n").length;
+    return `truncated CSV: its last line '${text.slice(text.lastIndexOf("\n") + 1).slice(0, 40)}' is cut off (line ${lines})`;
+  }
+  let parsed: RuntimeCsv;
+  try {
+    parsed = readRuntimeCsv(csvPath);
   } catch (err) {
     return `malformed CSV: ${errorMessage(err)}`;
   }
-  return rowsProblem(rows, expected);
+  return (
+    rowsProblem(parsed.rows, expected) ??
+    repeatRowsProblem(parsed.meta.repeat_rows, parsed.rows.length, expected)
+  );
 }
 
 /**
@@ -84,4 +126,24 @@ export function requireRows(
 ): void {
   const problem = runtimeCsvProblem(csvPath, expectedRows(batchSize, run, repeats));
   if (problem) throw new MlprofError(`${writer} wrote a wrong result: ${problem}`);
+}
+
+/**
+ * Checks a measurement of the store before a task reads it (MergeRuntimes reads MeasureRuntime's CSVs):
+ * the same check as requireRows (and collect's), for `repeats` processes; a wrong file is an error naming
+ * it, its line and how to measure it again. Nothing is written.
+ */
+export function requireStoredRows(
+  csvPath: string,
+  batchSize: number,
+  run: RunSettings,
+  repeats: number,
+): void {
+  const problem = runtimeCsvProblem(csvPath, expectedRows(batchSize, run, repeats));
+  if (problem) {
+    throw new MlprofError(
+      `measurement ${csvPath} of the store is wrong: ${problem}`,
+      "remove it and its .json, and run again to make it anew (e.g. the same command with --remove-output 1,a,y)",
+    );
+  }
 }

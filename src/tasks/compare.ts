@@ -21,6 +21,7 @@ import { SIGNIFICANCE_LEVEL, compareProcesses, type SampleComparison } from "../
 import { summaryMethod } from "../stats/summary.js";
 import { cmsswPart, taskDir } from "../store.js";
 import { MlprofError } from "../util/errors.js";
+import { checkName } from "../util/names.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { omit, param, type Values } from "../framework/parameters.js";
@@ -72,6 +73,7 @@ const COMPARE_PARAMS = {
     default: [],
     significant: true,
     description: "the versions of the measurements A and B (one or two); default: --version",
+    check: (v) => v.forEach((name) => checkName("--versions", name)),
   }),
   batchSizes: BATCH_SIZES,
   ...MULTI_MODEL_PARAMS,

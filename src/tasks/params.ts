@@ -12,6 +12,8 @@ import { MLP_BASE } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import { shortHash } from "../util/hash.js";
 import { checkName } from "../util/names.js";
+import { findExecutable } from "../util/which.js";
+import { parseBatchRules } from "../engines/tfaot/rules.js";
 import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
 
 /**
@@ -231,8 +233,14 @@ export const MEASUREMENT_PARAMS = {
     flag: "tfaot-batch-rules",
     default: "",
     significant: true,
-    description: "dash-separated batch rules of tfaot models, each 'target_size:size_1,size_2,...'",
-    path: { order: 9, part: (v) => (v ? `rules_${v.replace(/:/g, "x").replace(/,/g, ".")}` : undefined) },
+    description:
+      "dash-separated batch rules of tfaot models, each 'target_size:size_1,size_2,...' (models of other " +
+      "engines ignore them, and their output paths leave them out)",
+    check: (v) => void parseBatchRules(v),
+    path: {
+      order: 9,
+      part: (v) => (v ? `rules_${v.replace(/\s/g, "").replace(/:/g, "x").replace(/,/g, ".")}` : undefined),
+    },
   }),
   executor: param.string({
     flag: "executor",
@@ -268,12 +276,14 @@ export const CMSSW_PARAMS = {
     default: DEFAULT_CMSSW_VERSION,
     significant: true,
     description: "the CMSSW release of the measurement",
+    check: (v) => void checkName("--cmssw-version", v),
   }),
   scramArch: param.string({
     flag: "scram-arch",
     default: DEFAULT_SCRAM_ARCH,
     significant: true,
     description: "the SCRAM architecture of the measurement",
+    check: (v) => void checkName("--scram-arch", v),
   }),
 };
 
@@ -284,6 +294,7 @@ export const MULTI_CMSSW_PARAMS = {
     braceExpand: true,
     significant: true,
     description: "comma-separated CMSSW releases (brace expansion: CMSSW_13_{3_1,2_4})",
+    check: (v) => v.forEach((name) => checkName("--cmssw-versions", name)),
   }),
   scramArchs: param.strings({
     flag: "scram-archs",
@@ -291,6 +302,7 @@ export const MULTI_CMSSW_PARAMS = {
     braceExpand: true,
     significant: true,
     description: "comma-separated SCRAM architectures (brace expansion allowed)",
+    check: (v) => v.forEach((name) => checkName("--scram-archs", name)),
   }),
 };
 
@@ -353,5 +365,14 @@ export const PLOT_PARAMS = {
     flag: "view-cmd",
     default: "",
     description: "command run on each plot file afterwards (e.g. imgcat, xdg-open)",
+    check: (v) => {
+      const command = v.trim().split(/\s+/)[0];
+      if (command && !findExecutable(command)) {
+        throw new MlprofError(
+          `--view-cmd: expected a command that exists, found '${command}' (${command.includes("/") ? "not an executable file" : "not on PATH"})`,
+          "give the viewer's name or path, e.g. --view-cmd xdg-open, or leave --view-cmd out",
+        );
+      }
+    },
   }),
 };

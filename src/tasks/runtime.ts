@@ -11,7 +11,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { param, positive } from "../framework/parameters.js";
 import { writeRepeatedMeasurement } from "../record/repeats.js";
-import { requireRows } from "../record/rows.js";
+import { requireRows, requireStoredRows } from "../record/rows.js";
 import { cmsswPart, taskDir } from "../store.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import {
@@ -99,6 +99,7 @@ export class MeasureRepeat extends Task {
       metaPath,
       progress: ctx.progress,
       signal: ctx.signal,
+      wait: ctx.wait,
     });
   }
 }
@@ -207,11 +208,16 @@ export class MergeRuntimes extends Task {
     const [csvPath, metaPath] = this.outputs() as [string, string];
     const inputs = this.requires().map((t) => {
       const [csv, meta] = t.outputs() as [string, string];
-      const parsed = readRuntimeCsv(csv);
-      if (parsed.rows.some((r) => r.batchSize !== t.batchSize)) {
-        throw new MlprofError(`${csv}: rows of another batch size than ${t.batchSize}`);
+      // the one row check of every measurement entering a result (as collect and the executors check)
+      requireStoredRows(csv, t.batchSize, this.cfg.run, this.cfg.run.repeats);
+      const record = readMeasurementRecord(meta);
+      const recorded = record.measurement?.batchSize;
+      if (recorded !== undefined && recorded !== t.batchSize) {
+        throw new MlprofError(
+          `measurement metadata ${meta} of the store is wrong: it is of batch size ${String(recorded)}, expected ${t.batchSize}`,
+        );
       }
-      return { batchSize: t.batchSize, csv, parsed, meta: readMeasurementRecord(meta) };
+      return { batchSize: t.batchSize, csv, parsed: readRuntimeCsv(csv), meta: record };
     });
     const first = inputs[0]!.parsed.meta;
     const common: Record<string, string> = {};

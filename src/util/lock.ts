@@ -1,8 +1,18 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MlprofError } from "../util/errors.js";
+import { ownerTag, ownStartTime, processAlive as alive } from "./procs.js";
 
 /** Who holds a lock: written into the lock folder. */
 export interface LockOwner {
@@ -10,6 +20,8 @@ export interface LockOwner {
   host: string;
   since: string;
   what: string;
+  /** The owner's process start time (absent in locks of older versions): a reused pid is not the owner. */
+  start?: string;
 }
 
 function readOwner(lockDir: string): LockOwner | undefined {
@@ -20,13 +32,9 @@ function readOwner(lockDir: string): LockOwner | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** Whether the owner of a lock of this host still runs (the same process, not one that reused its pid). */
+function ownerAlive(owner: LockOwner): boolean {
+  return alive(owner.pid, owner.start);
 }
 
 /** Options of withLock. */
@@ -35,20 +43,41 @@ export interface LockOptions {
   what: string;
   /** Called once when the lock is held by another process and this one waits. */
   progress?: (message: string) => void;
-  /** Give up after this many milliseconds of waiting (default 60 minutes). */
+  /** Give up after this many milliseconds of waiting (default 60 minutes; Infinity: never). */
   timeoutMs?: number;
   /** Poll interval in milliseconds (default 250). */
   pollMs?: number;
+  /** Aborting it ends the wait with an error ("interrupted while waiting"). */
+  signal?: AbortSignal;
+  /** false: throw LockBusyError instead of waiting for a live holder (default true). */
+  wait?: boolean;
 }
 
 const sameOwner = (a: LockOwner | undefined, b: LockOwner) =>
   a?.pid === b.pid && a.host === b.host && a.since === b.since;
 
+/** A name beside `lockDir` for a step of taking it: `<lock>.<what>-<owner tag>-<random>`. */
+function besideLock(lockDir: string, what: string): string {
+  return `${lockDir}.${what}-${ownerTag()}-${Math.random().toString(36).slice(2, 8).padEnd(6, "0")}`;
+}
+
 /** Tries to create the lock atomically, owner included: a prepared folder renamed onto `lockDir`. */
 function tryAcquire(lockDir: string, owner: LockOwner): boolean {
-  const prepared = `${lockDir}.new-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  mkdirSync(prepared);
-  writeFileSync(join(prepared, "owner.json"), JSON.stringify(owner) + "\n");
+  const prepared = besideLock(lockDir, "new");
+  try {
+    mkdirSync(prepared);
+  } catch (err) {
+    // another process removed the (empty) folder of locks in between: create it again
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    mkdirSync(dirname(lockDir), { recursive: true });
+    mkdirSync(prepared);
+  }
+  try {
+    writeFileSync(join(prepared, "owner.json"), JSON.stringify(owner) + "\n");
+  } catch (err) {
+    rmSync(prepared, { recursive: true, force: true });
+    throw err;
+  }
   try {
     renameSync(prepared, lockDir);
     return true;
@@ -65,7 +94,7 @@ function tryAcquire(lockDir: string, owner: LockOwner): boolean {
  * the stale one judged (another process took it over in between).
  */
 function removeStale(lockDir: string, stale: LockOwner | undefined): void {
-  const aside = `${lockDir}.stale-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const aside = besideLock(lockDir, "stale");
   try {
     renameSync(lockDir, aside);
   } catch {
@@ -100,15 +129,64 @@ export class LockBusyError extends MlprofError {
 }
 
 /**
- * Takes an exclusive lock among processes sharing the file system and returns its release function: the
- * lock is the folder `lockDir`, created atomically with owner.json (the owner's pid and host) inside. A
- * lock whose owner process on this host no longer exists is stale and taken over; otherwise the caller
- * waits for it (with `wait: false` it throws LockBusyError instead).
+ * Removes the locks in `dir` (folders ending in .lock) whose owner was a process of this host that has
+ * ended (killed before it could release them); locks of live processes and of other hosts stay.
  */
-export async function acquireLock(
-  lockDir: string,
-  opts: LockOptions & { wait?: boolean },
-): Promise<() => void> {
+export function removeStaleLocks(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith(".lock"))) {
+    const lockDir = join(dir, name);
+    const owner = readOwner(lockDir);
+    if (owner && owner.host === hostname() && !ownerAlive(owner)) removeStale(lockDir, owner);
+  }
+}
+
+/** Whether a name beside a lock folder is a step of taking it (besideLock): `.new-` or `.stale-` folders. */
+export function isLockStep(name: string): boolean {
+  return /\.lock\.(new|stale)-/.test(name);
+}
+
+/**
+ * The host-wide lock of timed work: every measurement process of this host (whatever its store) runs
+ * while holding it, so that no two measurements ever time under each other's load. It lives in
+ * $MLPROF_LOCK_DIR, else <tmp>/mlprof-locks.
+ */
+export function measurementLockDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.MLPROF_LOCK_DIR || join(tmpdir(), "mlprof-locks"), "measurement.lock");
+}
+
+/**
+ * Runs `fn` holding the host-wide lock of timed work (measurementLockDir), waiting for another holder
+ * without a time limit (it is alive, or its lock is stale and taken over). Its folder is created open to
+ * every user of the host (sticky, as /tmp), so that the measurements of all users exclude each other.
+ */
+export async function withMeasurementLock<T>(opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const lockDir = measurementLockDir();
+  const parent = dirname(lockDir);
+  if (!existsSync(parent)) {
+    try {
+      mkdirSync(parent, { recursive: true });
+      chmodSync(parent, 0o1777);
+    } catch {
+      // another user's folder, or created at the same moment: acquireLock reports a real problem
+    }
+  }
+  return withLock(lockDir, { timeoutMs: Infinity, ...opts }, fn);
+}
+
+/**
+ * Takes an exclusive lock among processes sharing the file system and returns its release function: the
+ * lock is the folder `lockDir`, created atomically with owner.json (the owner's pid, start time and host)
+ * inside. A lock whose owner process on this host no longer exists (or whose pid another process reuses)
+ * is stale and taken over; otherwise the caller waits for it (with `wait: false` it throws LockBusyError
+ * instead; an abort of `signal` ends the wait with an error).
+ */
+export async function acquireLock(lockDir: string, opts: LockOptions): Promise<() => void> {
   mkdirSync(dirname(lockDir), { recursive: true });
   const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60 * 1000);
   const me: LockOwner = {
@@ -116,17 +194,26 @@ export async function acquireLock(
     host: hostname(),
     since: new Date().toISOString(),
     what: opts.what,
+    start: ownStartTime(),
+  };
+  const pause = async (ms: number, holder?: LockOwner) => {
+    try {
+      await sleep(ms, undefined, { signal: opts.signal });
+    } catch {
+      const held = holder ? ` held by process ${holder.pid} on ${holder.host} (${holder.what})` : "";
+      throw new MlprofError(`interrupted while waiting for the lock ${lockDir}${held}`);
+    }
   };
   let told = false;
   while (!tryAcquire(lockDir, me)) {
     const owner = readOwner(lockDir);
-    if (owner && owner.host === hostname() && !processAlive(owner.pid)) {
+    if (owner && owner.host === hostname() && !ownerAlive(owner)) {
       removeStale(lockDir, owner);
       continue;
     }
     if (!owner) {
       // a lock folder without owner (left by an older version or a crash): stale when it stays so
-      await sleep(2000);
+      await pause(2000);
       if (!readOwner(lockDir)) removeStale(lockDir, undefined);
       continue;
     }
@@ -143,7 +230,7 @@ export async function acquireLock(
         `remove ${lockDir} if that process no longer runs`,
       );
     }
-    await sleep(opts.pollMs ?? 250);
+    await pause(opts.pollMs ?? 250, owner);
   }
   // release only a lock that is still ours
   return () => {

@@ -1,22 +1,57 @@
+/**
+ * Names that become path components (a version, model, scan, postfix, release, architecture): the one
+ * rule they follow, so that no name can leave its folder, hide itself or break a file system.
+ */
 import { MlprofError } from "./errors.js";
 
 /** What a name that becomes a path component may hold. */
 const NAME = /^[A-Za-z0-9_.+-]+$/;
 
-/** Whether a string is a valid name of a path component (letters, digits, '_', '.', '+', '-'). */
-export function isName(value: string): boolean {
-  return NAME.test(value);
+/** The longest name (path components longer than 255 bytes are refused by file systems). */
+export const MAX_NAME_LENGTH = 150;
+
+/** What the rule says, for messages. */
+const RULE = `a name of letters, digits, '_', '.', '+' or '-', not starting with '.', at most ${MAX_NAME_LENGTH} characters`;
+
+/** A value as messages show it: quoted, control characters (newlines, tabs) escaped, long ones cut. */
+export function shownValue(value: string): string {
+  const escaped = [...value]
+    .map((c) => (c === "\u007f" ? "\\u007f" : c.charCodeAt(0) < 0x20 ? JSON.stringify(c).slice(1, -1) : c))
+    .join("");
+  return `'${escaped.length > 80 ? `${escaped.slice(0, 77)}...` : escaped}'`;
 }
 
 /**
- * Checks a name that becomes a path component (a version, model, scan, postfix): letters, digits, '_',
- * '.', '+' or '-'. `what` is how the message names it (e.g. "--version").
+ * The problem of a name that would become a path component, or undefined when it is a valid one: empty,
+ * characters outside letters, digits, '_', '.', '+' and '-' (slashes, spaces, newlines), a leading '.'
+ * ('.' and '..' leave their folder, other dot names hide among the tool's temporaries), or too long.
+ */
+export function nameProblem(value: string, maxLength = MAX_NAME_LENGTH): string | undefined {
+  if (value === "") return "an empty name";
+  if (!NAME.test(value)) {
+    const bad = [...value].find((c) => !NAME.test(c))!;
+    return `the character ${shownValue(bad)}`;
+  }
+  if (/^\.+$/.test(value)) return "a name of dots only, which leaves its folder";
+  if (value.startsWith(".")) return "a leading '.'";
+  if (value.length > maxLength) return `${value.length} characters`;
+  return undefined;
+}
+
+/** Whether a string is a valid name of a path component (see nameProblem). */
+export function isName(value: string): boolean {
+  return nameProblem(value) === undefined;
+}
+
+/**
+ * Checks a name that becomes a path component (a version, model, scan, postfix, release, architecture):
+ * the one check every such name passes before a path is built of it. `what` is how the message names it
+ * (e.g. "--version"); returns the name.
  */
 export function checkName(what: string, value: string, note = ""): string {
-  if (!NAME.test(value)) {
-    throw new MlprofError(
-      `${what}: expected a name of letters, digits, '_', '.', '+' or '-'${note}, found '${value}'`,
-    );
+  const problem = nameProblem(value);
+  if (problem) {
+    throw new MlprofError(`${what}: expected ${RULE}${note}, found ${shownValue(value)} (${problem})`);
   }
   return value;
 }

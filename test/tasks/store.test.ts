@@ -98,3 +98,21 @@ test("MLP_STORE moves the root of every output", () => {
     process.env.MLP_STORE = STORE;
   }
 });
+
+test("--tfaot-batch-rules are part of the paths of tfaot models only (other engines ignore them)", () => {
+  const rules = { "model-name": "m", "tfaot-batch-rules": "4:ones-2:1,1" };
+  const tfaot = task("MeasureRuntime", {
+    ...rules,
+    "model-file": `${EXAMPLES}/dnn/model_tfaot_l10u128.yaml`,
+  });
+  assert.match(rel(tfaot.outputs())[0]!, /__threads_1__rules_4xones-2x1\.1\/v1\//);
+  const onnx = task("MeasureRuntime", { ...rules, "model-file": dnnOnnx });
+  assert.equal(
+    rel(onnx.outputs())[0],
+    "MeasureRuntime/CMSSW_14_1_0_pre4__el9_amd64_gcc12/model_m__input_random__nevents_1__ncalls_100__threads_1/v1/runtime_bs_1.csv",
+  );
+  assert.throws(
+    () => task("MeasureRuntime", { "tfaot-batch-rules": "x" }),
+    /--tfaot-batch-rules: 'x' is not a rule/,
+  );
+});

@@ -9,6 +9,7 @@ import type { TensorflowInstall } from "../tf/install.js";
 import { combineAotHeaders, readAotHeader, type AotSignature } from "./header.js";
 import { MlprofError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/fs.js";
+import { readJsonFile } from "../../util/json.js";
 import { treeHash } from "../../util/hash.js";
 import { pool } from "../../util/pool.js";
 import type { ProgressFn } from "../engine.js";
@@ -113,7 +114,7 @@ function unknownFlagError(
 }
 
 function loadCompiled(dir: string, cached: boolean): CompiledModel {
-  const record = JSON.parse(readFileSync(join(dir, "compile.json"), "utf8")) as CompileRecord;
+  const record = readJsonFile(join(dir, "compile.json"), "record of the compiled model") as CompileRecord;
   const headers = record.batchSizes.map((bs) => readAotHeader(join(dir, `${AOT_PREFIX}_bs${bs}.h`)));
   const objects = readdirSync(dir)
     .filter((f) => f.startsWith(`${AOT_PREFIX}_bs`) && f.endsWith(".o"))

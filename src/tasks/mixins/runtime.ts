@@ -5,6 +5,7 @@ import { Model } from "../../engines/model.js";
 import type { RunSettings } from "../../measure/run.js";
 import { MLP_BASE } from "../../paths.js";
 import { MlprofError } from "../../util/errors.js";
+import { checkName } from "../../util/names.js";
 import { cmsswPart, taskDir } from "../../store.js";
 import type { Values } from "../../framework/parameters.js";
 import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, VERSION, runParamsPart } from "../params.js";
@@ -59,15 +60,22 @@ export function resolveModelFile(file: string): string {
   return existsSync(fromBase) ? fromBase : fromCwd;
 }
 
-/** The runtime configuration of converted values (the model file resolved, the name and label applied). */
+/**
+ * The runtime configuration of converted values (the model file resolved, the name and label applied).
+ * Every name that becomes part of its output paths is checked here once more (values may come from a
+ * scan's manifest or a list such as CompareRuntimes' --versions rather than from a checked flag), and
+ * --tfaot-batch-rules apply to tfaot models only: for a model of another engine they are dropped, so
+ * that they are neither part of its output path nor of its measurement.
+ */
 export function runtimeConfig(v: RuntimeValues): RuntimeConfig {
-  return {
-    version: v.version,
-    model: new Model(resolveModelFile(v.modelFile), v.modelName || undefined, v.modelLabel || undefined),
-    run: runSettings(v),
-    cmsswVersion: v.cmsswVersion,
-    scramArch: v.scramArch,
-  };
+  checkName("--version", v.version);
+  if (v.modelName) checkName("--model-name", v.modelName);
+  checkName("--cmssw-version", v.cmsswVersion);
+  checkName("--scram-arch", v.scramArch);
+  const model = new Model(resolveModelFile(v.modelFile), v.modelName || undefined, v.modelLabel || undefined);
+  const run = runSettings(v);
+  if (run.tfaotBatchRules && model.spec.engine !== "tfaot") run.tfaotBatchRules = "";
+  return { version: v.version, model, run, cmsswVersion: v.cmsswVersion, scramArch: v.scramArch };
 }
 
 /** The <model identifier>__<run parameters> component of a runtime task's output path. */

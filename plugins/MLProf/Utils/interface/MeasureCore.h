@@ -294,7 +294,10 @@ namespace mlprof {
 
   /** CSV rows "batch_size,runtime_ms\n" (6 decimals) for runtimes[from, end). */
   std::string csvRows(int64_t batchSize, const std::vector<double>& runtimesMs, std::size_t from = 0);
-  /** Writes (or appends to) a CSV file of rows; throws std::runtime_error when it cannot. */
+  /**
+   * Writes (or appends to) a CSV file of rows; throws std::runtime_error naming the path and the system's
+   * reason when it cannot (a file written anew is removed then; appended rows are checked by the reader).
+   */
   void writeCsv(const std::string& path, int64_t batchSize, const std::vector<double>& runtimesMs, bool append,
                 std::size_t from = 0);
 
@@ -342,7 +345,10 @@ namespace mlprof {
 
   /** The metadata as a JSON document. */
   std::string processMetaJson(const ProcessMeta& meta);
-  /** Writes a text file; throws std::runtime_error when it cannot. */
+  /**
+   * Writes a text file; throws std::runtime_error naming the path and the system's reason ("No space left
+   * on device") when it cannot, and removes what was cut off.
+   */
   void writeTextFile(const std::string& path, const std::string& text);
 
 }  // namespace mlprof

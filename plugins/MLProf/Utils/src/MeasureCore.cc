@@ -1,7 +1,9 @@
 #include "MLProf/Utils/interface/MeasureCore.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -223,13 +225,27 @@ namespace mlprof {
     return out;
   }
 
+  namespace {
+    /** ": <strerror(errno)>" of the last failed system call (e.g. ": No space left on device"), or "". */
+    std::string systemReason() {
+      const int code = errno;
+      return code != 0 ? std::string(": ") + std::strerror(code) : std::string();
+    }
+  }  // namespace
+
   void writeCsv(const std::string& path, int64_t batchSize, const std::vector<double>& runtimesMs, bool append,
                 std::size_t from) {
+    errno = 0;
     std::ofstream file(path, append ? std::ios::out | std::ios::app : std::ios::out | std::ios::trunc);
-    if (!file) throw std::runtime_error("cannot open the CSV file " + path + " for writing");
+    if (!file) throw std::runtime_error("cannot open the CSV file " + path + " for writing" + systemReason());
     file << csvRows(batchSize, runtimesMs, from);
     file.close();
-    if (!file) throw std::runtime_error("cannot write the CSV file " + path);
+    if (!file) {
+      const std::string reason = systemReason();
+      // a file written anew and cut off (a full disk) is removed; appended rows are checked by their reader
+      if (!append) std::remove(path.c_str());
+      throw std::runtime_error("cannot write the CSV file " + path + reason);
+    }
   }
 
   std::string jsonString(const std::string& text) {
@@ -335,11 +351,16 @@ namespace mlprof {
   }
 
   void writeTextFile(const std::string& path, const std::string& text) {
+    errno = 0;
     std::ofstream file(path, std::ios::out | std::ios::trunc | std::ios::binary);
-    if (!file) throw std::runtime_error("cannot open " + path + " for writing");
+    if (!file) throw std::runtime_error("cannot open " + path + " for writing" + systemReason());
     file << text;
     file.close();
-    if (!file) throw std::runtime_error("cannot write " + path);
+    if (!file) {
+      const std::string reason = systemReason();
+      std::remove(path.c_str());
+      throw std::runtime_error("cannot write " + path + reason);
+    }
   }
 
 }  // namespace mlprof
