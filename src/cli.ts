@@ -2,6 +2,7 @@
 import chalk from "chalk";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { cancelCommand, cleanupCommand } from "./commands/cancel.js";
 import { collectCommand } from "./commands/collect.js";
 import { declareParams } from "./commands/options.js";
 import { releasesCommand } from "./commands/releases.js";
@@ -125,6 +126,8 @@ export function buildCli(argv: string[]): Argv {
     .command(releasesCommand)
     .command(submitCommand)
     .command(collectCommand)
+    .command(cancelCommand)
+    .command(cleanupCommand)
     .demandCommand(1, "name a command")
     .version(false)
     .strict()

@@ -12,13 +12,22 @@ export interface BatchStatus {
   state: BatchState;
   exitCode?: number;
   reason?: string;
+  /** Removed from the queue by a person (condor_rm, scancel), not by the system: not resubmitted unasked. */
+  removedByUser?: boolean;
+  /** Held or ended for exceeding its memory: resubmitted with more memory. */
+  outOfMemory?: boolean;
 }
 
-/** One row of a submission's job table: the job id and its measurements ("3+4+5"). */
+/** One row of a submission's job table: the job id, its measurements ("3+4+5") and their architecture. */
 export interface JobRow {
   jobId: string;
   items: string;
+  /** The SCRAM architecture of the job's measurements (one per job; the worker OS follows from it). */
+  arch: string;
 }
+
+/** How a timing job keeps other jobs off the CPUs it measures on. */
+export type CpuIsolation = "exclusive" | "cores" | "none";
 
 /** Resource requests every batch system renders into its submit files. */
 export interface CommonSettings {
@@ -26,6 +35,12 @@ export interface CommonSettings {
   requestMemoryMb: number;
   /** Extra lines for the submit file (HTCondor commands or #SBATCH options). */
   extra: string[];
+  /** The wall time a job may take, seconds (--walltime, else the system's own default or limit). */
+  walltimeS: number;
+  /** Most jobs of the scan in the queue at once (0: no limit). */
+  parallelJobs: number;
+  /** exclusive: the node to itself; cores: whole cores; none: what the system gives. */
+  cpuIsolation: CpuIsolation;
 }
 
 /** The settings of a submission: the common ones and the system's own (flat, as the templates read them). */
@@ -35,8 +50,28 @@ export type SubmitSettings = CommonSettings & Record<string, unknown>;
 export interface SettingsContext {
   /** The scan's SCRAM architectures (e.g. for the worker OS). */
   archs: string[];
-  /** The submit host; undefined in a dry run over SSH, which connects nowhere. */
+  /** The submit host (a dry run over SSH connects to it only when a setting needs it). */
   shell?: Shell;
+  /** --walltime in seconds, when given. */
+  walltimeS?: number;
+  /** Variables set for every batch command. */
+  env: Record<string, string>;
+}
+
+/** Where queries and removals of a scan's jobs go: its batch environment, job name and settings. */
+export interface BatchContext {
+  env: Record<string, string>;
+  /** Batch job name shared by the scan's jobs (squeue -n, condor batch_name). */
+  jobName: string;
+  /** The submission settings, including what a submission recorded (the HTCondor schedd). */
+  settings: SubmitSettings;
+}
+
+/** What a submission returns: the batch id of each row, and facts to keep for later commands. */
+export interface SubmitResult {
+  ids: string[];
+  /** Settings learnt at submission (HTCondor: the schedd that took the jobs), merged into the target's. */
+  recorded?: Record<string, string>;
 }
 
 /** Everything a submit file needs for one submission of a scan. */
@@ -51,9 +86,13 @@ export interface SubmitFileContext {
   jobName: string;
   rows: JobRow[];
   stageOut: StageOutMode;
-  /** Files sent with each job (HTCondor transfer_input_files), absolute on the submit host. */
+  /** Files sent with each job (HTCondor transfer_input_files): absolute on the submit host, or xrootd URLs. */
   transferInput: string[];
   settings: SubmitSettings;
+  /** Most jobs of this submission in the queue at once (0: no limit). */
+  throttle: number;
+  /** Each job's own inputs (configs/<job id>/: its cmsRun configs) go with it where files are sent. */
+  transferConfigs: boolean;
 }
 
 /** A generated file of a job folder: its path relative to the folder, content and mode. */
@@ -79,34 +118,47 @@ export interface BatchSystem {
   readonly maxRows: number;
   /** Files sent with each job travel through the batch system (HTCondor's transfer_input_files). */
   readonly transfersInput: boolean;
+  /** The --cpu-isolation modes the system can render (others become "none", with a note). */
+  readonly cpuIsolations: readonly CpuIsolation[];
   /** The options of `mlprof submit` this system owns. */
   readonly params: ParamSet;
-  /** The system's settings from its options (raw values keyed by flag). */
+  /**
+   * Why the settings need the submit host (a dry run over SSH then connects to it), or undefined when
+   * they do not.
+   */
+  needsSubmitHost?(raw: Record<string, unknown>): string | undefined;
+  /** The system's settings from its options (raw values keyed by flag), checked for the submit file. */
   settings(raw: Record<string, unknown>, ctx: SettingsContext): Promise<Record<string, unknown>>;
+  /** The job table of one submission (jobs_<n>.txt); default: "<job id> <items>" per row. */
+  jobTable?(ctx: SubmitFileContext): string;
   /** The submit file of one submission (its job table is written next to it). */
   submitFile(ctx: SubmitFileContext): GeneratedFile;
   /** Submits a rendered submission; returns the batch id of each row, in row order. */
-  submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<string[]>;
+  submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<SubmitResult>;
   /** States of batch ids (ids the system has forgotten are "gone"). */
-  query(
-    shell: Shell,
-    ids: string[],
-    env: Record<string, string>,
-    jobName: string,
-  ): Promise<Map<string, BatchStatus>>;
-  /** Removes jobs from the system (held ones before a resubmission). */
-  cancel(shell: Shell, ids: string[], env: Record<string, string>): Promise<void>;
+  query(shell: Shell, ids: string[], ctx: BatchContext): Promise<Map<string, BatchStatus>>;
+  /** Removes jobs from the system (held ones before a resubmission, a scan's by `mlprof cancel`). */
+  cancel(shell: Shell, ids: string[], ctx: BatchContext): Promise<void>;
   /** The job's stdout/stderr files relative to the job folder, newest attempt, for failure messages. */
   logFiles(batchId: string, jobId: string): string[];
 }
 
 /** The definition of a batch system with typed options; `settings` receives its converted values. */
-export type BatchSystemDefinition<P extends ParamSet> = Omit<BatchSystem, "params" | "settings"> & {
+export type BatchSystemDefinition<P extends ParamSet> = Omit<
+  BatchSystem,
+  "params" | "settings" | "needsSubmitHost"
+> & {
   params: P;
   settings(values: Values<P>, ctx: SettingsContext): Promise<object>;
+  needsSubmitHost?(values: Values<P>): string | undefined;
 };
 
 /** The job table of a submission: one "<job id> <items>" line per job. */
 export function jobTable(rows: JobRow[]): string {
   return rows.map((r) => `${r.jobId} ${r.items}\n`).join("");
+}
+
+/** The job table of a submission as its system writes it. */
+export function systemJobTable(system: BatchSystem, ctx: SubmitFileContext): string {
+  return system.jobTable ? system.jobTable(ctx) : jobTable(ctx.rows);
 }

@@ -1,59 +1,67 @@
 /** `mlprof collect`: polls a scan's jobs, brings valid results into the store, resubmits failures. */
 import type { Argv, CommandModule } from "yargs";
-import { parseParams } from "../framework/parameters.js";
-import { checkSameScan, manifestPath, readManifest } from "../scan/manifest.js";
-import { COLLECT_PARAMS } from "../scan/options.js";
-import { SCAN_ID_PARAMS, SCAN_PARAMS, scanFromRaw, scanFromStored } from "../scan/scan.js";
+import { parseParams, type Param } from "../framework/parameters.js";
+import type { ScanIdentity } from "../scan/identity.js";
+import { COLLECT_PARAMS, SSH_PARAMS } from "../scan/options.js";
+import { SCAN_ID_PARAMS, SCAN_PARAMS, scanFromRaw } from "../scan/scan.js";
 import { MlprofError } from "../util/errors.js";
 import { declareParams } from "./options.js";
 import { rawScanOptions } from "./submit.js";
 
+/**
+ * The identity of a submitted scan from raw options: its parameters (a scan yaml or the flags) or
+ * --scan-name and --version. The manifest itself is read later, under the scan's lock.
+ */
+export function scanIdentity(raw: Record<string, unknown>): ScanIdentity {
+  if (raw["model-files"] !== undefined) {
+    const scan = scanFromRaw(raw);
+    return { name: scan.name, version: scan.version, scan };
+  }
+  const name = String(raw["scan-name"] ?? "");
+  const version = String(raw["version"] ?? "");
+  if (!name || !version) {
+    throw new MlprofError(
+      "name the scan: --scan <file.yaml>, or --scan-name and --version (or its parameters)",
+    );
+  }
+  return { name, version };
+}
+
+/** The SSH settings a command may override (another key, known_hosts file, port or host name). */
+export function sshOverrides(raw: Record<string, unknown>): Record<string, unknown> {
+  const o = parseParams(SSH_PARAMS, raw);
+  const ssh: Record<string, unknown> = {};
+  if (o.sshKey) ssh["keyFile"] = o.sshKey;
+  if (o.sshKnownHosts.length) ssh["knownHosts"] = o.sshKnownHosts;
+  if (o.sshPort) ssh["port"] = o.sshPort;
+  if (o.sshHost) ssh["host"] = o.sshHost.replace(/^.*@/, "").replace(/:\d+$/, "");
+  return ssh;
+}
+
+/** The options of a command on a submitted scan: its identity, its parameters and `own`. */
+export function scanCommandOptions(y: Argv, own: readonly Param<unknown>[], group: string): Argv {
+  declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
+  declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (or --scan-name and --version):");
+  declareParams(y, own, group);
+  return y.strict();
+}
+
+/** Raw options of a command on a submitted scan (a scan yaml's, overridden by the flags given). */
+export function rawScanCommandOptions(
+  args: Record<string, unknown>,
+  own: readonly Param<unknown>[],
+): Record<string, unknown> {
+  return rawScanOptions(args, [...Object.values(SCAN_ID_PARAMS), ...Object.values(SCAN_PARAMS), ...own]);
+}
+
 export const collectCommand: CommandModule = {
   command: "collect",
   describe: "poll a submitted scan, move its checked results into the store, resubmit failed jobs",
-  builder: (y: Argv) => {
-    declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
-    declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (or --scan-name and --version):");
-    declareParams(y, Object.values(COLLECT_PARAMS), "Collect:");
-    return y.strict();
-  },
+  builder: (y: Argv) => scanCommandOptions(y, Object.values(COLLECT_PARAMS), "Collect:"),
   handler: async (args) => {
-    const raw = rawScanOptions(args as Record<string, unknown>, [
-      ...Object.values(SCAN_ID_PARAMS),
-      ...Object.values(SCAN_PARAMS),
-      ...Object.values(COLLECT_PARAMS),
-    ]);
-    const name = String(raw["scan-name"] ?? "");
-    const version = String(raw["version"] ?? "");
-    let scan;
-    let manifest;
-    if (raw["model-files"] !== undefined) {
-      scan = scanFromRaw(raw);
-      manifest = readManifest(scan.name, scan.version);
-      if (manifest) checkSameScan(manifest, scan);
-    } else {
-      if (!name || !version) {
-        throw new MlprofError(
-          "name the scan: --scan <file.yaml>, or --scan-name and --version (or its parameters)",
-        );
-      }
-      manifest = readManifest(name, version);
-      if (manifest) scan = scanFromStored(manifest.scan.args, name);
-    }
-    if (!manifest || !scan) {
-      const n = scan?.name ?? name;
-      const v = scan?.version ?? version;
-      throw new MlprofError(
-        `scan ${n}/${v} was never submitted (no ${manifestPath(n, v)})`,
-        "submit it first: mlprof submit ...",
-      );
-    }
+    const raw = rawScanCommandOptions(args as Record<string, unknown>, Object.values(COLLECT_PARAMS));
+    const id = scanIdentity(raw);
     const o = parseParams(COLLECT_PARAMS, raw);
-    const ssh: Record<string, unknown> = {};
-    if (o.sshKey) ssh["keyFile"] = o.sshKey;
-    if (o.sshKnownHosts.length) ssh["knownHosts"] = o.sshKnownHosts;
-    if (o.sshPort) ssh["port"] = o.sshPort;
-    if (o.sshHost) ssh["host"] = o.sshHost.replace(/^.*@/, "").replace(/:\d+$/, "");
     const controller = new AbortController();
     const onSignal = () => {
       process.exitCode = 130;
@@ -64,14 +72,15 @@ export const collectCommand: CommandModule = {
     try {
       const { collectScan } = await import("../scan/collect.js");
       const result = await collectScan(
-        scan,
-        manifest,
+        id,
         {
           retries: o.retries,
           watch: o.watch,
           intervalS: o.interval,
           timeoutS: o.timeout,
-          ssh,
+          pollFails: o.pollFails,
+          resubmitCancelled: o.resubmitCancelled,
+          ssh: sshOverrides(raw),
           signal: controller.signal,
         },
         (line) => console.log(line),

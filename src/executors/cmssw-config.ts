@@ -42,6 +42,62 @@ export interface CmsswConfigParams {
   metaFile: string;
   /** tfaot: the rules "target:size1,size2,..." registered with tfaot::Model::setBatchRule. */
   batchRules?: string[];
+  /** A config rendered at submission: what the worker checks before it runs the file. */
+  header?: ShippedConfigHeader;
+  /** The inputs and outputs are read at cmsRun time from CMSSW_IO_FILE in the area (compiled order). */
+  ioFromArea?: boolean;
+}
+
+/**
+ * What a cmsRun config rendered by `mlprof submit` measures, written into its first lines as
+ * `# mlprof-measurement: {...}`: the worker's cmssw executor refuses to run the file for anything else.
+ */
+export interface ShippedConfigHeader {
+  engine: string;
+  model: string;
+  batchSize: number;
+  nEvents: number;
+  nCalls: number;
+  release: string;
+  scramArch: string;
+  /** SHA-256 of the graph file (the file whose hash the metadata records). */
+  graphSha256: string;
+  /** Input and output names in the config's order, or "area": those of the model compiled into the area. */
+  inputs: string[] | "area";
+  outputs: string[] | "area";
+}
+
+/** The file of an area that holds the inputs and outputs of its compiled model for a config (JSON). */
+export const CMSSW_IO_FILE = "mlprof_io.json";
+
+/** The prefix of the header line of a config rendered at submission. */
+export const SHIPPED_HEADER_PREFIX = "# mlprof-measurement: ";
+
+/** The header of a config rendered at submission, or undefined when the text has none. */
+export function readShippedHeader(text: string): ShippedConfigHeader | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(SHIPPED_HEADER_PREFIX));
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line.slice(SHIPPED_HEADER_PREFIX.length)) as ShippedConfigHeader;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The input and output lists of the plugin (the part a config reads from CMSSW_IO_FILE). */
+export function ioContext(p: Pick<CmsswConfigParams, "inputs" | "outputs">): Record<string, unknown> {
+  return {
+    input_names: p.inputs.map((i) => i.name),
+    input_dtypes: p.inputs.map((i) => i.dtype),
+    input_ranks: p.inputs.map((i) => i.shape.length),
+    flat_input_sizes: p.inputs.flatMap((i) => i.shape),
+    input_batched: p.inputs.map((i) => (i.batched ? 1 : 0)),
+    input_has_value: p.inputs.map((i) => (i.value === undefined ? 0 : 1)),
+    input_values: p.inputs.map((i) => Number(i.value ?? 0)),
+    input_range_lows: p.inputs.map((i) => i.range?.[0] ?? 0),
+    input_range_highs: p.inputs.map((i) => i.range?.[1] ?? 10),
+    output_names: p.outputs,
+  };
 }
 
 /** The template context of a cmsRun config: the plugin's parallel input lists, counts and files. */
@@ -56,16 +112,11 @@ export function configContext(p: CmsswConfigParams): Record<string, unknown> {
     model_name: p.modelName,
     model_file: p.modelFile,
     graph_path: p.graphPath,
-    input_names: p.inputs.map((i) => i.name),
-    input_dtypes: p.inputs.map((i) => i.dtype),
-    input_ranks: p.inputs.map((i) => i.shape.length),
-    flat_input_sizes: p.inputs.flatMap((i) => i.shape),
-    input_batched: p.inputs.map((i) => (i.batched ? 1 : 0)),
-    input_has_value: p.inputs.map((i) => (i.value === undefined ? 0 : 1)),
-    input_values: p.inputs.map((i) => Number(i.value ?? 0)),
-    input_range_lows: p.inputs.map((i) => i.range?.[0] ?? 0),
-    input_range_highs: p.inputs.map((i) => i.range?.[1] ?? 10),
-    output_names: p.outputs,
+    graph_path_expands: p.graphPath.includes("$"),
+    ...ioContext(p),
+    measurement: p.header ? JSON.stringify(p.header) : "",
+    io_from_area: p.ioFromArea ?? false,
+    io_file: CMSSW_IO_FILE,
     input_type: isKind ? p.inputData : "random",
     input_files: isKind ? [] : [p.inputData.startsWith("/") ? `file:${p.inputData}` : p.inputData],
     batch_size: p.batchSize,

@@ -12,7 +12,14 @@ import { requireRows } from "../record/rows.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
-import { renderCmsswConfig, type CmsswConfigParams } from "./cmssw-config.js";
+import {
+  CMSSW_IO_FILE,
+  SHIPPED_HEADER_PREFIX,
+  ioContext,
+  readShippedHeader,
+  renderCmsswConfig,
+  type CmsswConfigParams,
+} from "./cmssw-config.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
 
 /**
@@ -86,8 +93,16 @@ export async function measureInCmssw(
       metaFile,
       batchRules: target.batchRules,
     };
-    const config = join(tmp, "measure_cfg.py");
-    writeFileSync(config, renderCmsswConfig(params, template));
+    // a config rendered at submission (mlprof submit --executor cmssw) is run as it is, once checked
+    const shipped = env.MLPROF_CMSSW_CONFIG_FILE;
+    const graphSha256 = await sha256File(target.graphFile);
+    let config = join(tmp, "measure_cfg.py");
+    if (shipped) {
+      checkShippedConfig(shipped, { req, engine: spec.engine, graphSha256, target, params });
+      config = shipped;
+    } else {
+      writeFileSync(config, renderCmsswConfig(params, template));
+    }
     const script = join(tmp, "run.sh");
     writeFileSync(
       script,
@@ -134,10 +149,11 @@ export async function measureInCmssw(
       host,
       startedAt,
       graph: target.graphPath,
-      graphSha256: await sha256File(target.graphFile),
+      graphSha256,
       cmssw: {
         area,
         config: readFileSync(config, "utf8"),
+        ...(shipped ? { configFile: shipped, configRenderedAt: "submission" } : {}),
         engines: `CMSSW ${req.cmsswVersion}'s own`,
         note: `measured by cmsRun of ${req.cmsswVersion} (${req.scramArch}) with the MLProf ${engine.cmssw.plugin} plugin`,
       },
@@ -145,6 +161,57 @@ export async function measureInCmssw(
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot(env));
+  }
+}
+
+/**
+ * Checks a cmsRun config rendered at submission against the measurement the worker is asked for (engine,
+ * release, batch size, counts, the graph's hash, the inputs and outputs) and, for a config that reads the
+ * inputs of the compiled model from the area, writes them there. Any difference is an error naming the file.
+ */
+function checkShippedConfig(
+  file: string,
+  o: {
+    req: MeasurementRequest;
+    engine: string;
+    graphSha256: string;
+    target: { area: string; inputs: CmsswConfigParams["inputs"]; outputs: string[] };
+    params: CmsswConfigParams;
+  },
+): void {
+  if (!existsSync(file))
+    throw new MlprofError(`the cmsRun config ${file} rendered at submission does not exist`);
+  const header = readShippedHeader(readFileSync(file, "utf8"));
+  if (!header) {
+    throw new MlprofError(
+      `the cmsRun config ${file} has no '${SHIPPED_HEADER_PREFIX.trim()}' line: it was not rendered by mlprof submit`,
+    );
+  }
+  const names = (xs: { name: string }[]) => xs.map((x) => x.name);
+  const expected: [string, unknown, unknown][] = [
+    ["engine", o.engine, header.engine],
+    ["release", o.req.cmsswVersion, header.release],
+    ["SCRAM architecture", o.req.scramArch, header.scramArch],
+    ["batch size", o.req.batchSize, header.batchSize],
+    ["n-events", o.req.run.nEvents, header.nEvents],
+    ["n-calls", o.req.run.nCalls, header.nCalls],
+    ["graph file SHA-256", o.graphSha256, header.graphSha256],
+  ];
+  if (header.inputs !== "area") expected.push(["inputs", names(o.target.inputs), header.inputs]);
+  if (header.outputs !== "area") expected.push(["outputs", o.target.outputs, header.outputs]);
+  for (const [what, want, found] of expected) {
+    if (JSON.stringify(want) !== JSON.stringify(found)) {
+      throw new MlprofError(
+        `the cmsRun config ${file} rendered at submission is for ${what} ${JSON.stringify(found)}, but this measurement has ${JSON.stringify(want)}`,
+        "the model or the scan changed after submission: submit the scan again",
+      );
+    }
+  }
+  if (header.inputs === "area" || header.outputs === "area") {
+    writeFileSync(
+      join(o.target.area, CMSSW_IO_FILE),
+      JSON.stringify(ioContext({ inputs: o.target.inputs, outputs: o.target.outputs }), null, 2) + "\n",
+    );
   }
 }
 

@@ -14,18 +14,28 @@ export interface SshTarget {
   connectTimeoutMs?: number;
 }
 
+/** Checks a TCP port number (1 to 65535), at once rather than after a connection timeout. */
+export function checkPort(what: string, port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new MlprofError(`${what}: expected a port from 1 to 65535, found ${port}`);
+  }
+  return port;
+}
+
 /** Parses "user@host:port" (user and port optional) with defaults from the current user and port 22. */
 export function parseSshHost(
   spec: string,
   port?: number,
   user?: string,
 ): Pick<SshTarget, "host" | "port" | "user"> {
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec.trim());
+  const m = /^(?:([A-Za-z0-9_.-]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9_.-]*)(?::(\d+))?$/.exec(
+    spec.trim(),
+  );
   if (!m) throw new MlprofError(`--ssh-host: expected [user@]host[:port], found '${spec}'`);
   const host = m[2]!.replace(/^\[|\]$/g, "");
   return {
     host,
-    port: port ?? (m[3] ? Number(m[3]) : 22),
+    port: port ?? (m[3] ? checkPort(`--ssh-host ${spec}`, Number(m[3])) : 22),
     user: user ?? m[1] ?? userInfo().username,
   };
 }

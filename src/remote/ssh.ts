@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, posix } from "node:path";
 import { Client, type ConnectConfig, type SFTPWrapper } from "ssh2";
@@ -22,6 +22,20 @@ function hostKeyMessage(check: HostKeyCheck, t: SshTarget, files: string[]): str
   return `host key of ${name} does not match the key recorded in ${where} (possible man-in-the-middle); refusing to connect`;
 }
 
+/** Reads a known_hosts file, with a clear error naming it when it is a folder or unreadable. */
+function readKnownHosts(file: string): string {
+  if (statSync(file).isDirectory()) {
+    throw new MlprofError(
+      `--ssh-known-hosts: ${file} is a folder, expected a known_hosts file (OpenSSH format, e.g. ~/.ssh/known_hosts)`,
+    );
+  }
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new MlprofError(`--ssh-known-hosts: cannot read ${file}: ${errorMessage(err)}`);
+  }
+}
+
 /**
  * A login node over SSH (ssh2): commands through exec channels (each with its own environment
  * prefix and working directory), files through one SFTP session. The host key must be in
@@ -41,7 +55,7 @@ export class SshShell implements Shell {
   /** Connects and authenticates; every failure (unreachable host, host key, authentication) is a clear error. */
   static async connect(target: SshTarget): Promise<SshShell> {
     const files = target.knownHosts.filter((f) => existsSync(f));
-    const known = files.map((f) => readFileSync(f, "utf8")).join("\n");
+    const known = files.map((f) => readKnownHosts(f)).join("\n");
     let keyProblem: string | undefined;
     const config: ConnectConfig = {
       host: target.host,

@@ -43,9 +43,55 @@ function lastLine(text: string): string {
   return text.trim().split("\n").filter(Boolean).slice(-1)[0] ?? "";
 }
 
+/** One entry of `xrdfs ls -l`: a file or folder, its size (undefined when the server gave no stat) and path. */
+export interface XrdEntry {
+  dir: boolean;
+  size?: number;
+  path: string;
+}
+
+/**
+ * The forms `xrdfs ls -l` prints an entry in (XrdClFS.cc, PrintDirListStatInfo and DoLS):
+ * - long, when the server returns an extended stat: mode, owner, group, size, date, time, path
+ *   ("-rw-r--r-- nobody nogroup    6 2026-11-25 08:53:33 /eos/a/b/hello.txt");
+ * - short, when it does not: r/w/x flags, date, time, size right-aligned in at least 12 columns, path
+ *   ("-r-- 2020-05-01 20:17:28       69465 /path"; a size of 12 digits or more touches the time,
+ *   xrootd issue 823);
+ * - no stat at all: "---- 0000-00-00 00:00:00            ? /path".
+ */
+const LONG_ENTRY =
+  /^([-d])\S*\s+(?!\d{4}-\d{2}-\d{2}\s)\S+\s+\S+\s+(\d+)\s+\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\s+(\/.*)$/;
+const SHORT_ENTRY = /^([-d])[-r][-w][-x]\s+\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\s*(\d+|\?)\s+(\/.*)$/;
+
+/**
+ * Parses the output of `xrdfs ls -l [-R]` in either form (see LONG_ENTRY and SHORT_ENTRY); a line of
+ * neither form is an error naming it, so that a format this parser does not know never makes files vanish.
+ */
+export function parseXrdfsLs(stdout: string, where: string): XrdEntry[] {
+  const entries: XrdEntry[] = [];
+  for (const raw of stdout.split("\n")) {
+    const line = raw.trimEnd();
+    if (line.trim() === "") continue;
+    const m = LONG_ENTRY.exec(line.trim()) ?? SHORT_ENTRY.exec(line.trim());
+    if (!m) {
+      throw new MlprofError(
+        `cannot parse a line of \`xrdfs ls -l\` for ${where}: expected "<mode> <owner> <group> <size> <date> <time> <path>" or "<flags> <date> <time> <size> <path>", found ${JSON.stringify(line)}`,
+      );
+    }
+    entries.push({
+      dir: m[1] === "d",
+      size: m[2] === "?" ? undefined : Number(m[2]),
+      path: posix.normalize(m[3]!),
+    });
+  }
+  return entries;
+}
+
 /**
  * Lists every file below a location, recursively (`xrdfs ls -l -R`), as paths relative to it with
- * their sizes; a missing folder lists as empty.
+ * their sizes (-1 when the server gave none); a missing folder lists as empty. A listing the client
+ * reports as incomplete ("Some of the requests failed") is an error: files missing from it would make
+ * jobs look output-less.
  */
 export async function xrdListFiles(loc: XrdLocation): Promise<Map<string, number>> {
   const res = await xrd("xrdfs", [loc.server, "ls", "-l", "-R", loc.path]);
@@ -54,14 +100,21 @@ export async function xrdListFiles(loc: XrdLocation): Promise<Map<string, number
     if (/no such file or directory|\[3011\]/i.test(res.stderr)) return files;
     throw new MlprofError(`cannot list ${xrdUrl(loc)}: ${lastLine(res.stderr)}`);
   }
-  for (const line of res.stdout.split("\n")) {
-    // e.g. "-rw-r--r-- nobody nogroup    6 2026-11-25 08:53:33 /eos/a/b/hello.txt"
-    const m = /^([-d])\S*\s+\S+\s+\S+\s+(\d+)\s+\S+\s+\S+\s+(\/.*)$/.exec(line.trim());
-    if (!m || m[1] === "d") continue;
-    const rel = posix.relative(loc.path, m[3]!);
-    if (!rel.startsWith("..")) files.set(rel, Number(m[2]));
+  if (/Some of the requests failed/i.test(res.stderr)) {
+    throw new MlprofError(`the listing of ${xrdUrl(loc)} is incomplete: ${lastLine(res.stderr)}`);
+  }
+  for (const e of parseXrdfsLs(res.stdout, xrdUrl(loc))) {
+    if (e.dir) continue;
+    const rel = posix.relative(loc.path, e.path);
+    if (rel && !rel.startsWith("..")) files.set(rel, e.size ?? -1);
   }
   return files;
+}
+
+/** Copies a local file to an XRootD URL, creating its folders (xrdcp --path). */
+export async function xrdPutFile(localPath: string, url: string): Promise<void> {
+  const res = await xrd("xrdcp", ["--force", "--nopbar", "--path", localPath, url]);
+  if (res.exitCode !== 0) throw new MlprofError(`xrdcp ${localPath} ${url} failed: ${lastLine(res.stderr)}`);
 }
 
 /** Copies a folder from XRootD into a local folder (its contents land directly in `localDir`). */

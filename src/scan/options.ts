@@ -4,11 +4,13 @@
  */
 import { posix } from "node:path";
 import { BATCH_SYSTEMS, batchSystemNames } from "../batch/registry.js";
-import type { BatchSystem, StageOutMode, SubmitSettings } from "../batch/system.js";
-import { param, parseParams, type Param, type Values } from "../framework/parameters.js";
+import type { BatchSystem, CpuIsolation, StageOutMode, SubmitSettings } from "../batch/system.js";
+import { checkOneLine } from "../batch/values.js";
+import { parseWalltime } from "../batch/walltime.js";
+import { param, parseParams, positive, type Param, type Values } from "../framework/parameters.js";
 import { MLP_BASE } from "../paths.js";
 import type { Shell } from "../remote/shell.js";
-import { defaultKnownHosts, parseSshHost } from "../remote/ssh-target.js";
+import { checkPort, defaultKnownHosts, parseSshHost } from "../remote/ssh-target.js";
 import { MlprofError } from "../util/errors.js";
 import { scanDir, type Target } from "./manifest.js";
 import type { Scan } from "./scan.js";
@@ -24,6 +26,7 @@ export const SSH_PARAMS = {
     flag: "ssh-port",
     default: 0,
     description: "SSH port (default: from --ssh-host, else 22)",
+    check: (v) => void (v !== 0 && checkPort("--ssh-port", v)),
   }),
   sshKey: param.string({
     flag: "ssh-key",
@@ -104,13 +107,57 @@ export const SUBMIT_PARAMS = {
     flag: "retries",
     default: 2,
     description: "resubmissions of a failed job before it is reported as failed",
+    check: (v) => {
+      if (!Number.isInteger(v) || v < 0)
+        throw new MlprofError(`--retries: expected an integer >= 0, found ${v}`);
+    },
   }),
   requestCpus: param.int({
     flag: "request-cpus",
     default: 0,
-    description: "CPUs per job (default: --threads)",
+    description: "CPUs per job (default: --threads; a timing job owns the CPUs its engine threads run on)",
+    check: (v) => {
+      if (!Number.isInteger(v) || v < 0 || v > 1024)
+        throw new MlprofError(`--request-cpus: expected a number of CPUs from 1 to 1024, found ${v}`);
+    },
   }),
-  requestMemory: param.int({ flag: "request-memory", default: 2000, description: "memory per job in MB" }),
+  requestMemory: param.int({
+    flag: "request-memory",
+    default: 2000,
+    description: "memory per job in MB (doubled for a job held or killed for its memory, at most 4 times)",
+    check: positive("request-memory"),
+  }),
+  walltime: param.string({
+    flag: "walltime",
+    default: "",
+    description:
+      "wall time per job (e.g. 45m, 2h, 01:30:00): HTCondor +MaxRuntime (checked against --job-flavour), Slurm --time; the grid proxy must outlive it",
+    check: (v) => void (v && parseWalltime("--walltime", v)),
+  }),
+  parallelJobs: param.int({
+    flag: "parallel-jobs",
+    default: 0,
+    description:
+      "at most this many jobs of the scan in the queue at once (0: all); the rest are submitted by mlprof collect as jobs end (also HTCondor max_materialize, Slurm --array %N)",
+    check: (v) => {
+      if (!Number.isInteger(v) || v < 0)
+        throw new MlprofError(`--parallel-jobs: expected an integer >= 0, found ${v}`);
+    },
+  }),
+  cpuIsolation: param.string({
+    flag: "cpu-isolation",
+    default: "exclusive",
+    choices: ["exclusive", "cores", "none"],
+    description:
+      "how a timing job keeps other jobs off its CPUs: exclusive (Slurm --exclusive: the node to itself), cores (Slurm --hint=nomultithread: whole cores), none; HTCondor requests --request-cpus and the job pins itself",
+  }),
+  workerTarball: param.string({
+    flag: "worker-tarball",
+    default: "auto",
+    choices: ["auto", "transfer", "shared", "xrootd"],
+    description:
+      "with --worker-mlprof tarball, how mlprof.tar.gz reaches the jobs, once per submission: xrootd (uploaded beside the outputs, fetched by the job or HTCondor's xrootd plugin), shared (read from the job folder), transfer (HTCondor transfer_input_files); auto: xrootd with --stage-out xrootd, else shared for Slurm, transfer for HTCondor",
+  }),
   batchExtra: param.string({
     flag: "batch-extra",
     default: "",
@@ -157,6 +204,21 @@ export const COLLECT_PARAMS = {
     default: 0,
     description: "with --watch, give up after this many seconds (0: never)",
   }),
+  pollFails: param.int({
+    flag: "poll-fails",
+    default: 5,
+    description:
+      "with --watch, consecutive failed polls (expired ticket, busy schedd, query timeout) tolerated before giving up; no job counts as failed for them",
+    check: (v) => {
+      if (!Number.isInteger(v) || v < 0)
+        throw new MlprofError(`--poll-fails: expected an integer >= 0, found ${v}`);
+    },
+  }),
+  resubmitCancelled: param.bool({
+    flag: "resubmit-cancelled",
+    default: false,
+    description: "also resubmit jobs removed by hand (condor_rm, scancel) or by mlprof cancel",
+  }),
 };
 
 /** Converted submit options; `batchExtra` holds the lines of every --batch-extra flag. */
@@ -166,12 +228,15 @@ export type SubmitOptions = Omit<Values<typeof SUBMIT_PARAMS>, "batchExtra"> & {
   raw: Record<string, unknown>;
 };
 
-/** Converts raw submit options; repeated --batch-extra flags are kept as lines. */
+/**
+ * Converts raw submit options; repeated --batch-extra flags are kept as lines (each one line: a value with
+ * a newline in it is refused, not split).
+ */
 export function submitOptions(raw: Record<string, unknown>): SubmitOptions {
   const extra = raw["batch-extra"];
   const values = parseParams(SUBMIT_PARAMS, { ...raw, "batch-extra": undefined });
-  const lines = (Array.isArray(extra) ? extra.map(String) : extra ? String(extra).split("\n") : [])
-    .map((l) => l.trim())
+  const lines = (Array.isArray(extra) ? extra.map(String) : extra !== undefined ? [String(extra)] : [])
+    .map((l) => checkOneLine("--batch-extra (one line per flag; repeat the flag for several)", l.trim()))
     .filter(Boolean);
   return { ...values, batchExtra: lines, raw };
 }
@@ -219,6 +284,7 @@ export function targetFromOptions(
   }
   if (remoteDir && !posix.isAbsolute(remoteDir))
     throw new MlprofError(`--remote-dir: expected an absolute path, found '${remoteDir}'`);
+  if (remoteDir) checkOneLine("--remote-dir", remoteDir);
   const jobDir = remoteDir
     ? posix.join(remoteDir, scan.name, scan.version)
     : posix.join(scanDir(scan.name, scan.version), "jobs");
@@ -230,8 +296,8 @@ export function targetFromOptions(
   }
   let outputBase = posix.join(jobDir, "outputs");
   if (stageOut === "xrootd") {
-    const url = o.xrootdUrl.replace(/\/+$/, "");
-    if (!/^(root|xroot|roots):\/\/[^/]+\/\//.test(url)) {
+    const url = checkOneLine("--xrootd-url", o.xrootdUrl.replace(/\/+$/, ""));
+    if (!/^(root|xroot|roots):\/\/[^/\s]+\/\/\S*$/.test(url)) {
       throw new MlprofError(
         `--stage-out xrootd needs --xrootd-url root://host//path, found '${url}'`,
         "e.g. --xrootd-url root://eosuser.cern.ch//eos/user/u/user/mlprof",
@@ -253,19 +319,27 @@ export function targetFromOptions(
 
 /**
  * The settings of a submission: resource requests shared by every system, then the batch system's own
- * (from its options; `shell` is the submit host, undefined in a dry run over SSH).
+ * (from its options; `shell` is the submit host, undefined in a dry run over SSH that needs none).
  */
 export async function submissionSettings(
   o: SubmitOptions,
   scan: Scan,
   system: BatchSystem,
   shell: Shell | undefined,
+  env: Record<string, string>,
 ): Promise<SubmitSettings> {
+  const walltimeS = o.walltime ? parseWalltime("--walltime", o.walltime) : undefined;
+  const own = await system.settings(o.raw, { archs: scan.archs, shell, walltimeS, env });
   return {
     requestCpus: o.requestCpus || scan.values.threads || 1,
     requestMemoryMb: o.requestMemory,
     extra: o.batchExtra,
-    ...(await system.settings(o.raw, { archs: scan.archs, shell })),
+    parallelJobs: o.parallelJobs,
+    cpuIsolation: system.cpuIsolations.includes(o.cpuIsolation as CpuIsolation)
+      ? (o.cpuIsolation as CpuIsolation)
+      : "none",
+    ...own,
+    walltimeS: Number(own["walltimeS"] ?? walltimeS ?? 3600),
   };
 }
 

@@ -3,7 +3,16 @@ import type { JobState, Manifest } from "./manifest.js";
 import { measurementFlags, type Scan } from "./scan.js";
 import { shq } from "../util/quote.js";
 
-const ORDER: JobState[] = ["created", "submitting", "pending", "running", "held", "failed", "done"];
+const ORDER: JobState[] = [
+  "created",
+  "submitting",
+  "pending",
+  "running",
+  "held",
+  "failed",
+  "cancelled",
+  "done",
+];
 
 /** Number of jobs per state (final failures counted apart as "failed for good"). */
 export function stateCounts(m: Manifest): Record<string, number> {
@@ -41,7 +50,13 @@ export function failureTable(m: Manifest): string[] {
       .join("  ") +
     "  " +
     r[3];
-  return [chalk.bold(fmt(head)), ...rows.map(fmt)];
+  const out = [chalk.bold(fmt(head))];
+  failed.forEach((j, i) => {
+    out.push(fmt(rows[i]!));
+    // the last lines of its logs (copied into <scan>/logs/<job id>/)
+    for (const line of j.logTail ?? []) out.push(`${" ".repeat(widths[0]! + 2)}| ${line}`);
+  });
+  return out;
 }
 
 /** The `mlprof plot` command that plots a scan (PlotMultiRuntimes with the scan's parameters). */

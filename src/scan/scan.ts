@@ -60,10 +60,15 @@ export const SCAN_ID_PARAMS = {
   }),
 };
 
-/** One model of a scan: its yaml, the name in output paths, an explicit plot label (or ""), the path workers use. */
+/**
+ * One model of a scan: its yaml, the name in output paths, the name the user gave (or ""), an explicit
+ * plot label (or ""), the path workers use.
+ */
 export interface ScanModel {
   file: string;
   name: string;
+  /** --model-names entry; "" when the name derives from the file, as `mlprof run` derives it. */
+  givenName: string;
   label: string;
   workerFile: string;
 }
@@ -183,6 +188,7 @@ export function buildScan(v: ScanValues, scanName: string): Scan {
     return {
       file: cfg.model.file,
       name: cfg.model.fullName,
+      givenName: names[i] ?? "",
       label: labels[i] ?? "",
       workerFile: workerModelPath(cfg.model.file),
     };
@@ -248,10 +254,11 @@ export function measurementFlags(v: ScanValues, all = true): string[] {
 /** The MeasureRuntime task of a measurement: its outputs are where `mlprof collect` puts the results. */
 export function measurementTask(scan: Scan, m: Measurement): MeasureRuntime {
   const model = scan.models[m.model]!;
+  // the name as `mlprof run` derives it unless the user gave one (a derived name is no --model-name)
   const cfg = runtimeConfig({
     ...scan.values,
     modelFile: model.file,
-    modelName: model.name,
+    modelName: model.givenName,
     modelLabel: model.label,
     cmsswVersion: scan.releases[m.release]!,
     scramArch: scan.archs[m.arch]!,

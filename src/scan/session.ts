@@ -1,25 +1,46 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import { getBatchSystem } from "../batch/registry.js";
-import type { BatchStatus, BatchSystem, JobRow, SubmitFileContext } from "../batch/system.js";
+import type {
+  BatchContext,
+  BatchStatus,
+  BatchSystem,
+  GeneratedFile,
+  JobRow,
+  SubmitFileContext,
+  SubmitSettings,
+} from "../batch/system.js";
 import { storeRoot } from "../paths.js";
-import { LocalShell, type Shell } from "../remote/shell.js";
+import { LocalShell, execOrThrow, type Shell } from "../remote/shell.js";
 import { SshShell } from "../remote/ssh.js";
 import { ShellStageArea, XrdStageArea, type StageArea } from "../remote/stage.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
 import { makeTempDir } from "../util/fs.js";
 import { pool } from "../util/pool.js";
 import { submissionFiles } from "./jobfiles.js";
-import { scanDir, writeManifest, type Manifest, type ManifestJob, type Target } from "./manifest.js";
+import {
+  scanDir,
+  writeManifest,
+  type Manifest,
+  type ManifestJob,
+  type RunFacts,
+  type Target,
+} from "./manifest.js";
 import { measurementTask, type Scan } from "./scan.js";
 import { checkMeasurement } from "./validate.js";
-import { expectedRows } from "../record/rows.js";
 import { runSettings } from "../tasks/mixins/runtime.js";
 
 /** Batch ids per status query. */
 const QUERY_CHUNK = 500;
 /** Jobs whose outputs are fetched at the same time. */
 const FETCH_CONCURRENCY = 8;
+/** Lines of a failed job's log shown in the failure table. */
+const LOG_TAIL_LINES = 3;
+/** A job held or killed for memory is resubmitted with twice the memory, up to this many times the first. */
+const MAX_MEMORY_FACTOR = 16;
+
+/** States of jobs that are in the batch system's queue (or being put there). */
+export const QUEUED_STATES = new Set(["submitting", "pending", "running", "held"]);
 
 /** Opens the shell of a target: this machine, or the login node over SSH. */
 export async function openShell(target: Target): Promise<Shell> {
@@ -40,10 +61,49 @@ function moveIntoPlace(from: string, to: string): void {
   renameSync(from, to);
 }
 
+/** What a job's status file says (job.sh writes it last, also when the job is killed). */
+export interface JobStatusFile {
+  exitCode?: number;
+  step?: string;
+  /** The signal that stopped the job (TERM, INT, ...), when one did. */
+  signal?: string;
+  run?: RunFacts;
+}
+
+/** Parses a status file of job.sh (key=value lines). */
+export function parseStatusFile(text: string): JobStatusFile {
+  const kv: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)=(.*)$/.exec(line.trim());
+    if (m) kv[m[1]!] = m[2]!;
+  }
+  const loads = (v?: string) => (v ? v.split(/\s+/).map(Number).filter(Number.isFinite) : undefined);
+  const code =
+    kv["exit_code"] !== undefined && /^\d+$/.test(kv["exit_code"]) ? Number(kv["exit_code"]) : undefined;
+  return {
+    exitCode: code,
+    step: kv["step"] || undefined,
+    signal: kv["signal"] || undefined,
+    run:
+      kv["host"] && kv["started"] && kv["finished"]
+        ? {
+            host: kv["host"],
+            started: kv["started"],
+            finished: kv["finished"],
+            loadStart: loads(kv["load_start"]),
+            loadEnd: loads(kv["load_end"]),
+            cpusAllowed: kv["cpus_allowed"] ?? "",
+            pinned: kv["pinned"] ?? "",
+          }
+        : undefined,
+  };
+}
+
 /** What harvesting one job found. */
 interface Harvest {
   moved: number;
   problems: string[];
+  status?: JobStatusFile;
 }
 
 /**
@@ -67,6 +127,11 @@ export class ScanSession {
     return this.manifest.target;
   }
 
+  /** Where queries and removals go (with the schedd recorded at submission). */
+  get batchContext(): BatchContext {
+    return { env: this.target.batchEnv, jobName: this.target.jobName, settings: this.target.settings };
+  }
+
   /** Store outputs ([csv, json]) of a measurement. */
   outputsOf(index: number): [string, string] {
     return measurementTask(this.scan, this.scan.measurements[index]!).outputs() as [string, string];
@@ -84,7 +149,7 @@ export class ScanSession {
   markComplete(save = true): number {
     let changed = 0;
     for (const job of this.manifest.jobs) {
-      if (job.state !== "done" && this.missing(job).length === 0) {
+      if (job.state !== "done" && !QUEUED_STATES.has(job.state) && this.missing(job).length === 0) {
         job.state = "done";
         job.reason = undefined;
         changed++;
@@ -94,9 +159,34 @@ export class ScanSession {
     return changed;
   }
 
-  /** The submit-file context of a submission. */
-  submissionContext(n: number, rows: JobRow[]): SubmitFileContext {
+  /** Jobs of the scan in the queue now. */
+  queued(): number {
+    return this.manifest.jobs.filter((j) => QUEUED_STATES.has(j.state)).length;
+  }
+
+  /** How many more jobs may be queued under --parallel-jobs (Infinity without it). */
+  capacity(): number {
+    const limit = this.target.settings.parallelJobs;
+    return limit > 0 ? Math.max(0, limit - this.queued()) : Infinity;
+  }
+
+  /** The job-table rows of jobs: their missing measurements and their architecture. */
+  rows(jobs: ManifestJob[]): JobRow[] {
+    return jobs.map((j) => ({
+      jobId: j.id,
+      items: this.missing(j).join("+"),
+      arch: this.scan.archs[this.scan.measurements[j.measurements[0]!]!.arch]!,
+    }));
+  }
+
+  /** The submit-file context of a submission (its settings: the target's, possibly with more memory). */
+  submissionContext(
+    n: number,
+    rows: JobRow[],
+    settings: SubmitSettings = this.target.settings,
+  ): SubmitFileContext {
     const t = this.target;
+    const limit = settings.parallelJobs;
     return {
       scan: this.scan.name,
       version: this.scan.version,
@@ -106,7 +196,9 @@ export class ScanSession {
       rows,
       stageOut: t.stageOut,
       transferInput: t.transferInput,
-      settings: t.settings,
+      settings,
+      throttle: limit > 0 ? Math.min(limit, rows.length) : 0,
+      transferConfigs: this.scan.values.executor === "cmssw" && this.system.transfersInput,
     };
   }
 
@@ -122,44 +214,89 @@ export class ScanSession {
   }
 
   /**
+   * Writes many generated files into the job folder: over SSH they travel as one tar.gz unpacked on the
+   * submit host (a thousand configs by SFTP one by one would take minutes).
+   */
+  async putFiles(files: GeneratedFile[], what: string): Promise<void> {
+    if (!this.target.ssh) {
+      for (const f of files)
+        await this.shell.putFile(posix.join(this.target.jobDir, f.path), f.content, f.mode);
+      return;
+    }
+    const local = new LocalShell();
+    for (const f of files) await local.putFile(join(this.localJobDir, f.path), f.content, f.mode);
+    const bundle = join(makeTempDir("upload", join(storeRoot(), ".tmp")), "files.tar.gz");
+    try {
+      const list = `${bundle}.list`;
+      writeFileSync(list, files.map((f) => f.path).join("\n") + "\n");
+      await execOrThrow(
+        local,
+        ["tar", "-czf", bundle, "-C", this.localJobDir, "--files-from", list],
+        `packing ${what}`,
+      );
+      const remote = posix.join(this.target.jobDir, `.upload-${process.pid}.tar.gz`);
+      await this.shell.putLocalFile(bundle, remote);
+      await execOrThrow(
+        this.shell,
+        ["sh", "-c", 'tar -xzf "$1" -C "$2" && rm -f "$1"', "sh", remote, this.target.jobDir],
+        `unpacking ${what} on the submit host`,
+      );
+    } finally {
+      rmSync(dirname(bundle), { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Submits jobs (their measurements still missing from the store), in submissions of at most the
-   * system's maxRows: the job table and submit file are written, the jobs marked "submitting" in the
-   * manifest, then submitted and their batch ids recorded.
+   * system's maxRows, one per memory request (jobs held for memory ask for more): the job table and
+   * submit file are written, the jobs marked "submitting" in the manifest, then submitted and their
+   * batch ids recorded, with what the submission taught (the HTCondor schedd).
    */
   async submit(jobs: ManifestJob[], onSubmitted?: (n: number, count: number) => void): Promise<void> {
     const maxRows = this.system.maxRows;
-    for (let start = 0; start < jobs.length; start += maxRows) {
-      const chunk = jobs.slice(start, start + maxRows);
-      const n = this.manifest.submissions + 1;
-      const rows = chunk.map((j) => ({ jobId: j.id, items: this.missing(j).join("+") }));
-      const ctx = this.submissionContext(n, rows);
-      for (const f of submissionFiles(this.system, ctx)) await this.putFile(f.path, f.content, f.mode);
-      for (const job of chunk) {
-        if (job.attempts.length > 0) await this.stage.clear(job.id);
-        job.state = "submitting";
-      }
-      this.manifest.submissions = n;
-      writeManifest(this.manifest);
-      let ids: string[];
-      try {
-        ids = await this.system.submit(this.shell, ctx, this.target.batchEnv);
-      } catch (err) {
+    const byMemory = new Map<number, ManifestJob[]>();
+    for (const job of jobs) {
+      const mem = job.requestMemoryMb ?? this.target.settings.requestMemoryMb;
+      if (!byMemory.has(mem)) byMemory.set(mem, []);
+      byMemory.get(mem)!.push(job);
+    }
+    for (const [mem, group] of byMemory) {
+      for (let start = 0; start < group.length; start += maxRows) {
+        const chunk = group.slice(start, start + maxRows);
+        const n = this.manifest.submissions + 1;
+        const settings = { ...this.target.settings, requestMemoryMb: mem };
+        const ctx = this.submissionContext(n, this.rows(chunk), settings);
+        for (const f of submissionFiles(this.system, ctx)) await this.putFile(f.path, f.content, f.mode);
         for (const job of chunk) {
-          job.state = "failed";
-          job.reason = `submission ${n} failed: ${errorMessage(err)}`;
+          if (job.attempts.length > 0) await this.stage.clear(job.id);
+          job.state = "submitting";
         }
+        this.manifest.submissions = n;
         writeManifest(this.manifest);
-        throw err;
+        let ids: string[];
+        try {
+          const result = await this.system.submit(this.shell, ctx, this.target.batchEnv);
+          ids = result.ids;
+          if (result.recorded) Object.assign(this.target.settings, result.recorded);
+        } catch (err) {
+          for (const job of chunk) {
+            job.state = job.attempts.length ? "failed" : "created";
+            job.reason = `submission ${n} failed: ${errorMessage(err)}`;
+          }
+          writeManifest(this.manifest);
+          throw err;
+        }
+        const at = new Date().toISOString();
+        chunk.forEach((job, i) => {
+          job.attempts.push({ batchId: ids[i]!, submission: n, at });
+          job.state = "pending";
+          job.reason = undefined;
+          job.final = undefined;
+          job.overlaps = undefined;
+        });
+        writeManifest(this.manifest);
+        onSubmitted?.(n, chunk.length);
       }
-      const at = new Date().toISOString();
-      chunk.forEach((job, i) => {
-        job.attempts.push({ batchId: ids[i]!, submission: n, at });
-        job.state = "pending";
-        job.reason = undefined;
-        job.final = undefined;
-      });
-      writeManifest(this.manifest);
-      onSubmitted?.(n, chunk.length);
     }
   }
 
@@ -168,40 +305,61 @@ export class ScanSession {
     const ids = jobs.map((j) => j.attempts.at(-1)?.batchId).filter((id): id is string => !!id);
     const out = new Map<string, BatchStatus>();
     for (let i = 0; i < ids.length; i += QUERY_CHUNK) {
-      const part = await this.system.query(
-        this.shell,
-        ids.slice(i, i + QUERY_CHUNK),
-        this.target.batchEnv,
-        this.target.jobName,
-      );
+      const part = await this.system.query(this.shell, ids.slice(i, i + QUERY_CHUNK), this.batchContext);
       for (const [k, v] of part) out.set(k, v);
     }
     return out;
   }
 
-  /** Removes held jobs from the batch system. */
+  /** Removes jobs from the batch system (their current attempts). */
   async cancel(jobs: ManifestJob[]): Promise<void> {
     const ids = jobs.map((j) => j.attempts.at(-1)?.batchId).filter((id): id is string => !!id);
-    await this.system.cancel(this.shell, ids, this.target.batchEnv);
+    for (let i = 0; i < ids.length; i += QUERY_CHUNK)
+      await this.system.cancel(this.shell, ids.slice(i, i + QUERY_CHUNK), this.batchContext);
   }
 
-  /** The last line of a job's error log on the submit host, when it can be read. */
-  async logTail(job: ManifestJob): Promise<string | undefined> {
-    const attempt = job.attempts.at(-1);
-    if (!attempt) return undefined;
-    for (const rel of this.system.logFiles(attempt.batchId, job.id)) {
-      const res = await this.shell.exec(["tail", "-n", "20", posix.join(this.target.jobDir, rel)]);
-      if (res.exitCode !== 0) continue;
-      const lines = res.stdout.split("\n").filter((l) => /error|fail|exit code|not found|denied/i.test(l));
-      if (lines.length) return lines.at(-1)!.trim().slice(0, 300);
-    }
-    return undefined;
+  /** Doubles the memory a job asks for after a hold or kill for memory (up to 16 times the first). */
+  moreMemory(job: ManifestJob): number | undefined {
+    const base = this.target.settings.requestMemoryMb;
+    const now = job.requestMemoryMb ?? base;
+    if (now * 2 > base * MAX_MEMORY_FACTOR) return undefined;
+    job.requestMemoryMb = now * 2;
+    return job.requestMemoryMb;
   }
 
   /**
-   * Fetches the outputs of finished jobs from the stage area into a temporary folder of the store,
-   * checks every measurement and moves only valid ones into place (metadata first, CSV last). Jobs
-   * whose measurements are all in the store become done; the others failed, with every problem.
+   * The last lines of a failed job's logs: its log files are copied from the submit host into the scan's
+   * folder (logs/<job id>/) and the last lines that say something are returned.
+   */
+  async fetchLogs(job: ManifestJob): Promise<string[]> {
+    const attempt = job.attempts.at(-1);
+    if (!attempt) return [];
+    const local = join(scanDir(this.scan.name, this.scan.version), "logs", job.id);
+    const tails: string[] = [];
+    for (const rel of this.system.logFiles(attempt.batchId, job.id)) {
+      const remote = posix.join(this.target.jobDir, rel);
+      const to = join(local, posix.basename(rel));
+      try {
+        if (remote !== to) await this.shell.getFile(remote, to);
+      } catch {
+        continue;
+      }
+      const path = existsSync(to) ? to : remote;
+      if (!existsSync(path)) continue;
+      const lines = readFileSync(path, "utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !/^MLProf job .*: (measurements|CPUs allowed)/.test(l));
+      tails.push(...lines.slice(-LOG_TAIL_LINES).map((l) => `${posix.basename(rel)}: ${l.slice(0, 200)}`));
+    }
+    return tails.slice(-LOG_TAIL_LINES * 2);
+  }
+
+  /**
+   * Fetches the outputs of ended jobs from the stage area into a temporary folder of the store, checks
+   * every measurement against what the manifest gave the job and moves only valid ones into place
+   * (metadata first, CSV last). Jobs whose measurements are all in the store become done; the others
+   * failed, with every problem; a job removed by hand (condor_rm, scancel) becomes cancelled.
    */
   async harvest(jobs: ManifestJob[], batch: Map<string, BatchStatus>): Promise<void> {
     if (jobs.length === 0) return;
@@ -216,23 +374,34 @@ export class ScanSession {
         } catch (err) {
           result = { moved: 0, problems: [errorMessage(err)] };
         }
+        const attempt = job.attempts.at(-1);
+        if (attempt && result.status?.run) attempt.run = result.status.run;
         if (this.missing(job).length === 0) {
           job.state = "done";
           job.reason = undefined;
+          job.logTail = undefined;
           return;
         }
         // the job's own exit code (status file) explains missing outputs; the batch system's view adds
         // what the job cannot report itself (signals, time limits, removal)
         const reasons: string[] = [...result.problems];
-        const exited = result.problems.some((p) => p.startsWith("exit code"));
+        const exited = result.problems.some((p) => /^(exit code|killed by)/.test(p));
         if (status?.reason && !(exited && status.exitCode !== undefined)) reasons.unshift(status.reason);
         else if (status?.exitCode && !exited) reasons.unshift(`exit code ${status.exitCode}`);
         if (status?.state === "failed" || exited) {
-          const tail = await this.logTail(job).catch(() => undefined);
-          if (tail) reasons.push(`log: ${tail}`);
+          job.logTail = await this.fetchLogs(job).catch(() => []);
         }
-        job.state = "failed";
         job.reason = [...new Set(reasons)].join("; ");
+        if (status?.removedByUser) {
+          job.state = "cancelled";
+          job.reason = `removed by hand (${job.reason}); mlprof collect --resubmit-cancelled runs it again`;
+        } else {
+          job.state = "failed";
+          if (status?.outOfMemory) {
+            const mem = this.moreMemory(job);
+            if (mem) job.reason += `; the next attempt asks for ${mem} MB`;
+          }
+        }
       });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -244,14 +413,24 @@ export class ScanSession {
     const problems: string[] = [];
     let moved = 0;
     let failed = false;
+    let status: JobStatusFile | undefined;
     if (files.size > 0) await this.stage.fetchJob(job.id, [...files], tmp);
     if (files.has("status")) {
-      const status = readFileSync(join(tmp, "status"), "utf8");
-      const code = /exit_code=(\d+)/.exec(status)?.[1];
-      const step = /step=(.*)/.exec(status)?.[1];
-      if (code && code !== "0") {
+      status = parseStatusFile(readFileSync(join(tmp, "status"), "utf8"));
+      const where = status.step ? ` during ${status.step}` : "";
+      if (status.signal) {
+        // a killed job hands back its status alone; whatever else lies there is not a result
+        return {
+          moved,
+          status,
+          problems: [
+            `killed by SIG${status.signal}${where} (exit code ${status.exitCode ?? "?"}); nothing of it enters the store`,
+          ],
+        };
+      }
+      if (status.exitCode !== undefined && status.exitCode !== 0) {
         failed = true;
-        problems.push(`exit code ${code}${step ? ` in ${step}` : ""}`);
+        problems.push(`exit code ${status.exitCode}${status.step ? ` in ${status.step}` : ""}`);
       }
     } else if (files.size === 0) {
       return {
@@ -259,6 +438,8 @@ export class ScanSession {
         problems: [`no outputs at ${this.stage.describe(job.id)} (the job ended without staging out)`],
       };
     }
+    const run = runSettings(this.scan.values);
+    const models = this.manifest.models;
     for (const i of this.missing(job)) {
       const m = this.scan.measurements[i]!;
       const [csvTarget, jsonTarget] = this.outputsOf(i);
@@ -276,8 +457,15 @@ export class ScanSession {
         continue;
       }
       const [json, csv] = names.map((n) => join(tmp, n)) as [string, string];
-      const run = runSettings(this.scan.values);
-      const problem = checkMeasurement(csv, json, expectedRows(m.batchSize, run, run.repeats));
+      const model = models?.[m.model];
+      const problem = checkMeasurement(csv, json, {
+        batchSize: m.batchSize,
+        run,
+        engine: model?.engine ?? "",
+        graphSha256: model?.graphSha256 ?? "",
+        release: this.scan.releases[m.release]!,
+        scramArch: this.scan.archs[m.arch]!,
+      });
       if (problem) {
         problems.push(`${this.stage.describe(job.id, names[1])}: ${problem}`);
         continue;
@@ -286,7 +474,7 @@ export class ScanSession {
       moveIntoPlace(csv, csvTarget);
       moved++;
     }
-    return { moved, problems };
+    return { moved, problems, status };
   }
 }
 

@@ -1,12 +1,23 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, posix } from "node:path";
 import chalk from "chalk";
 import { getBatchSystem } from "../batch/registry.js";
-import type { GeneratedFile } from "../batch/system.js";
+import type { BatchSystem, CpuIsolation, GeneratedFile } from "../batch/system.js";
+import { CMSSW_TEMPLATE_DIR } from "../cmssw/templates.js";
 import { flagRecord } from "../framework/parameters.js";
 import { LocalShell, execOrThrow, type Shell } from "../remote/shell.js";
-import { MlprofError } from "../util/errors.js";
-import { buildTarball, jobScript, planJobs, submissionFiles } from "./jobfiles.js";
+import { xrdPutFile } from "../remote/xrootd.js";
+import { MlprofError, errorMessage } from "../util/errors.js";
+import { cmsswConfigFiles } from "./configs.js";
+import {
+  buildTarball,
+  jobScript,
+  manifestModels,
+  planJobs,
+  submissionFiles,
+  type TarballSource,
+  type WorkerMlprof,
+} from "./jobfiles.js";
 import {
   checkSameScan,
   lockScan,
@@ -19,7 +30,7 @@ import {
 } from "./manifest.js";
 import { submissionSettings, targetFromOptions, workerFromOptions, type SubmitOptions } from "./options.js";
 import { formatCounts, plotCommand } from "./report.js";
-import { ScanSession, connect } from "./session.js";
+import { QUEUED_STATES, ScanSession, connect } from "./session.js";
 import { SCAN_PARAMS, measurementTask, type Scan } from "./scan.js";
 
 type Print = (line: string) => void;
@@ -46,12 +57,54 @@ function newManifest(scan: Scan, target: Target, group: string): Manifest {
       attempts: [],
     })),
     outputs: scan.measurements.map((m) => measurementTask(scan, m).outputs() as [string, string]),
+    models: manifestModels(scan),
   };
 }
 
+/** How mlprof.tar.gz reaches the jobs: --worker-tarball, or from the stage-out and the system (auto). */
+function tarballSource(o: SubmitOptions, system: BatchSystem, stageOut: string): TarballSource {
+  const given = o.workerTarball;
+  if (given === "transfer" && !system.transfersInput) {
+    throw new MlprofError(
+      `--worker-tarball transfer: ${system.name} sends no files with its jobs; use shared (the job folder the workers see) or xrootd`,
+    );
+  }
+  if (given === "xrootd" && stageOut !== "xrootd") {
+    throw new MlprofError(
+      "--worker-tarball xrootd puts the tarball beside the outputs: it needs --stage-out xrootd",
+    );
+  }
+  if (given !== "auto") return given as TarballSource;
+  if (stageOut === "xrootd") return "xrootd";
+  return system.transfersInput && stageOut === "transfer" ? "transfer" : "shared";
+}
+
 /**
- * `mlprof submit`: writes the job folder (job.sh, job table, submit file, logs/, outputs/), uploads
- * it when the submit host is remote, submits the jobs that are neither done nor still queued, and
+ * The submit host of a dry run: none over SSH unless the system's settings need it (the grid proxy's
+ * lifetime), so that the dry run renders what a real submission would.
+ */
+async function dryRunShell(
+  o: SubmitOptions,
+  system: BatchSystem,
+  base: Omit<Target, "settings" | "transferInput">,
+): Promise<Shell | undefined> {
+  if (!base.ssh) return new LocalShell();
+  const why = system.needsSubmitHost?.(o.raw);
+  if (!why) return undefined;
+  try {
+    return await connect(base as Target);
+  } catch (err) {
+    throw new MlprofError(
+      `a dry run over SSH connects to ${base.ssh.host} ${why}: ${errorMessage(err)}`,
+      "pass --x509-proxy no (or yes after checking the proxy yourself) for a dry run that connects nowhere",
+    );
+  }
+}
+
+/**
+ * `mlprof submit`: writes the job folder (job.sh, job table, submit file, the cmsRun configs of the cmssw
+ * payload, logs/, outputs/), uploads it when the submit host is remote, submits the jobs that are neither
+ * done nor still queued (at most --parallel-jobs at once; collect submits the rest as slots free), and
  * records everything in the scan's manifest. With dryRun the files are written and listed only.
  */
 export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Promise<void> {
@@ -67,13 +120,33 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
       ),
     );
   }
-  const release = await lockScan(scan.name, scan.version);
+  if (
+    o.raw["cpu-isolation"] !== undefined &&
+    !system.cpuIsolations.includes(o.cpuIsolation as CpuIsolation)
+  ) {
+    print(
+      chalk.yellow(
+        `note: ${system.name} cannot give a job ${o.cpuIsolation === "exclusive" ? "a node" : "whole cores"} of its own (--cpu-isolation ${o.cpuIsolation}): ` +
+          "each job requests --request-cpus and pins itself where the system binds its CPUs; collect warns when jobs of the scan shared a node",
+      ),
+    );
+  }
+  if (o.cmsswConfig && !existsSync(join(CMSSW_TEMPLATE_DIR, o.cmsswConfig))) {
+    throw new MlprofError(
+      `--cmssw-config: expected a template of ${CMSSW_TEMPLATE_DIR}, found '${o.cmsswConfig}'`,
+    );
+  }
+  const release = await lockScan(scan.name, scan.version, {
+    doing: "submitting",
+    wait: true,
+    progress: print,
+  });
   let shell: Shell | undefined;
   try {
     const previous = readManifest(scan.name, scan.version);
     if (previous) {
       checkSameScan(previous, scan);
-      const busy = previous.jobs.some((j) => ["submitting", "pending", "running", "held"].includes(j.state));
+      const busy = previous.jobs.some((j) => QUEUED_STATES.has(j.state));
       const moved = (["batchSystem", "jobDir", "stageOut", "outputBase"] as const).filter(
         (k) => previous.target[k] !== base[k],
       );
@@ -81,20 +154,26 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
         throw new MlprofError(
           `scan ${scan.name}/${scan.version} has jobs queued on ${previous.target.batchSystem} in ${previous.target.jobDir}; ` +
             `they cannot change ${moved.join(", ")}`,
-          "collect them first (mlprof collect), or use another --version",
+          "collect them first (mlprof collect), cancel them (mlprof cancel), or use another --version",
         );
       }
     }
-    shell = dryRun && !base.ssh ? new LocalShell() : dryRun ? undefined : await connect(base as Target);
-    const settings = await submissionSettings(o, scan, system, shell);
+    shell = dryRun ? await dryRunShell(o, system, base) : await connect(base as Target);
+    const settings = await submissionSettings(o, scan, system, shell, base.batchEnv);
+    // the schedd recorded at the first submission stays the one of the scan
+    if (previous?.target.settings["schedd"] && !settings["schedd"])
+      settings["schedd"] = previous.target.settings["schedd"];
     const tarball = worker.mlprofPath === undefined;
+    const source = tarball ? tarballSource(o, system, base.stageOut) : undefined;
+    const tarballUrl = source === "xrootd" ? `${base.outputBase}/_mlprof/mlprof.tar.gz` : undefined;
     const target: Target = {
       ...base,
       settings,
-      transferInput: tarball && system.transfersInput ? [posix.join(base.jobDir, "mlprof.tar.gz")] : [],
+      transferInput: source === "transfer" ? [posix.join(base.jobDir, "mlprof.tar.gz")] : [],
     };
     const manifest: Manifest = previous ?? newManifest(scan, target, group);
     manifest.target = target;
+    manifest.models = manifestModels(scan);
     if (previous && planJobs(scan, group).length !== previous.jobs.length) {
       throw new MlprofError(
         `scan ${scan.name}/${scan.version} was submitted with another --group`,
@@ -114,32 +193,66 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
         ),
       );
     }
-    const toSubmit: ManifestJob[] = manifest.jobs.filter((j) =>
-      ["created", "failed", "submitting"].includes(j.state),
+    // cancelled jobs too: submitting again is the explicit way to run them
+    const open: ManifestJob[] = manifest.jobs.filter((j) =>
+      ["created", "failed", "submitting", "cancelled"].includes(j.state),
     );
+    const cap = session.capacity();
+    const toSubmit = cap === Infinity ? open : open.slice(0, cap);
+    const waiting = open.length - toSubmit.length;
 
-    // the job folder: job.sh, the submission's files, logs/ and outputs/
+    // the job folder: job.sh, the cmsRun configs, the submission's files, logs/ and outputs/
+    const mlprof: WorkerMlprof = {
+      tarball,
+      path: worker.mlprofPath ?? "",
+      source,
+      url: tarballUrl,
+    };
+    const configs = scan.values.executor === "cmssw";
     const files: GeneratedFile[] = [
-      jobScript(scan, target, worker, { cmsswConfig: o.cmsswConfig, cpus: settings.requestCpus }),
+      jobScript(scan, target, worker, {
+        cmsswConfig: o.cmsswConfig,
+        cpus: settings.requestCpus,
+        mlprof,
+        cpuIsolation: settings.cpuIsolation,
+        configs,
+      }),
     ];
+    const configFiles = configs
+      ? cmsswConfigFiles(
+          scan,
+          open,
+          manifest.models.map((m) => m.graphSha256),
+          o.cmsswConfig || undefined,
+        )
+      : [];
     const localDir = target.ssh ? join(scanDir(scan.name, scan.version), "jobs") : target.jobDir;
+    const throttleNote = waiting
+      ? ` (--parallel-jobs ${settings.parallelJobs}: ${waiting} more wait; mlprof collect --watch submits them as slots free)`
+      : "";
     if (dryRun) {
-      const rows = toSubmit.map((j) => ({ jobId: j.id, items: session.missing(j).join("+") }));
+      const rows = session.rows(toSubmit);
       const ctx = session.submissionContext(manifest.submissions + 1, rows.slice(0, system.maxRows));
       if (rows.length > 0) files.push(...submissionFiles(system, ctx));
       const local = new LocalShell();
-      for (const f of files) await local.putFile(join(localDir, f.path), f.content, f.mode);
+      for (const f of [...files, ...configFiles])
+        await local.putFile(join(localDir, f.path), f.content, f.mode);
       print(
         `${chalk.bold("dry run")}: ${toSubmit.length} job(s) of scan ${scan.name}/${scan.version} would be submitted to ${system.name}${target.ssh ? ` on ${target.ssh.host}` : ""}` +
-          ` (${done.length} done, ${queued.length} queued)`,
+          ` (${done.length} done, ${queued.length} queued)${throttleNote}`,
       );
       print(`files written (job folder ${target.jobDir}${target.ssh ? `, local copy ${localDir}` : ""}):`);
       for (const f of files) print(`  ${join(localDir, f.path)}`);
+      if (configFiles.length)
+        print(`  ${join(localDir, "configs")} (${configFiles.length} cmsRun configs, one per measurement)`);
       if (rows.length > system.maxRows)
         print(
           `  (the first of ${Math.ceil(rows.length / system.maxRows)} submissions of at most ${system.maxRows} jobs)`,
         );
-      if (tarball) print(`  ${join(localDir, "mlprof.tar.gz")} (packed at submission)`);
+      if (tarball)
+        print(
+          `  ${join(localDir, "mlprof.tar.gz")} (packed at submission${tarballUrl ? `, copied to ${tarballUrl}` : ""})`,
+        );
       return;
     }
     if (!shell) throw new Error("no shell");
@@ -151,6 +264,7 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
     }
     mkdirSync(localDir, { recursive: true });
     for (const f of files) await session.putFile(f.path, f.content, f.mode);
+    if (configFiles.length) await session.putFiles(configFiles, "the cmsRun configs");
     await execOrThrow(
       shell,
       ["mkdir", "-p", posix.join(target.jobDir, "logs"), posix.join(target.jobDir, "outputs")],
@@ -159,14 +273,19 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
     if (tarball) {
       const local = join(localDir, "mlprof.tar.gz");
       print("packing MLProf for the workers (mlprof.tar.gz) ...");
-      await buildTarball(local);
-      await shell.putLocalFile(local, posix.join(target.jobDir, "mlprof.tar.gz"));
+      await buildTarball(local, scan);
+      if (tarballUrl) {
+        // once per submission beside the outputs: the jobs fetch it from EOS, not through the schedd
+        await xrdPutFile(local, tarballUrl);
+      } else {
+        await shell.putLocalFile(local, posix.join(target.jobDir, "mlprof.tar.gz"));
+      }
     }
     writeManifest(manifest);
     await session.submit(toSubmit, (n, count) =>
       print(`submitted ${count} job(s) to ${system.name} on ${shell!.label} (submission ${n})`),
     );
-    print(`scan ${scan.name}/${scan.version}: ${formatCounts(manifest)}`);
+    print(`scan ${scan.name}/${scan.version}: ${formatCounts(manifest)}${throttleNote}`);
     if (done.length || queued.length) print(`skipped ${done.length} done and ${queued.length} queued job(s)`);
     print(`manifest: ${join(scanDir(scan.name, scan.version), "manifest.json")}`);
     print(

@@ -14,10 +14,12 @@ import {
   parseAutoformat,
   parseCondorJson,
   parseCondorSubmit,
+  scheddOf,
 } from "../../src/batch/htcondor/parse.js";
 import type { SubmitFileContext } from "../../src/batch/system.js";
 import type { ExecOptions, ExecResult, Shell } from "../../src/remote/shell.js";
 import { EXAMPLES, REPO, listFiles, mlprof, tempData } from "../helpers/cli.js";
+import { makeProxy } from "../helpers/services/proxy.js";
 
 const RECORDED = join(REPO, "test", "recorded", "htcondor");
 const GOLDEN = join(REPO, "test", "golden");
@@ -72,6 +74,7 @@ describe("HTCondor outputs recorded from real installations", () => {
       state: "held",
       reason:
         "held: Error from slot1@ep: Job has gone over cgroup memory limit of 20096 megabytes (HoldReasonCode 32/0)",
+      outOfMemory: true,
     });
     // the same job as -af:j prints it (HoldReason last: it has spaces)
     const [af] = parseAutoformat(
@@ -89,6 +92,7 @@ describe("HTCondor outputs recorded from real installations", () => {
     assert.deepEqual(condorStatus({ JobStatus: 3, RemoveReason: "via condor_rm (by user jdoe)" }), {
       state: "failed",
       reason: "removed: via condor_rm (by user jdoe)",
+      removedByUser: true,
     });
     assert.deepEqual(condorStatus({ JobStatus: 4, ExitCode: 2 }), {
       state: "failed",
@@ -101,6 +105,41 @@ describe("HTCondor outputs recorded from real installations", () => {
     });
     assert.equal(condorStatus({ JobStatus: 1 }).state, "pending");
     assert.equal(condorStatus({ JobStatus: 6 }).state, "running");
+  });
+
+  test("removed by a person (condor_rm) and by the system are told apart", () => {
+    assert.equal(
+      condorStatus({ JobStatus: 3, RemoveReason: "via condor_rm (by user jdoe)" }).removedByUser,
+      true,
+    );
+    const system = condorStatus({
+      JobStatus: 3,
+      RemoveReason: "The job attribute PeriodicRemove expression '(JobStatus == 5)' evaluated to TRUE",
+    });
+    assert.equal(system.state, "failed");
+    assert.equal(system.removedByUser, undefined);
+  });
+
+  test("memory holds: the recorded cgroup hold, code 34 (not its disk subcode 104), a policy hold naming memory", () => {
+    const line = recorded("condor_q_hold.txt")
+      .split("\n")
+      .find((l) => /^\s*\d+\.\d+\s/.test(l))!;
+    const m = /(\d+)\/(\d+)\s+(.*)$/.exec(line)!;
+    const held = (code: number, sub: number, reason: string) =>
+      condorStatus({ JobStatus: 5, HoldReasonCode: code, HoldReasonSubCode: sub, HoldReason: reason })
+        .outOfMemory;
+    assert.equal(held(Number(m[1]), Number(m[2]), m[3]!), true, "the manual's over-memory hold");
+    assert.equal(held(34, 102, "Job has gone over memory limit of 2048 megabytes."), true);
+    assert.equal(held(34, 104, "Job has gone over its disk limit"), undefined);
+    assert.equal(held(26, 0, "SYSTEM_PERIODIC_HOLD: memory usage exceeded request_memory"), true);
+    assert.equal(held(26, 0, "SYSTEM_PERIODIC_HOLD: job ran too long"), undefined);
+    assert.equal(held(13, 2, "Error from slot1@ep: Failed to transfer files"), undefined);
+  });
+
+  test("the schedd of a job from its GlobalJobId (recorded condor_q -json)", () => {
+    const [ad] = parseCondorJson(recorded("condor_q_json_running.json"));
+    assert.equal(scheddOf(ad!), "scosg16.jlab.org");
+    assert.equal(scheddOf({}), undefined);
   });
 });
 
@@ -126,30 +165,88 @@ describe("the HTCondor job manager with recorded outputs", () => {
     n: 1,
     jobDir: "/afs/x/jobs",
     jobName: "mlprof-s-v1",
-    rows: Array.from({ length: rows }, (_, i) => ({ jobId: `j${i}`, items: String(i) })),
+    rows: Array.from({ length: rows }, (_, i) => ({
+      jobId: `j${i}`,
+      items: String(i),
+      arch: "el9_amd64_gcc12",
+    })),
     stageOut: "transfer",
     transferInput: [],
+    throttle: 0,
+    transferConfigs: false,
     settings: {
       requestCpus: 1,
       requestMemoryMb: 2000,
+      walltimeS: 1200,
+      parallelJobs: 0,
+      cpuIsolation: "exclusive",
       jobFlavour: "espresso",
-      workerOs: "el9",
+      workerOs: "",
+      osByArch: { el9_amd64_gcc12: "el9" },
       x509Proxy: false,
-      partition: "",
-      timeLimit: "",
+      maxRuntimeS: 0,
+      schedd: "",
+      pool: "",
       extra: [],
     },
+  });
+  const bctx = (schedd = "") => ({
+    env: {},
+    jobName: "mlprof-s-v1",
+    settings: { ...ctx(1).settings, schedd },
   });
 
   test("submit: row i is <cluster>.<i>; a count that differs from the table is an error", async () => {
     const shell = new RecordedShell({
       condor_submit: { exitCode: 0, stdout: recorded("condor_submit.txt"), stderr: "" },
     });
-    const ids = await htcondor.submit(shell, ctx(100), {});
+    const { ids } = await htcondor.submit(shell, ctx(100), {});
     assert.equal(ids[0], "837.0");
     assert.equal(ids[99], "837.99");
     assert.deepEqual(shell.calls[0], ["condor_submit", "/afs/x/jobs/submit_1.sub"]);
     await assert.rejects(htcondor.submit(shell, ctx(3), {}), /queued 100 jobs in cluster 837, expected 3/);
+  });
+
+  test("submit records the schedd that took the jobs; queries and removals name it (-name/-pool)", async () => {
+    const shell = new RecordedShell({
+      condor_submit: { exitCode: 0, stdout: recorded("condor_submit.txt"), stderr: "" },
+      condor_q: { exitCode: 0, stdout: recorded("condor_q_json_running.json"), stderr: "" },
+      condor_history: { exitCode: 0, stdout: "", stderr: "" },
+      condor_rm: { exitCode: 0, stdout: "", stderr: "" },
+    });
+    const result = await htcondor.submit(shell, ctx(100), {});
+    assert.deepEqual(result.recorded, { schedd: "scosg16.jlab.org" });
+    assert.deepEqual(shell.calls[1]!.slice(0, 2), ["condor_q", "837"]);
+    shell.calls.length = 0;
+    const where = {
+      ...bctx("scosg16.jlab.org"),
+      settings: { ...bctx("scosg16.jlab.org").settings, pool: "cm.jlab.org" },
+    };
+    await htcondor.query(shell, ["3472942.81"], where);
+    await htcondor.cancel(shell, ["3472942.81"], where);
+    assert.deepEqual(shell.calls[0]!.slice(0, 5), [
+      "condor_q",
+      "-name",
+      "scosg16.jlab.org",
+      "-pool",
+      "cm.jlab.org",
+    ]);
+    assert.deepEqual(shell.calls.at(-1), [
+      "condor_rm",
+      "-name",
+      "scosg16.jlab.org",
+      "-pool",
+      "cm.jlab.org",
+      "3472942.81",
+    ]);
+    // a schedd given at submission is not looked up
+    const given = new RecordedShell({
+      condor_submit: { exitCode: 0, stdout: recorded("condor_submit.txt"), stderr: "" },
+    });
+    const c = ctx(100);
+    c.settings["schedd"] = "bigbird18.cern.ch";
+    assert.equal((await htcondor.submit(given, c, {})).recorded, undefined);
+    assert.deepEqual(given.calls[0]!.slice(0, 3), ["condor_submit", "-name", "bigbird18.cern.ch"]);
   });
 
   test("query: condor_q, then condor_history for the rest; unknown ids are gone", async () => {
@@ -157,7 +254,7 @@ describe("the HTCondor job manager with recorded outputs", () => {
       condor_q: { exitCode: 0, stdout: recorded("condor_q_json_running.json"), stderr: "" },
       condor_history: { exitCode: 0, stdout: "", stderr: "" },
     });
-    const states = await htcondor.query(shell, ["3472942.81", "3472942.82"], {}, "mlprof-s-v1");
+    const states = await htcondor.query(shell, ["3472942.81", "3472942.82"], bctx());
     assert.deepEqual(states.get("3472942.81"), { state: "running" });
     assert.deepEqual(states.get("3472942.82"), { state: "gone" });
     assert.equal(shell.calls[0]![0], "condor_q");
@@ -174,13 +271,14 @@ describe("the HTCondor job manager with recorded outputs", () => {
       n++;
       return {
         exitCode: 0,
-        stdout: n === 1 ? "215.0 5 undefined false undefined 32 Error from slot1@ep: over memory\n" : "",
+        stdout: n === 1 ? "215.0 5 undefined false undefined 34 102 Error from slot1@ep: over memory\n" : "",
         stderr: "",
       };
     };
-    const states = await htcondor.query(shell, ["215.0"], {}, "x");
+    const states = await htcondor.query(shell, ["215.0"], bctx());
     assert.equal(states.get("215.0")!.state, "held");
-    assert.match(states.get("215.0")!.reason!, /over memory \(HoldReasonCode 32\)/);
+    assert.match(states.get("215.0")!.reason!, /over memory \(HoldReasonCode 34\/102\)/);
+    assert.equal(states.get("215.0")!.outOfMemory, true);
   });
 });
 
@@ -193,7 +291,8 @@ function normalize(text: string, data: string): string {
     .join("<MLP_BASE>")
     .split(process.execPath)
     .join("<NODE>")
-    .replace(/MLProf \S+\)/, "MLProf <REVISION>)");
+    .replace(/MLProf \S+\)/, "MLProf <REVISION>)")
+    .replace(/MLProf [^\s:]+: the /, "MLProf <REVISION>: the ");
 }
 
 function checkGolden(name: string, actual: string): void {
@@ -217,8 +316,12 @@ describe("generated job files (submit --dry-run) against golden files", () => {
   after(() => data.cleanup());
   const dnn = join(EXAMPLES, "dnn");
 
-  async function dryRun(name: string, args: string[]): Promise<{ dir: string; listed: string[] }> {
-    const res = await mlprof(["submit", "--dry-run", "--scan-name", name, ...args], data.env);
+  async function dryRun(
+    name: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = data.env,
+  ): Promise<{ dir: string; listed: string[]; stdout: string }> {
+    const res = await mlprof(["submit", "--dry-run", "--scan-name", name, ...args], env);
     assert.equal(res.code, 0, res.stderr + res.stdout);
     const listed = res.stdout
       .split("\n")
@@ -226,28 +329,31 @@ describe("generated job files (submit --dry-run) against golden files", () => {
       .map((l) => l.trim().split(" ")[0]!);
     for (const f of listed.filter((f) => !f.endsWith("mlprof.tar.gz")))
       assert.ok(existsSync(f), `${f} was listed and written`);
-    return { dir: join(data.store, "Scans", name, "v1", "jobs"), listed };
+    return { dir: join(data.store, "Scans", name, "v1", "jobs"), listed, stdout: res.stdout };
   }
 
-  test("HTCondor with output transfer on this machine", async () => {
-    const { dir, listed } = await dryRun("condor", [
-      "--batch-system",
-      "htcondor",
-      "--version",
-      "v1",
-      "--model-files",
-      join(dnn, "model_onnx_l{10,20}u128.yaml"),
-      "--model-names",
-      "l10,l20",
-      "--model-labels",
-      "DNN 10x128,DNN 20x128",
-      "--batch-sizes",
-      "1,2,4",
-      "--n-calls",
-      "20",
-      "--x509-proxy",
-      "no",
-    ]);
+  test("HTCondor with output transfer on this machine, a valid grid proxy passed (auto)", async () => {
+    const proxy = makeProxy(6 * 60);
+    const { dir, listed } = await dryRun(
+      "condor",
+      [
+        "--batch-system",
+        "htcondor",
+        "--version",
+        "v1",
+        "--model-files",
+        join(dnn, "model_onnx_l{10,20}u128.yaml"),
+        "--model-names",
+        "l10,l20",
+        "--model-labels",
+        "DNN 10x128,DNN 20x128",
+        "--batch-sizes",
+        "1,2,4",
+        "--n-calls",
+        "20",
+      ],
+      { ...data.env, X509_USER_PROXY: proxy },
+    );
     assert.deepEqual(listFiles(dir), ["job.sh", "jobs_1.txt", "submit_1.sub"]);
     assert.deepEqual(
       listed.map((f) => f.slice(dir.length + 1)),
@@ -255,13 +361,14 @@ describe("generated job files (submit --dry-run) against golden files", () => {
     );
     for (const f of listFiles(dir))
       checkGolden(`htcondor/${f}`, normalize(readFileSync(join(dir, f), "utf8"), data.dir));
+    assert.match(readFileSync(join(dir, "submit_1.sub"), "utf8"), /^use_x509userproxy {7}= true$/m);
     assert.ok(
       !existsSync(join(data.store, "Scans", "condor", "v1", "manifest.json")),
       "a dry run submits nothing",
     );
   });
 
-  test("lxbatch: over SSH, MLProf as a tarball, CMSSW payload grouped per release, stage-out to EOS, grid proxy", async () => {
+  test("lxbatch: over SSH, MLProf as a tarball from EOS, CMSSW payload per release on el8 and el9, configs rendered at submission", async () => {
     const { dir, listed } = await dryRun("lxbatch", [
       "--batch-system",
       "htcondor",
@@ -280,7 +387,7 @@ describe("generated job files (submit --dry-run) against golden files", () => {
       "--xrootd-url",
       "root://eosuser.cern.ch//eos/user/u/user/mlprof",
       "--x509-proxy",
-      "yes",
+      "no",
       "--job-flavour",
       "espresso",
       "--group",
@@ -297,13 +404,64 @@ describe("generated job files (submit --dry-run) against golden files", () => {
       "1,8",
       "--cmssw-versions",
       "CMSSW_13_3_1,CMSSW_14_1_0_pre4",
+      "--scram-archs",
+      "el8_amd64_gcc11,el9_amd64_gcc12",
     ]);
     assert.ok(
       listed.some((f) => f.endsWith("mlprof.tar.gz")),
       "the tarball is listed",
     );
-    for (const f of listFiles(dir))
+    for (const f of ["job.sh", "jobs_1.txt", "submit_1.sub", "configs/j0000/m0_cfg.py"])
       checkGolden(`lxbatch/${f}`, normalize(readFileSync(join(dir, f), "utf8"), data.dir));
+    // one job per release and architecture, each asking for the OS of its own architecture
+    assert.deepEqual(readFileSync(join(dir, "jobs_1.txt"), "utf8").split("\n").filter(Boolean), [
+      "j0000 0+1 el8",
+      "j0001 2+3 el9",
+      "j0002 4+5 el8",
+      "j0003 6+7 el9",
+    ]);
+    assert.match(readFileSync(join(dir, "submit_1.sub"), "utf8"), /^MY\.WantOS {15}= "\$\(want_os\)"$/m);
+    // every measurement has its config, shipped with its job
+    assert.equal(listFiles(join(dir, "configs")).length, 8);
+    assert.match(
+      readFileSync(join(dir, "submit_1.sub"), "utf8"),
+      /^transfer_input_files {4}= \/afs\/cern\.ch\/work\/u\/user\/mlprof\/lxbatch\/v1\/configs\/\$\(job_id\)\/$/m,
+    );
+  });
+
+  test("--parallel-jobs and --walltime: max_materialize, +MaxRuntime, the rest left to collect", async () => {
+    const { dir, stdout } = await dryRun("throttle", [
+      "--batch-system",
+      "htcondor",
+      "--parallel-jobs",
+      "2",
+      "--walltime",
+      "45m",
+      "--job-flavour",
+      "longlunch",
+      "--x509-proxy",
+      "no",
+      "--version",
+      "v1",
+      "--model-files",
+      join(dnn, "model_onnx_l10u128.yaml"),
+      "--model-names",
+      "l10",
+      "--batch-sizes",
+      "1,2,4",
+    ]);
+    checkGolden(
+      "htcondor-throttle/submit_1.sub",
+      normalize(readFileSync(join(dir, "submit_1.sub"), "utf8"), data.dir),
+    );
+    checkGolden(
+      "htcondor-throttle/jobs_1.txt",
+      normalize(readFileSync(join(dir, "jobs_1.txt"), "utf8"), data.dir),
+    );
+    assert.match(
+      stdout,
+      /2 job\(s\) of scan throttle\/v1 would be submitted .*--parallel-jobs 2: 1 more wait/,
+    );
   });
 
   test("Slurm with a shared folder", async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXAMPLES, mlprof, tempData } from "../helpers/cli.js";
 import { freePort, haveCommands, isRoot, waitFor } from "../helpers/services/common.js";
+import { makeProxy } from "../helpers/services/proxy.js";
 import { outputsOf, readManifestOf, storeFiles } from "../helpers/services/scan.js";
 import { SLURM_COMMANDS, startSlurm, type TestSlurm } from "../helpers/services/slurm.js";
 import { SSHD_COMMANDS, startSshd, type TestSshd } from "../helpers/services/sshd.js";
@@ -197,5 +198,63 @@ describe("scans over SSH with stage-out to XRootD", { skip }, () => {
     );
     assert.equal(plot.code, 0, plot.stderr + plot.stdout);
     assert.ok(storeFiles(data.store).some((f) => /PlotMultiRuntimes\/.*\.png$/.test(f)));
+
+    // every job collected: cleanup removes the job folder on the login node and the staged outputs on EOS
+    const clean = await mlprof(["cleanup", "--scan-name", "remote", "--version", "v1"], env());
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /cleaned up 4 collected job\(s\) of scan remote\/v1/);
+    assert.match(
+      clean.stdout,
+      new RegExp(
+        `removed the job folder ${remote}/remote/v1 and ${xrd.server}//eos/user/t/test/mlprof/remote/v1 on ssh `,
+      ),
+    );
+    assert.ok(!existsSync(join(remote, "remote", "v1")), "the job folder on the login node is gone");
+    assert.deepEqual(storeFiles(staged), [], "nothing is left on EOS");
+    assert.ok(
+      outputs.every(([csv, json]) => existsSync(csv) && existsSync(json)),
+      "the store keeps the results",
+    );
+  });
+
+  test("a dry run over SSH checks the grid proxy on the submit host and renders what a submission would", async () => {
+    const dry = (name: string, ...extra: string[]) =>
+      mlprof(
+        [
+          "submit",
+          "--dry-run",
+          ...scan.map((a) => (a === "remote" ? name : a)),
+          ...ssh(),
+          "--batch-system",
+          "htcondor",
+          "--remote-dir",
+          remote,
+          ...extra,
+        ],
+        env(),
+      );
+    const sub = (name: string) =>
+      readFileSync(join(data.store, "Scans", name, "v1", "jobs", "submit_1.sub"), "utf8");
+    // the proxy of the login node ($X509_USER_PROXY there, set through --batch-env)
+    const valid = makeProxy(8 * 60, data.dir);
+    const ok = await dry("proxyok", "--batch-env", `X509_USER_PROXY=${valid}`);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(sub("proxyok"), /^use_x509userproxy {7}= true$/m);
+    const none = await dry("proxynone", "--batch-env", `X509_USER_PROXY=${join(data.dir, "no-proxy")}`);
+    assert.equal(none.code, 0, none.stdout + none.stderr);
+    assert.doesNotMatch(sub("proxynone"), /use_x509userproxy/);
+    const short = makeProxy(20, data.dir);
+    const refused = await dry("proxyshort", "--batch-env", `X509_USER_PROXY=${short}`);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `the grid proxy .*x509up_20 on ssh ${sshd.user}@127\\.0\\.0\\.1:${sshd.port} has (19|20) min left .* a job may run 1 h \\(--job-flavour microcentury\\)`,
+      ),
+    );
+    assert.ok(
+      !existsSync(join(data.store, "Scans", "proxyshort", "v1", "jobs", "submit_1.sub")),
+      "nothing written",
+    );
   });
 });

@@ -15,11 +15,22 @@ import {
 import { checkHostKey } from "../../src/remote/known-hosts.js";
 import { shq } from "../../src/util/quote.js";
 import { parseSshHost } from "../../src/remote/ssh-target.js";
-import { parseXrdUrl, xrdUrl } from "../../src/remote/xrootd.js";
-import { planJobs } from "../../src/scan/jobfiles.js";
+import { parseXrdUrl, parseXrdfsLs, xrdUrl } from "../../src/remote/xrootd.js";
+import { parseStatusFile } from "../../src/scan/session.js";
+import { findOverlaps, overlapSummary } from "../../src/scan/overlaps.js";
+import type { Manifest, ManifestJob } from "../../src/scan/manifest.js";
+import { ScanSession } from "../../src/scan/session.js";
+import type { Shell } from "../../src/remote/shell.js";
+import { parseWalltime, slurmTime } from "../../src/batch/walltime.js";
+import { classAdString, condorPath, sbatchPath } from "../../src/batch/values.js";
+import { parseNotAfter } from "../../src/batch/htcondor/params.js";
+import { planJobs, tarballContents } from "../../src/scan/jobfiles.js";
 import { osFromArch } from "../../src/batch/htcondor/params.js";
 import { loadScanFile, scanFromRaw, workerModelPath } from "../../src/scan/scan.js";
 import { checkMeasurement } from "../../src/scan/validate.js";
+import { parseParams } from "../../src/framework/parameters.js";
+import { MEASUREMENT_PARAMS } from "../../src/tasks/params.js";
+import { runSettings } from "../../src/tasks/mixins/runtime.js";
 import { EXAMPLES, REPO } from "../helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mlprof-batch-units-"));
@@ -64,10 +75,26 @@ describe("known_hosts", () => {
 describe("checks of fetched outputs", () => {
   const json = join(tmp, "m.json");
   const csv = join(tmp, "m.csv");
-  const expected = { batchSize: 4, nEvents: 2, nCalls: 3 };
+  const run = {
+    ...runSettings(parseParams(MEASUREMENT_PARAMS, { "n-events": "2", "n-calls": "3" })),
+    repeats: 1,
+  };
+  const expected = {
+    batchSize: 4,
+    run,
+    engine: "onnx",
+    graphSha256: "ab".repeat(32),
+    release: "CMSSW_14_1_0_pre4",
+    scramArch: "el9_amd64_gcc12",
+  };
+  const meta = (over: Record<string, Record<string, unknown>> = {}) => ({
+    measurement: { batchSize: 4, nEvents: 2, nCalls: 3, ...over.measurement },
+    model: { engine: "onnx", graphSha256: "ab".repeat(32), ...over.model },
+    cmssw: { version: "CMSSW_14_1_0_pre4", scramArch: "el9_amd64_gcc12", executor: "local", ...over.cmssw },
+  });
   const rows = (n: number, bs = 4, v = "0.25") =>
     Array.from({ length: n }, () => `${bs},${v}`).join("\n") + "\n";
-  writeFileSync(json, JSON.stringify({ measurement: { batchSize: 4 } }));
+  writeFileSync(json, JSON.stringify(meta()));
   test("valid outputs pass", () => {
     writeFileSync(csv, `# batch_size: 4\n${rows(6)}`);
     assert.equal(checkMeasurement(csv, json, expected), undefined);
@@ -89,8 +116,32 @@ describe("checks of fetched outputs", () => {
     writeFileSync(csv, rows(6));
     writeFileSync(json, '{"measurement": {"batch');
     assert.match(checkMeasurement(csv, json, expected)!, /metadata m\.json is not readable JSON/);
-    writeFileSync(json, JSON.stringify({ measurement: { batchSize: 2 } }));
+    writeFileSync(json, JSON.stringify(meta({ measurement: { batchSize: 2 } })));
     assert.match(checkMeasurement(csv, json, expected)!, /metadata is of batch size 2, expected 4/);
+  });
+  test("outputs of another model, setting or release are refused (defect 6)", () => {
+    writeFileSync(csv, rows(6));
+    const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
+      [
+        { model: { graphSha256: "cd".repeat(32) } },
+        /metadata is of graph file SHA-256 "cdcd.*", expected "abab/,
+      ],
+      [{ model: { engine: "tf" } }, /metadata is of engine "tf", expected "onnx"/],
+      [{ measurement: { nCalls: 30 } }, /metadata is of n_calls 30, expected 3/],
+      [{ measurement: { nEvents: 1 } }, /metadata is of n_events 1, expected 2/],
+      [{ measurement: { repeats: 3 } }, /metadata is of repeats 3, expected 1/],
+      [
+        { cmssw: { version: "CMSSW_13_3_1" } },
+        /metadata is of release "CMSSW_13_3_1", expected "CMSSW_14_1_0_pre4"/,
+      ],
+      [{ cmssw: { executor: "cmssw" } }, /metadata is of executor "cmssw", expected "local"/],
+      [{ model: { graphSha256: undefined } }, /graph file SHA-256 \(none recorded\)/],
+    ];
+    for (const [over, message] of cases) {
+      writeFileSync(json, JSON.stringify(meta(over)));
+      assert.match(checkMeasurement(csv, json, expected) ?? "accepted", message);
+    }
+    writeFileSync(json, JSON.stringify(meta()));
   });
 });
 
@@ -124,7 +175,16 @@ describe("Slurm outputs recorded on the test Slurm", () => {
     });
     assert.deepEqual(states["1_0"], { state: "running" });
     assert.deepEqual(slurmStatus("TIMEOUT", "None"), { state: "failed", reason: "TIMEOUT" });
-    assert.deepEqual(slurmStatus("CANCELLED+", "None"), { state: "failed", reason: "CANCELLED" });
+    assert.deepEqual(slurmStatus("CANCELLED+", "None"), {
+      state: "failed",
+      reason: "CANCELLED",
+      removedByUser: true,
+    });
+    assert.deepEqual(slurmStatus("OUT_OF_MEMORY", "None"), {
+      state: "failed",
+      reason: "OUT_OF_MEMORY",
+      outOfMemory: true,
+    });
   });
 });
 
@@ -195,5 +255,270 @@ describe("small helpers", () => {
     );
     assert.equal(osFromArch("el9_amd64_gcc12"), "el9");
     assert.equal(osFromArch("slc7_amd64_gcc900"), "el7");
+  });
+});
+
+describe("xrdfs ls -l in both forms (recorded: test/recorded/xrootd/SOURCES.md)", () => {
+  const rec = (f: string) => readFileSync(join(REPO, "test", "recorded", "xrootd", f), "utf8");
+  test("the long form of the loopback XRootD server", () => {
+    const entries = parseXrdfsLs(rec("xrdfs_ls_l_R_long.txt"), "test");
+    const files = entries.filter((e) => !e.dir).map((e) => [e.path.split("/v1/")[1], e.size]);
+    assert.deepEqual(files, [
+      ["j0000/status", 12],
+      ["j0001/status", 12],
+      ["j0000/m0/runtime_bs_1.csv", 22],
+      ["j0000/m0/runtime_bs_1.json", 3],
+    ]);
+    assert.equal(entries.filter((e) => e.dir).length, 3);
+  });
+  test("the short form a server without extended stat gives (xrootd issue 403): no file lost", () => {
+    const entries = parseXrdfsLs(rec("xrdfs_ls_l_short.txt"), "test");
+    assert.equal(entries.length, 14);
+    const files = entries.filter((e) => !e.dir);
+    assert.deepEqual(
+      files.map((e) => [e.path, e.size]),
+      [
+        ["/store/user/lannon/.__acl", 98],
+        ["/store/user/lannon/chirp_test.txt", 6],
+        ["/store/user/lannon/not_published.txt", 5],
+        ["/store/user/lannon/test.tmp", 2809],
+        ["/store/user/lannon/test.txt", 5],
+        ["/store/user/lannon/test2.txt", 5],
+        ["/store/user/lannon/test3.txt", 5],
+      ],
+    );
+    // a size of 12 digits touches the time (xrootd issue 823); an entry without stat has '?'
+    assert.deepEqual(parseXrdfsLs("---- 2018-03-24 23:06:12193619312112 /full/filename\n", "x"), [
+      { dir: false, size: 193619312112, path: "/full/filename" },
+    ]);
+    assert.deepEqual(parseXrdfsLs("---- 0000-00-00 00:00:00            ? /eos/a/j0001/status\n", "x"), [
+      { dir: false, size: undefined, path: "/eos/a/j0001/status" },
+    ]);
+  });
+  test("a line of another form is an error, not a silently missing file", () => {
+    assert.throws(
+      () => parseXrdfsLs("-rw-r--r-- 12 /eos/x\n", "root://h//eos"),
+      /cannot parse a line of `xrdfs ls -l` for root:\/\/h\/\/eos: expected .*found "-rw-r--r-- 12 \/eos\/x"/,
+    );
+  });
+});
+
+describe("job status files, overlaps, wall times, submit-file values", () => {
+  test("a status file of job.sh, a killed one too", () => {
+    const s = parseStatusFile(
+      "exit_code=143\nstep=measurement 1\nsignal=TERM\nhost=node1\nstarted=2026-12-01T10:00:00Z\nfinished=2026-12-01T10:00:09Z\nload_start=0.50 0.40 0.30\nload_end=1.00 0.50 0.30\ncpus_allowed=0-1\npinned=0\n",
+    );
+    assert.deepEqual(s, {
+      exitCode: 143,
+      step: "measurement 1",
+      signal: "TERM",
+      run: {
+        host: "node1",
+        started: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T10:00:09Z",
+        loadStart: [0.5, 0.4, 0.3],
+        loadEnd: [1, 0.5, 0.3],
+        cpusAllowed: "0-1",
+        pinned: "0",
+      },
+    });
+    // the status file of an older job.sh
+    assert.deepEqual(parseStatusFile("exit_code=0\nstep=done\nhost=n\nfinished=x\n"), {
+      exitCode: 0,
+      step: "done",
+      signal: undefined,
+      run: undefined,
+    });
+  });
+  test("jobs that ran on one node at the same time are found and named", () => {
+    const run = (host: string, a: number, b: number) => ({
+      host,
+      started: new Date(Date.UTC(2026, 11, 1, 10, 0, a)).toISOString(),
+      finished: new Date(Date.UTC(2026, 11, 1, 10, 0, b)).toISOString(),
+    });
+    const job = (id: string, r: ReturnType<typeof run>, state = "done") => ({
+      id,
+      measurements: [0],
+      state,
+      attempts: [{ batchId: id, submission: 1, at: "", run: r }],
+    });
+    const m = {
+      jobs: [
+        job("j0", run("n1", 0, 10)),
+        job("j1", run("n1", 5, 20)),
+        job("j2", run("n2", 0, 20)),
+        job("j3", run("n1", 20, 30)),
+      ],
+    } as unknown as Manifest;
+    const o = findOverlaps(m);
+    assert.deepEqual(
+      o.map((x) => [x.job, x.other, x.seconds]),
+      [
+        ["j0", "j1", 5],
+        ["j1", "j0", 5],
+      ],
+    );
+    assert.deepEqual(m.jobs[0]!.overlaps, ["j1"]);
+    assert.equal(m.jobs[2]!.overlaps, undefined);
+    assert.match(
+      overlapSummary(m, o)[0]!,
+      /2 measurement job\(s\) ran at the same time as other jobs of this scan on one node \(n1\)/,
+    );
+  });
+  test("wall times", () => {
+    assert.equal(parseWalltime("--walltime", "45m"), 2700);
+    assert.equal(parseWalltime("--walltime", "1h30m"), 5400);
+    assert.equal(parseWalltime("--walltime", "01:30:00"), 5400);
+    assert.equal(parseWalltime("--walltime", "30:00"), 1800);
+    assert.equal(parseWalltime("--walltime", "2-00:00:00"), 172800);
+    assert.equal(parseWalltime("--walltime", "90"), 90);
+    assert.throws(() => parseWalltime("--walltime", "soon"), /--walltime: expected a wall time such as 45m/);
+    assert.throws(() => parseWalltime("--walltime", "0"), /expected a wall time/);
+    assert.equal(slurmTime(5400), "1:30:00");
+    assert.equal(slurmTime(172800 + 61), "2-00:01:01");
+  });
+  test("ClassAd strings, submit-file paths, #SBATCH paths", () => {
+    assert.equal(classAdString("x", 'a "b" \\c'), '"a \\"b\\" \\\\c"');
+    assert.throws(
+      () => classAdString("--worker-os", 'el9"\n+Evil = 1'),
+      /--worker-os: expected a single line/,
+    );
+    assert.equal(sbatchPath("p", "/a b/c"), '"/a b/c"');
+    assert.equal(sbatchPath("p", "/a/c"), "/a/c");
+    assert.throws(() => sbatchPath("p", '/a"b'), /cannot hold a path with/);
+    assert.throws(() => condorPath("the job folder", "/a b"), /HTCondor submit files cannot hold this path/);
+    assert.throws(
+      () => condorPath("the job folder", "/a/$(x)"),
+      /HTCondor submit files cannot hold this path/,
+    );
+  });
+  test("grid proxy end dates as openssl prints them", () => {
+    assert.equal(
+      parseNotAfter("notAfter=May  1 20:17:28 2027 GMT")!.toISOString(),
+      "2027-05-01T20:17:28.000Z",
+    );
+    assert.equal(
+      parseNotAfter("notAfter=Dec 31 23:59:59 2026 GMT")!.toISOString(),
+      "2026-12-31T23:59:59.000Z",
+    );
+    assert.equal(parseNotAfter("notAfter=soon"), undefined);
+  });
+  test("SSH ports are checked at once", () => {
+    assert.throws(
+      () => parseSshHost("lxplus.cern.ch:99999"),
+      /--ssh-host lxplus\.cern\.ch:99999: expected a port from 1 to 65535, found 99999/,
+    );
+    assert.throws(() => parseSshHost("lxplus.cern.ch:0"), /expected a port from 1 to 65535/);
+    assert.throws(() => parseSshHost("lx plus"), /--ssh-host: expected \[user@\]host\[:port\]/);
+  });
+});
+
+describe("what the workers get", () => {
+  test("the tarball holds the production dependencies and the scan's models only (defect 10)", () => {
+    const scan = scanFromRaw({
+      version: "v1",
+      "model-files": join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml"),
+      "scan-name": "t",
+    });
+    const { paths, excludes } = tarballContents(scan);
+    for (const dev of [
+      "typescript",
+      "eslint",
+      "prettier",
+      "tsx",
+      "esbuild",
+      "@types/node",
+      "typescript-eslint",
+    ])
+      assert.ok(!paths.includes(`node_modules/${dev}`), `${dev} is a development tool`);
+    for (const prod of [
+      "node_modules/onnxruntime-node",
+      "node_modules/yargs",
+      "node_modules/ssh2",
+      "dist",
+      "bin",
+    ])
+      assert.ok(paths.includes(prod), prod);
+    assert.ok(!paths.some((p) => p === "test" || p === "examples" || p.startsWith("data")));
+    assert.deepEqual(
+      paths.filter((p) => p.startsWith("examples/")),
+      ["examples/dnn/model_onnx_l10u128.yaml", "examples/dnn/onnx_graph_l10u128.onnx"],
+    );
+    assert.ok(excludes.includes("*/bin/napi-v*/darwin") && excludes.includes("*/bin/napi-v*/linux/arm64"));
+  });
+});
+
+describe("memory holds", () => {
+  test("a job held for memory asks for twice as much, in a submission of its own, at most 16 times the first", async () => {
+    const store = mkdtempSync(join(tmp, "store-"));
+    process.env.MLP_STORE = store;
+    try {
+      const scan = scanFromRaw({
+        version: "v1",
+        "model-files": join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml"),
+        "batch-sizes": "1,2",
+        "scan-name": "mem",
+      });
+      const jobDir = join(store, "jobs");
+      const manifest = {
+        format: 1,
+        scan: { name: "mem", version: "v1", hash: scan.hash, args: {} },
+        target: {
+          batchSystem: "slurm",
+          jobDir,
+          stageOut: "shared",
+          outputBase: join(jobDir, "outputs"),
+          batchEnv: {},
+          retries: 2,
+          jobName: "mlprof-mem-v1",
+          settings: {
+            requestCpus: 1,
+            requestMemoryMb: 2000,
+            extra: [],
+            walltimeS: 3600,
+            parallelJobs: 0,
+            cpuIsolation: "none",
+            partition: "",
+            timeLimit: "1:00:00",
+          },
+          transferInput: [],
+        },
+        createdAt: "",
+        updatedAt: "",
+        submissions: 0,
+        jobs: planJobs(scan, "none").map((p) => ({ ...p, state: "failed", attempts: [] })),
+        outputs: [],
+      } as unknown as Manifest;
+      const files = new Map<string, string>();
+      let arrays = 0;
+      const shell: Shell = {
+        label: "recorded",
+        exec: async (argv) => ({
+          exitCode: 0,
+          stdout: argv[0] === "sbatch" ? `${++arrays}\n` : "",
+          stderr: "",
+        }),
+        putFile: async (path, content) => void files.set(path, String(content)),
+        putLocalFile: async () => undefined,
+        getFile: async () => undefined,
+        close: async () => undefined,
+      };
+      const session = new ScanSession(scan, manifest, shell);
+      const [held, other] = manifest.jobs as ManifestJob[];
+      assert.equal(session.moreMemory(held!), 4000);
+      await session.submit([held!, other!]);
+      assert.match(files.get(join(jobDir, "submit_1.sh"))!, /^#SBATCH --mem=4000M$/m);
+      assert.match(files.get(join(jobDir, "jobs_1.txt"))!, /^j0000 0$/m);
+      assert.match(files.get(join(jobDir, "submit_2.sh"))!, /^#SBATCH --mem=2000M$/m);
+      assert.deepEqual(
+        manifest.jobs.map((j) => j.attempts[0]!.batchId),
+        ["1_0", "2_0"],
+      );
+      const steps = [8000, 16000, 32000].map(() => session.moreMemory(held!));
+      assert.deepEqual(steps, [8000, 16000, 32000]);
+      assert.equal(session.moreMemory(held!), undefined, "no more than 16 times the first request");
+    } finally {
+      delete process.env.MLP_STORE;
+    }
   });
 });

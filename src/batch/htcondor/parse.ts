@@ -16,6 +16,7 @@ export const STATUS_ATTRIBUTES = [
   "HoldReasonCode",
   "HoldReasonSubCode",
   "RemoveReason",
+  "GlobalJobId",
 ] as const;
 
 /**
@@ -96,6 +97,32 @@ export function adJobId(ad: ClassAd): string {
   return `${String(ad["ClusterId"])}.${String(ad["ProcId"])}`;
 }
 
+/** The schedd that holds a job: the first part of its GlobalJobId "<schedd>#<cluster>.<proc>#<time>". */
+export function scheddOf(ad: ClassAd): string | undefined {
+  const id = ad["GlobalJobId"];
+  const m = typeof id === "string" ? /^([^#\s]+)#\d+\.\d+#/.exec(id) : null;
+  return m?.[1];
+}
+
+/** HoldReasonCode 34 (JobOutOfResources) and its subcode for disk (condor_holdcodes.h). */
+const HOLD_OUT_OF_RESOURCES = 34;
+const HOLD_SUBCODE_DISK = 104;
+/** 21 StartdHeldJob and 26 SystemPolicy: a machine or system policy, for memory when the reason says so. */
+const HOLD_POLICIES = new Set([21, 26]);
+
+/**
+ * Whether a hold is for memory: code 34 (JobOutOfResources) unless its subcode says disk; a machine or
+ * system policy hold (21, 26) whose reason names memory; any hold whose reason names a memory limit
+ * (the HTCondor manual shows "Job has gone over cgroup memory limit" with other codes).
+ */
+export function isMemoryHold(code: unknown, subCode: unknown, reason: string): boolean {
+  const c = Number(code);
+  const mentionsMemory = /memory|\bOOM\b|out of memory/i.test(reason);
+  if (c === HOLD_OUT_OF_RESOURCES) return Number(subCode) !== HOLD_SUBCODE_DISK;
+  if (HOLD_POLICIES.has(c)) return mentionsMemory;
+  return /memory (usage|limit)|over .*memory|out of memory/i.test(reason);
+}
+
 /**
  * Maps an ad to a batch state: JobStatus 1 idle and 7 suspended → pending, 2 running and
  * 6 transferring output → running, 5 held (with HoldReason and code), 3 removed → failed,
@@ -117,10 +144,15 @@ export function condorStatus(ad: ClassAd): BatchStatus {
       return {
         state: "held",
         reason: `held: ${reason}${code !== undefined ? ` (HoldReasonCode ${String(code)}${sub !== undefined ? `/${String(sub)}` : ""})` : ""}`,
+        ...(isMemoryHold(code, sub, reason) ? { outOfMemory: true } : {}),
       };
     }
-    case 3:
-      return { state: "failed", reason: `removed: ${String(ad["RemoveReason"] ?? "condor_rm")}` };
+    case 3: {
+      const why = String(ad["RemoveReason"] ?? "condor_rm");
+      // condor_rm writes "via condor_rm (by user <name>)"; the system's policies write their expression
+      const byUser = /via condor_rm/i.test(why);
+      return { state: "failed", reason: `removed: ${why}`, ...(byUser ? { removedByUser: true } : {}) };
+    }
     case 4: {
       if (ad["ExitBySignal"] === true) {
         return { state: "failed", reason: `killed by signal ${String(ad["ExitSignal"] ?? "?")}` };

@@ -3,7 +3,8 @@ import { execOrThrow, type Shell } from "../../remote/shell.js";
 import { MlprofError } from "../../util/errors.js";
 import { render } from "../render.js";
 import { defineBatchSystem } from "../define.js";
-import type { BatchStatus, GeneratedFile, SubmitFileContext } from "../system.js";
+import type { BatchContext, BatchStatus, GeneratedFile, SubmitFileContext, SubmitResult } from "../system.js";
+import { sbatchExtraLine } from "../values.js";
 import { SLURM_PARAMS, slurmSettings } from "./params.js";
 import { parseSbatch, parseScontrolJobs, parseSqueue, scontrolId, slurmStatus } from "./parse.js";
 
@@ -20,26 +21,28 @@ export const slurm = defineBatchSystem({
   // Slurm's default MaxArraySize is 1001
   maxRows: 1000,
   transfersInput: false,
+  cpuIsolations: ["exclusive", "cores", "none"],
   params: SLURM_PARAMS,
   settings: slurmSettings,
 
   submitFile(ctx: SubmitFileContext): GeneratedFile {
-    return { path: `submit_${ctx.n}.sh`, content: render("slurm/submit.sh.njk", ctx), mode: 0o755 };
+    const settings = { ...ctx.settings, extra: ctx.settings.extra.map(sbatchExtraLine) };
+    return {
+      path: `submit_${ctx.n}.sh`,
+      content: render("slurm/submit.sh.njk", { ...ctx, settings }),
+      mode: 0o755,
+    };
   },
 
-  async submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<string[]> {
+  async submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<SubmitResult> {
     const file = posix.join(ctx.jobDir, `submit_${ctx.n}.sh`);
     const out = await execOrThrow(shell, ["sbatch", "--parsable", file], "sbatch", { env, cwd: ctx.jobDir });
     const arrayId = parseSbatch(out);
-    return ctx.rows.map((_, i) => `${arrayId}_${i}`);
+    return { ids: ctx.rows.map((_, i) => `${arrayId}_${i}`) };
   },
 
-  async query(
-    shell: Shell,
-    ids: string[],
-    env: Record<string, string>,
-    jobName: string,
-  ): Promise<Map<string, BatchStatus>> {
+  async query(shell: Shell, ids: string[], ctx: BatchContext): Promise<Map<string, BatchStatus>> {
+    const { env, jobName } = ctx;
     const wanted = new Set(ids);
     const found = new Map<string, BatchStatus>();
     const q = await execOrThrow(shell, ["squeue", "-h", "-r", "-n", jobName, "-o", "%i|%T|%r"], "squeue", {
@@ -82,9 +85,9 @@ export const slurm = defineBatchSystem({
     return found;
   },
 
-  async cancel(shell: Shell, ids: string[], env: Record<string, string>): Promise<void> {
+  async cancel(shell: Shell, ids: string[], ctx: BatchContext): Promise<void> {
     if (ids.length === 0) return;
-    const res = await shell.exec(["scancel", ...ids], { env });
+    const res = await shell.exec(["scancel", ...ids], { env: ctx.env });
     if (res.exitCode !== 0 && !/Invalid job id|already completing or completed/i.test(res.stderr)) {
       throw new MlprofError(`scancel ${ids.join(" ")} failed on ${shell.label}: ${res.stderr.trim()}`);
     }

@@ -61,7 +61,8 @@ const RUNNING = new Set(["RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING"]);
 /**
  * Maps a Slurm job state (with its reason and "code:signal" exit code) to a batch state: pending
  * jobs whose reason is a hold (JobHeldUser, JobHeldAdmin) are held; COMPLETED is finished; FAILED,
- * CANCELLED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL and the like are failed with that reason.
+ * CANCELLED (removed by a person: scancel), TIMEOUT, OUT_OF_MEMORY (more memory helps), NODE_FAIL and
+ * the like are failed with that reason.
  */
 export function slurmStatus(state: string, reason = "", exitCode?: string): BatchStatus {
   const base = state.split(/\s+/)[0]!.replace(/\+$/, "");
@@ -74,6 +75,9 @@ export function slurmStatus(state: string, reason = "", exitCode?: string): Batc
   if (RUNNING.has(base)) return { state: "running" };
   if (base === "COMPLETED") return { state: "finished", exitCode: code ?? 0 };
   const why = [base, reason && reason !== "None" ? reason : ""].filter(Boolean).join(", ");
+  // scancel (by the user or an administrator); a time limit is TIMEOUT, a node failure NODE_FAIL
+  if (base === "CANCELLED") return { state: "failed", reason: why, removedByUser: true };
+  if (base === "OUT_OF_MEMORY") return { state: "failed", reason: why, outOfMemory: true };
   if (base === "FAILED" && code !== undefined && !Number.isNaN(code)) {
     return {
       state: "failed",

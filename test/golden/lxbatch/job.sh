@@ -7,27 +7,31 @@
 # usage: job.sh <job id> <measurement indices joined with '+'>
 #
 # exit codes: the first failing measurement's code; 90 stage-out failed, 91 MLProf not found,
-# 92-94 CMSSW set-up failed (cmssw payload).
+# 92-94 CMSSW set-up failed (cmssw payload); 128+N killed by signal N (SIGTERM: a time limit, condor_rm,
+# scancel, preemption) — then the status file alone is staged out, never half-written outputs.
 set -uo pipefail
 
 JOB_ID="$1"
 ITEMS="$2"
-echo "MLProf job ${JOB_ID}: measurements ${ITEMS//+/ } on $(hostname) at $(date -u +%FT%TZ)"
+STARTED="$(date -u +%FT%TZ)"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)"
+echo "MLProf job ${JOB_ID}: measurements ${ITEMS//+/ } on $(hostname) at ${STARTED}"
 
 # --- the scan: shared parameters, then one entry per measurement ------------------------------
 SCAN_VERSION=v1
 # the measurement parameters of the scan, as `mlprof run MeasureRuntime` takes them
 RUN_FLAGS=( --n-events 1 --n-calls 100 --n-warmup 10 --input-data random --threads 1 --inter-op-threads 1 --warmup-duration 0 --min-duration 0 --until-stable false --stability 0.02 --max-duration 60 --engine-versions installed --onnx-library pypi --repeats 3 )
 MODEL_FILES=( '$MLP_BASE/examples/dnn/model_onnx_l10u128.yaml' )
+# --model-name where the scan gives one; otherwise the name derives on the worker, as `mlprof run` does
 MODEL_NAMES=( l10 )
 MODEL_LABELS=( '' )
 RELEASES=( CMSSW_13_3_1 CMSSW_14_1_0_pre4 )
-ARCHS=( el9_amd64_gcc12 )
+ARCHS=( el8_amd64_gcc11 el9_amd64_gcc12 )
 # measurement i: model MEAS_MODEL[i] at batch size MEAS_BS[i] in RELEASES[MEAS_REL[i]] on ARCHS[MEAS_ARCH[i]]
-MEAS_MODEL=(0 0 0 0)
-MEAS_BS=(1 8 1 8)
-MEAS_REL=(0 0 1 1)
-MEAS_ARCH=(0 0 0 0)
+MEAS_MODEL=(0 0 0 0 0 0 0 0)
+MEAS_BS=(1 8 1 8 1 8 1 8)
+MEAS_REL=(0 0 0 0 1 1 1 1)
+MEAS_ARCH=(0 0 1 1 0 0 1 1)
 
 # --- work area, status and stage-out ----------------------------------------------------------
 SCRATCH="${_CONDOR_SCRATCH_DIR:-${TMPDIR:-/tmp}}"
@@ -37,6 +41,10 @@ OUT="$WORK/out"
 mkdir -p "$OUT"
 STEP="setup"
 EXIT_CODE=0
+SIGNAL=""
+CHILD=""
+PINNED=""
+CPUS_ALLOWED="$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status 2>/dev/null || true)"
 
 # Stage-out to EOS (or any XRootD server) with xrdcp, three tries per file; the status file last.
 STAGE_BASE=root://eosuser.cern.ch//eos/user/u/user/mlprof/lxbatch/v1
@@ -56,11 +64,23 @@ stage_out() {
   xrdcp_retry "$OUT/status" "$STAGE_BASE/$JOB_ID/status"
 }
 
+# where and when the job ran, the node's load around it and the CPUs it measured on: collect warns
+# when jobs of the scan ran on one node at the same time
+write_status() {
+  printf 'exit_code=%s\nstep=%s\nsignal=%s\nhost=%s\nstarted=%s\nfinished=%s\nload_start=%s\nload_end=%s\ncpus_allowed=%s\npinned=%s\n' \
+    "$EXIT_CODE" "$STEP" "$SIGNAL" "$(hostname)" "$STARTED" "$(date -u +%FT%TZ)" "$LOAD_START" \
+    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)" "$CPUS_ALLOWED" "$PINNED" > "$OUT/status"
+}
+
 finish() {
   local code=$?
+  trap - EXIT TERM INT HUP USR1 USR2 XCPU
   [ "$EXIT_CODE" -eq 0 ] && EXIT_CODE=$code
-  printf 'exit_code=%s\nstep=%s\nhost=%s\nfinished=%s\n' "$EXIT_CODE" "$STEP" "$(hostname)" \
-    "$(date -u +%FT%TZ)" > "$OUT/status"
+  if [ -n "$SIGNAL" ]; then
+    # killed: hand back the status alone, never outputs a measurement may have left half-written
+    find "$OUT" -mindepth 1 -maxdepth 1 ! -name status -exec rm -rf {} + 2>/dev/null
+  fi
+  write_status
   if ! stage_out; then
     echo "MLProf job ${JOB_ID}: stage-out failed" >&2
     [ "$EXIT_CODE" -eq 0 ] && EXIT_CODE=90
@@ -72,19 +92,78 @@ finish() {
   cd / && rm -rf "$WORK"
   exit "$EXIT_CODE"
 }
+
+# a signal (a time limit, condor_rm, scancel, preemption) stops the running measurement and is recorded:
+# without these traps bash would run finish with $? = 0 and report the killed job as a success
+on_signal() {
+  SIGNAL="$1"
+  EXIT_CODE=$((128 + $2))
+  echo "MLProf job ${JOB_ID}: received SIG$1 during ${STEP}; stopping" >&2
+  if [ -n "$CHILD" ]; then
+    kill -TERM "$CHILD" 2>/dev/null
+    wait "$CHILD" 2>/dev/null
+  fi
+  exit "$EXIT_CODE"
+}
+trap 'on_signal TERM 15' TERM
+trap 'on_signal INT 2' INT
+trap 'on_signal HUP 1' HUP
+trap 'on_signal USR1 10' USR1
+trap 'on_signal USR2 12' USR2
+trap 'on_signal XCPU 24' XCPU
 trap finish EXIT
+
+# runs a command in the background and waits for it, so that a signal is handled at once
+run_child() {
+  "$@" &
+  CHILD=$!
+  wait "$CHILD"
+  local code=$?
+  CHILD=""
+  return $code
+}
 
 # --- MLProf on the worker ---------------------------------------------------------------------
 STEP="mlprof"
-# MLProf travels with the job (transfer_input_files under HTCondor; the job folder under Slurm)
-MLPROF_TARBALL="${_CONDOR_SCRATCH_DIR:+$_CONDOR_SCRATCH_DIR/mlprof.tar.gz}"
-MLPROF_TARBALL="${MLPROF_TARBALL:-/afs/cern.ch/work/u/user/mlprof/lxbatch/v1/mlprof.tar.gz}"
+# MLProf comes from EOS (uploaded once per submission beside the outputs)
+MLPROF_TARBALL="$WORK/mlprof.tar.gz"
+xrdcp --force --nopbar root://eosuser.cern.ch//eos/user/u/user/mlprof/lxbatch/v1/_mlprof/mlprof.tar.gz "$MLPROF_TARBALL" || { echo "cannot fetch root://eosuser.cern.ch//eos/user/u/user/mlprof/lxbatch/v1/_mlprof/mlprof.tar.gz" >&2; exit 91; }
 mkdir -p "$WORK/mlprof" && tar -xzf "$MLPROF_TARBALL" -C "$WORK/mlprof" || exit 91
 export MLP_BASE="$WORK/mlprof"
 [ -f "$MLP_BASE/bin/mlprof.js" ] || { echo "MLProf not found at $MLP_BASE" >&2; exit 91; }
 # a job-local store: the measurement is moved into the real store by `mlprof collect`
 export MLP_STORE="$WORK/store" MLPROF_PROGRESS=plain FORCE_COLOR=0 NO_COLOR=1
-MLPROF=(node "$MLP_BASE/bin/mlprof.js")
+
+# --- CPUs: a timing job measures on CPUs of its own ---------------------------------------------
+# the first N of a CPU list such as 0-3,8,10-11 (N: 0 for all of them), joined with ','
+first_cpus() {
+  local want=$1 part a b c n=0
+  local -a parts out=()
+  IFS=, read -ra parts <<< "$2"
+  for part in "${parts[@]}"; do
+    a=${part%-*}
+    b=${part#*-}
+    for ((c = a; c <= b; c++)); do
+      [ "$want" -gt 0 ] && [ "$n" -ge "$want" ] && break 2
+      out+=("$c")
+      n=$((n + 1))
+    done
+  done
+  (IFS=,; echo "${out[*]}")
+}
+# pinned where the job has the node to itself, or where the batch system gave it exactly its CPUs; on a
+# shared node without CPU binding it is not pinned (it could only pin onto another job's CPUs)
+if [ -n "$CPUS_ALLOWED" ] && command -v taskset > /dev/null; then
+  ALLOWED_LIST="$(first_cpus 0 "$CPUS_ALLOWED")"
+  N_ALLOWED=$(($(tr -cd , <<< "$ALLOWED_LIST" | wc -c) + 1))
+  if false || [ "$N_ALLOWED" -le 1 ]; then
+    PINNED="$(first_cpus 1 "$CPUS_ALLOWED")"
+  fi
+fi
+PIN=()
+[ -n "$PINNED" ] && PIN=(taskset -c "$PINNED")
+echo "MLProf job ${JOB_ID}: CPUs allowed ${CPUS_ALLOWED:-unknown}, measurements pinned to ${PINNED:-no CPU list}; load ${LOAD_START}"
+MLPROF=(${PIN[@]+"${PIN[@]}"} node "$MLP_BASE/bin/mlprof.js")
 
 # --- user set-up (--worker-setup) -------------------------------------------------------------
 STEP="worker setup"
@@ -94,8 +173,9 @@ source /cvmfs/sft.cern.ch/lcg/views/LCG_106/x86_64-el9-gcc13-opt/setup.sh
 # CMSSW payload: a thin hook. This script only prepares the release area once per job (cvmfs,
 # scram project, the MLProf plugins copied in and built); each measurement is then
 # `mlprof run MeasureRuntime --executor cmssw` inside that area, and the cmssw executor
-# (src/executors/cmssw.ts) renders the cmsRun config from cmssw-templates/ (the engine's template)
-# and runs cmsRun. The area is handed over in MLPROF_CMSSW_BASE.
+# (src/executors/cmssw.ts) runs the cmsRun config rendered at submission for that measurement
+# (configs/<job id>/m<index>_cfg.py of the job folder, from the engine's template),
+# after checking that it is the measurement asked for. The area is handed over in MLPROF_CMSSW_BASE.
 # All measurements of a job share one release and architecture (--group release, or one per job).
 STEP="cmssw setup"
 # cmsset_default.sh and scram runtime are not written for 'set -u'
@@ -104,11 +184,21 @@ first=${ITEMS%%+*}
 RELEASE="${RELEASES[${MEAS_REL[$first]}]}"
 export SCRAM_ARCH="${ARCHS[${MEAS_ARCH[$first]}]}"
 source /cvmfs/cms.cern.ch/cmsset_default.sh || exit 92
-cd "$WORK" && scram project CMSSW "$RELEASE" || exit 93
-cd "$WORK/$RELEASE/src" && cp -r "$MLP_BASE/plugins/MLProf" . && scram b -j 1 || exit 94
+cd "$WORK" && run_child scram project CMSSW "$RELEASE" || exit 93
+cd "$WORK/$RELEASE/src" && cp -r "$MLP_BASE/plugins/MLProf" . && run_child scram b -j 1 || exit 94
 eval "$(scram runtime -sh)" || exit 94
 cd "$WORK"
 export MLPROF_CMSSW_BASE="$CMSSW_BASE"
+# the configs: in the sandbox (HTCondor transfers the job's configs folder), else in the job folder
+CONFIG_DIR=/afs/cern.ch/work/u/user/mlprof/lxbatch/v1/configs/"$JOB_ID"
+config_of() {
+  local f="m$1_cfg.py"
+  if [ -n "${_CONDOR_SCRATCH_DIR:-}" ] && [ -f "$_CONDOR_SCRATCH_DIR/$f" ]; then
+    echo "$_CONDOR_SCRATCH_DIR/$f"
+  else
+    echo "$CONFIG_DIR/$f"
+  fi
+}
 
 # The measurements: each is `mlprof run MeasureRuntime --executor cmssw` into the job-local
 # store (in the CMSSW area set up above);
@@ -116,11 +206,14 @@ export MLPROF_CMSSW_BASE="$CMSSW_BASE"
 measure() {
   local i=$1 m=${MEAS_MODEL[$1]} list outs
   local args=(MeasureRuntime --version "$SCAN_VERSION" --model-file "${MODEL_FILES[$m]}"
-    --model-name "${MODEL_NAMES[$m]}" --batch-size "${MEAS_BS[$i]}" "${RUN_FLAGS[@]}"
+    --batch-size "${MEAS_BS[$i]}" "${RUN_FLAGS[@]}"
     --cmssw-version "${RELEASES[${MEAS_REL[$i]}]}" --scram-arch "${ARCHS[${MEAS_ARCH[$i]}]}"
     --executor cmssw)
+  [ -n "${MODEL_NAMES[$m]}" ] && args+=(--model-name "${MODEL_NAMES[$m]}")
   [ -n "${MODEL_LABELS[$m]}" ] && args+=(--model-label "${MODEL_LABELS[$m]}")
-  "${MLPROF[@]}" run "${args[@]}" || return $?
+  # the cmsRun config rendered at submission for this measurement: the cmssw executor runs exactly it
+  export MLPROF_CMSSW_CONFIG_FILE="$(config_of "$i")"
+  run_child "${MLPROF[@]}" run "${args[@]}" || return $?
   list="$("${MLPROF[@]}" run "${args[@]}" --print-output 0)" || return $?
   mapfile -t outs <<< "$list"
   mkdir -p "$OUT/m$i" && cp "${outs[@]}" "$OUT/m$i/"

@@ -7,10 +7,12 @@
 #SBATCH --chdir=<DATA>/store/Scans/slurm/v1/jobs
 #SBATCH --ntasks=1
 #SBATCH --cpus-per-task=1
+# a timing job owns the node it measures on (--cpu-isolation exclusive)
+#SBATCH --exclusive
 #SBATCH --mem=2000M
-#SBATCH --time=01:00:00
+#SBATCH --time=1:00:00
 #SBATCH --partition=short
 #SBATCH --account=cms
 set -euo pipefail
-read -r job_id items < <(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" <DATA>/store/Scans/slurm/v1/jobs/jobs_1.txt)
+read -r job_id items _ < <(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" <DATA>/store/Scans/slurm/v1/jobs/jobs_1.txt)
 exec <DATA>/store/Scans/slurm/v1/jobs/job.sh "$job_id" "$items"

@@ -19,6 +19,10 @@ export interface TestSlurm {
   node: string;
   /** Runs a Slurm client command with SLURM_CONF; returns its stdout (throws on failure). */
   run(args: string[]): string;
+  /** Stops slurmctld (jobs on the node go on; clients fail until it is back). */
+  stopController(): Promise<void>;
+  /** Starts slurmctld again (it reads its saved state) and waits until it answers. */
+  startController(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +88,19 @@ export async function startSlurm(): Promise<TestSlurm> {
   );
   const env = { SLURM_CONF: conf };
   const daemons: Daemon[] = [];
+  let ctld: Daemon | undefined;
+  const answers = () =>
+    spawnSync("squeue", ["-h"], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 10_000 })
+      .status === 0;
+  const stopController = async () => {
+    await ctld?.stop();
+  };
+  const startController = async () => {
+    const i = daemons.indexOf(ctld!);
+    ctld = startDaemon("slurmctld", "slurmctld", ["-D", "-f", conf], join(dir, "log", "slurmctld.out"));
+    daemons[i >= 0 ? i : daemons.length] = ctld;
+    await waitFor("slurmctld to answer again", answers, 30_000, 300);
+  };
   const run = (args: string[]): string => {
     const [cmd, ...rest] = args;
     const res = spawnSync(cmd!, rest, { env: { ...process.env, ...env }, encoding: "utf8", timeout: 30_000 });
@@ -131,7 +148,7 @@ export async function startSlurm(): Promise<TestSlurm> {
       () => exitedEarly(munge) || spawnSync("test", ["-S", socket]).status === 0,
       10_000,
     );
-    const ctld = startDaemon("slurmctld", "slurmctld", ["-D", "-f", conf], join(dir, "log", "slurmctld.out"));
+    ctld = startDaemon("slurmctld", "slurmctld", ["-D", "-f", conf], join(dir, "log", "slurmctld.out"));
     daemons.push(ctld);
     const slurmd = startDaemon("slurmd", "slurmd", ["-D", "-f", conf], join(dir, "log", "slurmd.out"));
     daemons.push(slurmd);
@@ -154,7 +171,7 @@ export async function startSlurm(): Promise<TestSlurm> {
     await stop();
     throw err;
   }
-  return { dir, conf, env, node, run, stop };
+  return { dir, conf, env, node, run, stopController, startController, stop };
 }
 
 function readLog(dir: string, name: string): string {

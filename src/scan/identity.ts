@@ -1,0 +1,31 @@
+/** A submitted scan found by its identity: its manifest (read under the scan's lock) and its parameters. */
+import { MlprofError } from "../util/errors.js";
+import { checkSameScan, manifestPath, readManifest, type Manifest } from "./manifest.js";
+import { scanFromStored, type Scan } from "./scan.js";
+
+/** How a command names a submitted scan: its name and version, and its parameters when they were given. */
+export interface ScanIdentity {
+  name: string;
+  version: string;
+  /** The scan built from the given parameters (checked against the manifest's). */
+  scan?: Scan;
+}
+
+/**
+ * The manifest of a submitted scan and the scan it describes; call it only while holding the scan's lock
+ * (lockScan), so that no other mlprof changes the manifest between reading and writing it.
+ */
+export function openSubmitted(id: ScanIdentity): { scan: Scan; manifest: Manifest } {
+  const manifest = readManifest(id.name, id.version);
+  if (!manifest) {
+    throw new MlprofError(
+      `scan ${id.name}/${id.version} was never submitted (no ${manifestPath(id.name, id.version)})`,
+      "submit it first: mlprof submit ...",
+    );
+  }
+  if (id.scan) {
+    checkSameScan(manifest, id.scan);
+    return { scan: id.scan, manifest };
+  }
+  return { scan: scanFromStored(manifest.scan.args, id.name), manifest };
+}
