@@ -38,7 +38,10 @@ const cases: [string, () => string[]][] = [
   ["mlprof --help", () => ["--help"]],
   ["mlprof run PlotRuntimes --help", () => ["run", "PlotRuntimes", "--help"]],
   ["warm quickstart (new version)", () => ["run", "PlotRuntimes", "--version", `bench_${++version}`]],
-  ["the plot alone (--remove-output 0,a,y)", () => ["run", "PlotRuntimes", "--version", "bench_1", "--remove-output", "0,a,y"]],
+  [
+    "the plot alone (--remove-output 0,a,y)",
+    () => ["run", "PlotRuntimes", "--version", "bench_1", "--remove-output", "0,a,y"],
+  ],
   ["a complete plot task", () => ["run", "PlotRuntimes", "--version", "bench_1"]],
 ];
 

@@ -8,8 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { expectedRows } from "../../src/record/rows.js";
-import { checkMeasurement } from "../../src/scan/validate.js";
+import { expectedRows, runtimeCsvProblem } from "../../src/record/rows.js";
 import { FIXTURES, listFiles, mlprof, tempData } from "../helpers/cli.js";
 import { useSharedTestSoftware } from "../helpers/software.js";
 
@@ -88,7 +87,7 @@ test("a truncated measurement CSV (9 of 20 rows) is refused by MergeRuntimes as 
     typeof expectedRows
   >[1];
   assert.match(
-    checkMeasurement(csv, json, expectedRows(1, run, 1))!,
+    runtimeCsvProblem(csv, expectedRows(1, run, 1))!,
     /^truncated CSV: 9 rows, expected n_events x n_calls = 2 x 10 = 20$/,
   );
   writeFileSync(csv, intact);
