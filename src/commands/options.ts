@@ -1,34 +1,63 @@
 /** Parameters as yargs options: declared from their definitions, converted later with their kinds. */
 import { relative } from "node:path";
 import type { Argv } from "yargs";
-import type { Param } from "../framework/parameters.js";
+import type { Param, ParamKind } from "../framework/parameters.js";
 import { MLP_BASE } from "../paths.js";
+
+/** What a kind's values look like, in the help text (yargs' own labels, where it has one). */
+const KIND_LABEL: Record<ParamKind, string> = {
+  string: "string",
+  int: "integer",
+  float: "number",
+  bool: "boolean",
+  ints: "integers",
+  strings: "list",
+};
+
+/** A default stated in a description: "(default: …)" anywhere, or "; default: …" at its end. */
+const STATED_DEFAULT = [/\s*\(default: ((?:[^()]|\([^()]*\))*)\)/, /;\s*default: (.*)$/s];
+
+/** The default a description states, and the description without it. */
+function statedDefault(description: string): { text: string; stated?: string } {
+  for (const pattern of STATED_DEFAULT) {
+    const m = pattern.exec(description);
+    if (m) return { text: description.replace(m[0], "").trim(), stated: m[1]!.trim() };
+  }
+  return { text: description };
+}
 
 /** The default shown in help texts (paths inside MLProf relative to it; nothing for empty defaults). */
 function shownDefault(def: Param<unknown>): string | undefined {
   const d = def.default;
   if (d === undefined || d === "" || (Array.isArray(d) && d.length === 0)) return undefined;
   if (typeof d === "string" && d.startsWith(MLP_BASE)) return relative(MLP_BASE, d);
+  if (def.kind === "bool") return d ? "True" : "False";
   return Array.isArray(d) ? d.join(",") : String(d);
 }
 
+/** The help text of a parameter: its description, kind, choices and whether it is required. */
+export function optionHelp(def: Param<unknown>): { description: string; shownDefault?: string } {
+  const { text, stated } = statedDefault(def.description);
+  const labels = [`[${KIND_LABEL[def.kind]}]`];
+  const choices = def.choices ?? def.helpChoices;
+  if (choices) labels.push(`[choices: ${choices.join(", ")}]`);
+  if (def.required) labels.push("[required]");
+  return { description: `${text} ${labels.join(" ")}`, shownDefault: stated ?? shownDefault(def) };
+}
+
 /**
- * Declares parameters as yargs string options of a help group (values are converted with the
- * definitions' kinds afterwards); with `demand`, required ones must be given.
+ * Declares parameters as yargs options of a help group. They stay untyped for yargs (numbers are not
+ * parsed, see buildCli): values are converted and checked with the definitions' kinds afterwards, so a
+ * law-style boolean (`--y-log True`) and a strict number check keep working; the help shows the kind, the
+ * choices and the real default. A missing required parameter is reported once, by the conversion.
  */
-export function declareParams(
-  y: Argv,
-  params: readonly Param<unknown>[],
-  group: string,
-  demand = false,
-): Argv {
+export function declareParams(y: Argv, params: readonly Param<unknown>[], group: string): Argv {
   for (const def of params) {
+    const help = optionHelp(def);
     y.option(def.flag, {
-      type: "string",
       group,
-      description: def.description,
-      defaultDescription: shownDefault(def),
-      demandOption: demand && def.required ? `--${def.flag} is required` : undefined,
+      description: help.description,
+      defaultDescription: help.shownDefault,
       requiresArg: def.kind !== "bool",
     });
   }

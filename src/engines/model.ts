@@ -25,12 +25,28 @@ export class Model {
    * original), its characters outside those of names (util/names.ts) replaced by '_'.
    */
   get fullName(): string {
-    if (this.nameOverride) return this.nameOverride;
-    const base = basename(this.file, extname(this.file))
+    return this.nameOverride || `${this.baseName}_${shortHash(this.file, 8)}`;
+  }
+
+  /** The yaml's base name with the characters outside those of names replaced by '_'. */
+  private get baseName(): string {
+    return basename(this.file, extname(this.file))
       .replace(/[^A-Za-z0-9_.+-]/g, "_")
       .replace(/^\./, "_")
       .slice(0, 100);
-    return `${base}_${shortHash(this.file, 8)}`;
+  }
+
+  /**
+   * The model's folder name in output paths: `model_<name>`, without doubling the prefix of a yaml named
+   * `model_*.yaml` (the examples': model_tf_l10u128_<hash>, not model_model_tf_l10u128_<hash>).
+   */
+  get storeName(): string {
+    return this.nameOverride ? `model_${this.nameOverride}` : `model_${this.fullName.replace(/^model_/, "")}`;
+  }
+
+  /** A short name for file names of plots of several models: --model-name, else the base name without hash. */
+  get shortName(): string {
+    return this.nameOverride || this.baseName.replace(/^model_/, "");
   }
 
   /** Label in plots: --model-label, else the yaml's label, else its name, else the full name. */

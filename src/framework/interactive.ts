@@ -6,7 +6,7 @@ import { storeRoot } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import { removeEmptyDirs } from "../util/fs.js";
 import type { Task } from "./task.js";
-import { walkTree } from "./scheduler.js";
+import { walkTree, type TreeNode } from "./scheduler.js";
 
 type Print = (line: string) => void;
 
@@ -20,8 +20,24 @@ function parseDepth(flag: string, text: string, allowNegative: boolean): number 
   return depth;
 }
 
-function indent(depth: number): string {
-  return depth === 0 ? "" : "│   ".repeat(depth - 1) + "└── ";
+/**
+ * The tree drawing of walked nodes, as law draws it: for each node the prefix of its own line (`├──` for
+ * a node with later siblings, `└──` for the last one) and of the lines below it (`│` continuing a parent's
+ * later siblings).
+ */
+export function treePrefixes(nodes: readonly TreeNode[]): { head: string; body: string }[] {
+  // col[i]: what the lines of node i's descendants start with, for the columns of i and its ancestors
+  const col: string[] = [];
+  return nodes.map((node, i) => {
+    const later = nodes.slice(i + 1).some((m) => m.parent === node.parent);
+    const hasChildren = nodes.some((m) => m.parent === i);
+    const above = node.parent === undefined ? "" : col[node.parent]!;
+    col[i] = node.parent === undefined ? "" : `${above}${later ? "│   " : "    "}`;
+    return {
+      head: node.parent === undefined ? "" : `${above}${later ? "├── " : "└── "}`,
+      body: `${col[i]}${hasChildren ? "│" : " "}`,
+    };
+  });
 }
 
 /** law's --print-status: the tree up to `depth` (-1: all) with each output and whether it exists. */
@@ -29,17 +45,19 @@ export function printStatus(root: Task, depthText: string, print: Print): void {
   const depth = parseDepth("print-status", depthText, true);
   print(`print task status with max_depth ${depth}`);
   print("");
-  for (const { task, depth: d } of walkTree(root, depth)) {
+  const nodes = walkTree(root, depth);
+  const prefixes = treePrefixes(nodes);
+  nodes.forEach(({ task, depth: d }, i) => {
+    const { head, body } = prefixes[i]!;
     const complete = task.complete();
-    print(`${indent(d)}${d} > ${chalk.bold(task.repr())}`);
+    print(`${head}${d} > ${chalk.bold(task.repr())}`);
     for (const out of task.outputs()) {
-      const pad = "│   ".repeat(d) + "    ";
-      print(`${pad}${out}`);
-      print(`${pad}  ${existsSync(out) ? chalk.green("existent") : chalk.red("absent")}`);
+      print(`${body}  ${out}`);
+      print(`${body}    ${existsSync(out) ? chalk.green("existent") : chalk.red("absent")}`);
     }
     if (!complete && task.outputs().some(existsSync))
-      print(`${"│   ".repeat(d)}    ${chalk.yellow("(partially complete)")}`);
-  }
+      print(`${body}  ${chalk.yellow("(partially complete)")}`);
+  });
 }
 
 /** law's --print-output: the output paths of the tasks up to `depth`. */
@@ -89,24 +107,41 @@ async function ask(question: string): Promise<string> {
 
 /** law's --remove-output: removes (or, in dry mode, lists) the outputs of the tasks up to the depth. */
 export async function removeOutput(root: Task, spec: RemoveSpec, print: Print): Promise<void> {
+  const store = storeRoot();
+  const found = walkTree(root, spec.depth)
+    .map(({ task, depth }) => ({ task, depth, existing: task.outputs().filter(existsSync) }))
+    .filter((t) => t.existing.length > 0);
   let mode = spec.mode;
+  if ((mode === undefined || mode === "i") && !process.stdin.isTTY) {
+    // no terminal to answer on: show what would be removed and how to say it without questions
+    const files = found.flatMap((t) => t.existing);
+    found.forEach(({ task, depth, existing }) => {
+      print(`would remove (depth ${depth}) ${task.repr()}:`);
+      existing.forEach((o) => print(`  ${o}`));
+    });
+    throw new MlprofError(
+      `--remove-output ${spec.depth}${mode ? `,${mode}` : ""} asks ${mode ? "before each removal" : "for a mode"}, and there is no terminal to answer on: nothing was removed (${files.length} file${files.length === 1 ? "" : "s"} listed above)`,
+      `to remove them without questions: --remove-output ${spec.depth},a${spec.runAfter ? ",y" : ""}; to list them only: --remove-output ${spec.depth},d`,
+    );
+  }
   if (!mode) {
     const answer = await ask("removal mode? [a]ll, [i]nteractive, [d]ry: ");
     if (answer !== "a" && answer !== "i" && answer !== "d")
       throw new MlprofError(`unknown removal mode '${answer}'`);
     mode = answer;
   }
-  const store = storeRoot();
-  for (const { task, depth } of walkTree(root, spec.depth)) {
-    const existing = task.outputs().filter(existsSync);
-    if (existing.length === 0) continue;
+  for (const { task, depth, existing } of found) {
     if (mode === "d") {
       print(`would remove (depth ${depth}) ${task.repr()}:`);
       existing.forEach((o) => print(`  ${o}`));
       continue;
     }
     if (mode === "i") {
-      const answer = await ask(`remove the outputs of ${task.repr()}? [y/N] `);
+      print(`${task.repr()}:`);
+      existing.forEach((o) => print(`  ${o}`));
+      const answer = await ask(
+        `remove these ${existing.length} file${existing.length === 1 ? "" : "s"}? [y/N] `,
+      );
       if (answer !== "y" && answer !== "yes") continue;
     }
     for (const out of existing) {

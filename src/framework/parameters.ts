@@ -29,6 +29,8 @@ export interface Param<T> {
   readonly default?: T;
   /** Strings: the allowed values. */
   readonly choices?: readonly string[];
+  /** Strings: values shown as choices in the help without being the only ones allowed (e.g. "or a file"). */
+  readonly helpChoices?: readonly string[];
   readonly required?: boolean;
   /** Lists of strings: apply brace expansion to each item. */
   readonly braceExpand?: boolean;
@@ -108,6 +110,8 @@ function parseNumber(flag: string, value: unknown, integer: boolean): number {
 export function convertParam<T>(def: Param<T>, given: unknown): T {
   // a repeated flag: the last one wins, as with law's argparse
   const raw: unknown = Array.isArray(given) ? given.at(-1) : given;
+  if (raw === undefined && def.required)
+    throw new MlprofError(`--${def.flag} is required: ${def.description}`);
   if (raw === undefined) return def.default as T;
   let value: unknown;
   switch (def.kind) {

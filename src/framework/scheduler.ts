@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import chalk from "chalk";
 import { Listr } from "listr2";
 import { storeRoot } from "../paths.js";
 import { outputLockDir, prepareStore, storeFailure, tidyStore } from "../store.js";
@@ -11,17 +12,19 @@ import type { Task, TaskContext } from "./task.js";
 export interface TreeNode {
   task: Task;
   depth: number;
+  /** The index of the node's parent in the walk (undefined for the root). */
+  parent?: number;
 }
 
 /** Walks the dependency tree depth first, requirements after their parent, each task once. */
 export function walkTree(root: Task, maxDepth = -1): TreeNode[] {
   const seen = new Set<string>();
   const nodes: TreeNode[] = [];
-  const visit = (task: Task, depth: number) => {
+  const visit = (task: Task, depth: number, parent?: number) => {
     if (seen.has(task.id)) return;
     seen.add(task.id);
-    nodes.push({ task, depth });
-    if (maxDepth < 0 || depth < maxDepth) task.requires().forEach((r) => visit(r, depth + 1));
+    const index = nodes.push({ task, depth, parent }) - 1;
+    if (maxDepth < 0 || depth < maxDepth) task.requires().forEach((r) => visit(r, depth + 1, index));
   };
   visit(root, 0);
   return nodes;
@@ -143,6 +146,7 @@ export async function runTree(
   if (pending.length === 0) return 0;
   prepareStore();
   const lines: string[] = [];
+  const warnings = new Map<string, string[]>();
   let ran = 0;
   const list = new Listr(
     pending.map((task) => ({
@@ -150,7 +154,14 @@ export async function runTree(
       task: async (_ctx: unknown, item: { output: string; skip: (message?: string) => void }) => {
         const log = task === root ? (line: string) => lines.push(line) : undefined;
         const progress = (message: string) => (item.output = message);
-        if (await runLocked(task, { signal, progress, log, wait: opts.wait })) ran++;
+        const warn = (text: string, detail?: string) => {
+          warnings.set(text, [
+            ...(warnings.get(text) ?? []),
+            detail ? `${task.title()} (${detail})` : task.title(),
+          ]);
+          progress(`warning: ${text}${detail ? ` (${detail})` : ""}`);
+        };
+        if (await runLocked(task, { signal, progress, log, warn, wait: opts.wait })) ran++;
         else item.skip("completed by another process meanwhile");
       },
     })),
@@ -167,6 +178,12 @@ export async function runTree(
     await list.run();
   } finally {
     tidyStore();
+    for (const [text, tasks] of warnings) {
+      print(
+        `${chalk.yellow("warning:")} ${text}: ${tasks.length === 1 ? tasks[0] : `${tasks.length} tasks`}`,
+      );
+      if (tasks.length > 1) tasks.forEach((t) => print(`  ${t}`));
+    }
     lines.forEach((line) => print(line));
   }
   return ran;

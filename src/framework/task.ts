@@ -9,6 +9,11 @@ export interface TaskContext {
    * task that was called only: it summarizes what its requirements produced, so theirs would repeat it.
    */
   log?: (line: string) => void;
+  /**
+   * A warning about the task's results (e.g. a busy machine), printed after the run for every task;
+   * tasks with the same `text` are listed under one warning, each with its `detail`.
+   */
+  warn?: (text: string, detail?: string) => void;
   /** false: refuse (LockBusyError) instead of waiting when another process holds a lock (--no-wait). */
   wait?: boolean;
 }

@@ -28,3 +28,14 @@ export function hostInfo(): HostInfo {
     frequencyGovernor: existsSync(governorFile) ? readFileSync(governorFile, "utf8").trim() : "unknown",
   };
 }
+
+/**
+ * The warning of a measurement that started while the machine was busy: the 1-minute load average above 1
+ * (other processes competed for the CPU), or undefined. The one rule of the measurement, MergeRuntimes'
+ * JSON and the report.
+ */
+export function loadWarning(loadAverage: readonly number[] | undefined): string | undefined {
+  const load = loadAverage?.[0];
+  if (load === undefined || !(load > 1)) return undefined;
+  return `the 1-minute load average was ${load} when the measurement started: other processes competed for the CPU`;
+}

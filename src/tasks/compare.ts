@@ -163,6 +163,16 @@ function compareSides(v: CompareValues): [Side, Side] {
 export class CompareRuntimes extends Task {
   static readonly family = defineTask({
     name: "CompareRuntimes",
+    examples: [
+      [
+        "mlprof run CompareRuntimes --version v1 --model-files examples/dnn/model_onnx_l10u128.yaml,examples/dnn/model_onnx_l20u128.yaml",
+        "is the 20-layer DNN slower than the 10-layer one, batch size by batch size?",
+      ],
+      [
+        "mlprof run CompareRuntimes --version ci --versions main,pr --model-files examples/dnn/model_onnx_l10u128.yaml --fail-on-regression True",
+        "two versions of one model for CI: exit 3 on a regression",
+      ],
+    ],
     description:
       "compare two measurement sets A and B per batch size: ratio of medians, Mann-Whitney U, verdict, ratio plot",
     params: COMPARE_PARAMS,
@@ -206,7 +216,7 @@ export class CompareRuntimes extends Task {
   private get dir(): string {
     const [a, b] = this.sides;
     const key = (s: Side) =>
-      `model_${s.cfg.model.fullName}${a.cfg.version !== b.cfg.version ? `_${s.cfg.version}` : ""}`;
+      `${s.cfg.model.storeName}${a.cfg.version !== b.cfg.version ? `_${s.cfg.version}` : ""}`;
     return taskDir(
       this.family,
       cmsswPart(

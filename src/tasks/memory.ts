@@ -39,6 +39,12 @@ const memoryDir = runtimeDir;
 export class MeasureMemory extends Task {
   static readonly family = defineTask({
     name: "MeasureMemory",
+    examples: [
+      [
+        "mlprof run MeasureMemory --version v1 --model-file examples/dnn/model_onnx_l10u256.yaml --batch-size 64",
+        "resident memory and load time at batch size 64",
+      ],
+    ],
     description: "resident memory and load time of one MeasureRuntime (memory_bs_<N>.csv)",
     params: MeasureRuntime.params,
     create: (v) => new MeasureMemory(runtimeConfig(v), v.batchSize),
@@ -88,6 +94,12 @@ export class MeasureMemory extends Task {
 export class MergeMemory extends Task {
   static readonly family = defineTask({
     name: "MergeMemory",
+    examples: [
+      [
+        "mlprof run MergeMemory --version v1 --batch-sizes 1,16,256",
+        "the memory of the default TF DNN at three batch sizes",
+      ],
+    ],
     description: "merge the memory of several batch sizes (memory_bs_<...>.csv)",
     params: MergeRuntimes.params,
     create: (v) => new MergeMemory(runtimeConfig(v), v.batchSizes),
@@ -157,6 +169,12 @@ function axisOf(quantity: MemoryQuantity): QuantityAxis {
 export class PlotMemory extends Task {
   static readonly family = defineTask({
     name: "PlotMemory",
+    examples: [
+      [
+        "mlprof run PlotMemory --version v1 --model-file examples/dnn/model_onnx_l10u256.yaml --batch-sizes 1,16,256",
+        "the memory stages of one model against the batch size",
+      ],
+    ],
     description: "plot the resident memory of one model against the batch size, one line per stage",
     params: PLOT_MEMORY_PARAMS,
     create: (v) => new PlotMemory(runtimeConfig(v), v.batchSizes, memoryPlotConfig(v)),
@@ -225,6 +243,12 @@ const MEMORY_STAGE = param.string({
 export class PlotMultiMemory extends Task {
   static readonly family = defineTask({
     name: "PlotMultiMemory",
+    examples: [
+      [
+        "mlprof run PlotMultiMemory --version v1 --model-files examples/dnn/model_{tf,onnx}_l10u256.yaml --batch-sizes 1,16,256",
+        "the peak memory of TensorFlow and ONNX Runtime",
+      ],
+    ],
     description: "plot one memory stage (default: the peak) of several models / releases / architectures",
     params: { ...PLOT_MULTI_MEMORY_PARAMS, memoryStage: MEMORY_STAGE },
     create: (v) =>
@@ -302,6 +326,12 @@ export class PlotMultiMemory extends Task {
 export class PlotLoadTime extends PlotMultiMemory {
   static override readonly family = defineTask({
     name: "PlotLoadTime",
+    examples: [
+      [
+        "mlprof run PlotLoadTime --version v1 --model-files examples/dnn/model_{tf,onnx}_l10u128.yaml",
+        "load time, first call and median call of two engines",
+      ],
+    ],
     description:
       "plot the model load time, the first (cold) call and the median call of several models / releases / architectures",
     params: { ...PLOT_MULTI_MEMORY_PARAMS, yLog: { ...PLOT_MULTI_MEMORY_PARAMS.yLog, default: true } },

@@ -120,6 +120,7 @@ export const MEASUREMENT_PARAMS = {
     flag: "input-data",
     default: "random",
     significant: true,
+    helpChoices: [...INPUT_KINDS, "<ROOT file>"],
     description: `kind of inputs: ${INPUT_KINDS.join(", ")} (random: standard normal floats), or a ROOT file (cmssw executor only)`,
     path: { order: 0, part: (v) => `input_${INPUT_KIND.test(v) ? v : shortHash(v)}` },
   }),

@@ -57,6 +57,16 @@ export class PlotRuntimes extends Task {
   static readonly params = { ...PLOT_TASK_PARAMS, ...MODEL_PARAMS, ...CMSSW_PARAMS };
   static readonly family = defineTask({
     name: "PlotRuntimes",
+    examples: [
+      [
+        "mlprof run PlotRuntimes --version v1 --batch-sizes 1,2,4,8,16,32 --x-log True",
+        "runtime against batch size of the default TF DNN, log x axis",
+      ],
+      [
+        "mlprof run PlotRuntimes --version v1 --model-file examples/dnn/model_tfaot_l10u256_bs.yaml --batch-sizes 1,2,4,8",
+        "a TF-AOT model, compiled ahead of time for each batch size",
+      ],
+    ],
     description: "plot the runtime against the batch size: median and 16-84 % band",
     params: PlotRuntimes.params,
     create: (v) => new PlotRuntimes(runtimeConfig(v), v.batchSizes, plotConfig(v)),
@@ -119,6 +129,16 @@ export class PlotMultiRuntimes extends Task {
   static readonly params = { ...PLOT_TASK_PARAMS, ...MULTI_MODEL_PARAMS, ...MULTI_CMSSW_PARAMS };
   static readonly family = defineTask({
     name: "PlotMultiRuntimes",
+    examples: [
+      [
+        "mlprof run PlotMultiRuntimes --version v1 --model-files examples/dnn/model_{tf,onnx}_l10u128.yaml",
+        "TensorFlow and ONNX Runtime of the same DNN in one plot",
+      ],
+      [
+        "mlprof run PlotMultiRuntimes --version v1 --model-files examples/dnn/model_onnx_l10u128.yaml --cmssw-versions CMSSW_{13_3_1,15_0_0} --engine-versions release",
+        "one model in the ONNX Runtime versions of two releases",
+      ],
+    ],
     description: "plot several models / releases / architectures in one figure",
     params: PlotMultiRuntimes.params,
     create: (v) => new PlotMultiRuntimes(buildCurves(v), v.batchSizes, plotConfig(v)),

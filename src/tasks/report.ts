@@ -2,6 +2,7 @@
  * Report: one self-contained HTML page for a set of models (or one): runtime, throughput, memory and
  * load-time plots, the summary tables, the measurements' metadata and every warning. Works offline.
  */
+import { loadWarning } from "../measure/host.js";
 import { projectRevision } from "../paths.js";
 import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
@@ -82,6 +83,12 @@ const META_ROWS: [string, (m: MeasurementMeta) => unknown][] = [
 export class Report extends Task {
   static readonly family = defineTask({
     name: "Report",
+    examples: [
+      [
+        "mlprof run Report --version v1 --model-files examples/dnn/model_{tf,onnx}_l10u128.yaml --batch-sizes 1,2,4,8",
+        "one HTML page with the plots and tables of two models",
+      ],
+    ],
     description:
       "one offline HTML page: runtime, memory and load-time plots, summary tables, metadata, warnings",
     params: {
@@ -305,7 +312,7 @@ function machineWarnings(data: CurveData[]): string[] {
   for (const d of data) {
     const loads = d.metas.map((m) => m.host?.loadAverage?.[0] ?? 0);
     const worst = Math.max(0, ...loads);
-    if (worst > 1) {
+    if (loadWarning([worst])) {
       warnings.push(
         `${plainLabel(d.curve.label)}: the 1-minute load average was up to ${worst} when its measurements started: ` +
           "other processes competed for the CPU",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { getExecutor } from "../executors/registry.js";
 import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
+import { loadWarning } from "../measure/host.js";
 import { readMeasurementRecord } from "../record/measurement.js";
 import { splitSample, summarizeSample } from "../report/summaries.js";
 import { summaryMethod } from "../stats/summary.js";
@@ -28,7 +29,7 @@ function repeatDir(cfg: RuntimeConfig): string {
   return taskDir(
     "MeasureRepeat",
     cmsswPart([cfg.cmsswVersion], [cfg.scramArch]),
-    `model_${cfg.model.fullName}__${runParamsPart(cfg.run, { repeats: false })}`,
+    `${cfg.model.storeName}__${runParamsPart(cfg.run, { repeats: false })}`,
     cfg.version,
   );
 }
@@ -52,6 +53,12 @@ export class MeasureRepeat extends Task {
   };
   static readonly family = defineTask({
     name: "MeasureRepeat",
+    examples: [
+      [
+        "mlprof run MeasureRepeat --version v1 --model-file examples/dnn/model_onnx_l10u128.yaml --batch-size 8 --repeat 1",
+        "one measurement process (repeat 1) of the ONNX DNN at batch size 8",
+      ],
+    ],
     description: "one fresh measurement process of one model at one batch size (a repeat of MeasureRuntime)",
     params: MeasureRepeat.params,
     create: (v) => new MeasureRepeat(runtimeConfig(v), v.batchSize, v.repeat),
@@ -101,6 +108,8 @@ export class MeasureRepeat extends Task {
       signal: ctx.signal,
       wait: ctx.wait,
     });
+    const load = readMeasurementRecord(metaPath).host?.loadAverage;
+    if (loadWarning(load)) ctx.warn?.(BUSY_WARNING, `1-minute load average ${load![0]}`);
   }
 }
 
@@ -112,6 +121,16 @@ export class MeasureRuntime extends Task {
   static readonly params = { batchSize: BATCH_SIZE, ...RUNTIME_PARAMS };
   static readonly family = defineTask({
     name: "MeasureRuntime",
+    examples: [
+      [
+        "mlprof run MeasureRuntime --version v1 --model-file examples/dnn/model_onnx_l10u128.yaml --batch-size 8",
+        "measure the ONNX DNN at batch size 8 in --repeats fresh processes",
+      ],
+      [
+        "mlprof run MeasureRuntime --version v1 --batch-size 8 --print-status -1",
+        "show the task tree and which outputs exist",
+      ],
+    ],
     description:
       "measure the runtime of one model at one batch size in --repeats fresh processes (runtime_bs_<N>.csv)",
     params: MeasureRuntime.params,
@@ -168,6 +187,12 @@ export class MergeRuntimes extends Task {
   static readonly params = { batchSizes: BATCH_SIZES, ...RUNTIME_PARAMS };
   static readonly family = defineTask({
     name: "MergeRuntimes",
+    examples: [
+      [
+        "mlprof run MergeRuntimes --version v1 --batch-sizes 1,2,4,8,16",
+        "measure the default TF DNN at five batch sizes and merge them",
+      ],
+    ],
     description: "merge the measurements of several batch sizes (runtimes_bs_<...>.csv)",
     params: MergeRuntimes.params,
     create: (v) => new MergeRuntimes(runtimeConfig(v), v.batchSizes),
@@ -245,7 +270,11 @@ export class MergeRuntimes extends Task {
     writeJsonAtomic(metaPath, {
       batchSizes: this.batchSizes,
       statistics: summaryMethod(),
-      warnings: summaries.flatMap((e) => e.summary.warnings.map((w) => `batch size ${e.batchSize}: ${w}`)),
+      warnings: summaries.flatMap((e, k) =>
+        [...e.summary.warnings, ...loadWarnings(inputs[k]!.meta)].map(
+          (w) => `batch size ${e.batchSize}: ${w}`,
+        ),
+      ),
       measurements: inputs.map((i, k) => ({
         batchSize: i.batchSize,
         csv: i.csv,
@@ -257,4 +286,17 @@ export class MergeRuntimes extends Task {
     writeFileAtomic(csvPath, header + body);
     summaryTable(summaries).forEach((line) => ctx.log?.(line));
   }
+}
+
+/** The warning of measurements that started on a busy machine (see loadWarning). */
+const BUSY_WARNING =
+  "the machine was busy when the measurement started (1-minute load average above 1): other processes competed for the CPU";
+
+/** The load warnings of a joined measurement: one per repeat that started on a busy machine. */
+function loadWarnings(meta: ReturnType<typeof readMeasurementRecord>): string[] {
+  const repeats = meta.repeats ?? [{ index: 1, loadAverage: meta.host?.loadAverage }];
+  return repeats.flatMap((r) => {
+    const w = loadWarning(r.loadAverage);
+    return w ? [repeats.length > 1 ? `repeat ${r.index}: ${w}` : w] : [];
+  });
 }

@@ -65,7 +65,7 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
     .trim();
   assert.match(
     html,
-    /Report\/.*\/rep\/report_model_onnx_l10u128_\w+_model_onnx_i32c1v1l10u128_\w+_bs_1_2\.html$/,
+    /Report\/.*\/rep\/report_onnx_l10u128_onnx_i32c1v1l10u128_bs_1_2\.html$/,
   );
   const page = readFileSync(html, "utf8");
   assert.match(page, /<title>MLProf report: ONNX 10x128, ONNX 32x1⊛1→10x128<\/title>/);

@@ -137,17 +137,25 @@ export function multiPlotOutputs(
   plot: PlotConfig,
 ): string[] {
   const first = curves[0]!.cfg;
-  const models = [...new Set(curves.map((c) => c.cfg.model.fullName))];
+  const models = [...new Map(curves.map((c) => [c.cfg.model.fullName, c.cfg.model])).values()];
   const versions = [...new Set(curves.map((c) => c.cfg.cmsswVersion))];
   const archs = [...new Set(curves.map((c) => c.cfg.scramArch))];
+  const modelsPart = models.map((m) => m.storeName).join("__");
   const dir = taskDir(
     family,
     cmsswPart(versions, archs),
-    `${models.map((m) => `model_${m}`).join("__")}__${runParamsPart(first.run)}`,
+    `${modelsPart.length > MAX_PART ? `models_${models.length}_${shortHash(modelsPart, 10)}` : modelsPart}__${runParamsPart(first.run)}`,
     first.version,
   );
-  const params = [...models, ...(versions.length > 1 ? versions : []), ...(archs.length > 1 ? archs : [])];
-  const stem = `${prefix}_${params.join("_")}_bs_${batchSizes.join("_")}`;
-  const short = `${prefix}_${params.length}curves_${shortHash(params.join("_"), 8)}_bs_${batchSizes.join("_")}`;
-  return plotOutputs(dir, stem.length > 150 ? short : stem, plot);
+  // file names from short parts (the models' base names; their full names where two share one)
+  const short = models.map((m) => m.shortName);
+  const names = new Set(short).size === short.length ? short : models.map((m) => m.fullName);
+  const params = [...names, ...(versions.length > 1 ? versions : []), ...(archs.length > 1 ? archs : [])];
+  const sizes = `bs_${batchSizes.join("_")}`;
+  const stem = `${prefix}_${params.join("_")}_${sizes}`;
+  const hashed = `${prefix}_${params.length}curves_${shortHash(params.join("_"), 8)}_${sizes}`;
+  return plotOutputs(dir, stem.length > MAX_PART ? hashed : stem, plot);
 }
+
+/** The longest path part of plots of several curves before it is hashed (file names stay < 255 bytes). */
+const MAX_PART = 150;

@@ -80,7 +80,7 @@ export function runtimeConfig(v: RuntimeValues): RuntimeConfig {
 
 /** The <model identifier>__<run parameters> component of a runtime task's output path. */
 export function modelRunPart(cfg: RuntimeConfig): string {
-  return `model_${cfg.model.fullName}__${runParamsPart(cfg.run)}`;
+  return `${cfg.model.storeName}__${runParamsPart(cfg.run)}`;
 }
 
 /** Output folder of a task of one model: <store>/<family>/<release>__<arch>/<model>__<run>/<version>. */

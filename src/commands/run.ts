@@ -1,0 +1,105 @@
+/** `mlprof run <Task>` and `mlprof plot` (PlotMultiRuntimes): a task and, first, what it requires. */
+import chalk from "chalk";
+import type { Argv, CommandModule } from "yargs";
+import type { TaskFamily } from "../framework/family.js";
+import { printOutput, printStatus, parseRemoveSpec, removeOutput } from "../framework/interactive.js";
+import { param } from "../framework/parameters.js";
+import { runTree } from "../framework/scheduler.js";
+import { TASKS, taskFamily } from "../tasks/registry.js";
+import { declareParams } from "./options.js";
+
+/** law's interactive flags, on every task. */
+const INTERACTIVE = [
+  param.string({
+    flag: "print-status",
+    description: "print the task tree up to this depth (-1: all) with the outputs' existence, and exit",
+  }),
+  param.string({
+    flag: "print-output",
+    description: "print the output paths of the tasks up to this depth, and exit",
+  }),
+  param.string({
+    flag: "remove-output",
+    description:
+      "remove outputs up to a depth: 'depth[,mode][,y]', mode a (all), i (interactive), d (dry); y: run afterwards",
+  }),
+];
+
+/** Declares a task's parameters, law's flags and --no-wait. */
+function taskOptions(y: Argv, family: TaskFamily): Argv {
+  declareParams(y, family.params, "Task parameters:");
+  declareParams(y, INTERACTIVE, "law-style flags:");
+  const examples = family.examples ?? [];
+  if (examples.length > 0)
+    y.epilog(`Examples:\n${examples.map(([command, what]) => `  ${what}:\n    ${command}`).join("\n")}`);
+  return y
+    .option("wait", {
+      type: "boolean",
+      group: "Run:",
+      default: true,
+      description:
+        "wait when another process makes the same output or measures on this host; --no-wait: refuse instead",
+    })
+    .strict();
+}
+
+/** The exit status of an interrupt: 128 + the signal's number, as a shell reports it. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promise<void> {
+  const task = family.create(raw);
+  const print = (line: string) => console.log(line);
+  if (raw["print-status"] !== undefined) return printStatus(task, String(raw["print-status"]), print);
+  if (raw["print-output"] !== undefined) return printOutput(task, String(raw["print-output"]), print);
+  if (raw["remove-output"] !== undefined) {
+    const spec = parseRemoveSpec(String(raw["remove-output"]));
+    await removeOutput(task, spec, print);
+    if (!spec.runAfter) return;
+  }
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.exitCode = SIGNAL_EXIT[signal] ?? 130;
+    controller.abort();
+  };
+  // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const ran = await runTree(task, controller.signal, undefined, undefined, { wait: raw.wait !== false });
+    if (ran === 0) console.log(chalk.green(`${family.name} is already complete`));
+    console.log(`${chalk.bold("outputs")} of ${family.name}:`);
+    for (const out of task.outputs()) console.log(`  ${out}`);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `mlprof plot` is PlotMultiRuntimes. */
+const PLOT_FAMILY = taskFamily("PlotMultiRuntimes")!;
+
+/** `mlprof run <Task>`: one sub-command per task of the registry. */
+export const runCommand: CommandModule = {
+  command: "run",
+  describe: "run a task and, first, the tasks it requires",
+  builder: (y: Argv) => {
+    for (const family of TASKS) {
+      y.command(
+        family.name,
+        family.description,
+        (t) => taskOptions(t, family),
+        (args) => runTask(family, args as Record<string, unknown>),
+      );
+    }
+    return y.demandCommand(1, `name a task: ${TASKS.map((t) => t.name).join(", ")}`).strict();
+  },
+  handler: () => undefined,
+};
+
+/** `mlprof plot`: PlotMultiRuntimes. */
+export const plotCommand: CommandModule = {
+  command: "plot",
+  describe: "render the merged comparison plot (PlotMultiRuntimes)",
+  builder: (t: Argv) => taskOptions(t, PLOT_FAMILY),
+  handler: (args) => runTask(PLOT_FAMILY, args as Record<string, unknown>),
+};

@@ -1,0 +1,59 @@
+/**
+ * The commands of `mlprof`, each loaded only when it is the one called: `mlprof --help` and a command's
+ * help load yargs and the command they show, not every engine, batch system and library.
+ */
+import type { CommandModule } from "yargs";
+
+/** A command: its name, its line in `mlprof --help`, and how its module is loaded. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "run",
+    summary: "run a task and, first, the tasks it requires (mlprof run --help lists the tasks)",
+    load: async () => (await import("./run.js")).runCommand,
+  },
+  {
+    name: "setup",
+    summary: "install what an engine needs (TensorFlow venv and runner, onnxruntime wheel, XLA AOT runtime)",
+    load: async () => (await import("./setup.js")).setupCommand,
+  },
+  {
+    name: "plot",
+    summary: "render the merged comparison plot (PlotMultiRuntimes)",
+    load: async () => (await import("./run.js")).plotCommand,
+  },
+  {
+    name: "releases",
+    summary:
+      "print the ONNX Runtime and TensorFlow versions of each CMSSW release series, and what is installed here",
+    load: async () => (await import("./releases.js")).releasesCommand,
+  },
+  {
+    name: "submit",
+    summary:
+      "submit a scan (models x batch sizes x releases x architectures) as batch jobs (HTCondor, Slurm; here or over SSH)",
+    load: async () => (await import("./submit.js")).submitCommand,
+  },
+  {
+    name: "collect",
+    summary: "poll a submitted scan, move its checked results into the store, resubmit failed jobs",
+    load: async () => (await import("./collect.js")).collectCommand,
+  },
+  {
+    name: "cancel",
+    summary:
+      "remove a submitted scan's queued and running jobs and mark them so that collect does not resubmit them",
+    load: async () => (await import("./cancel.js")).cancelCommand,
+  },
+  {
+    name: "cleanup",
+    summary:
+      "remove the staged outputs and logs of a scan's collected jobs and, once nothing is left, its job folder",
+    load: async () => (await import("./cancel.js")).cleanupCommand,
+  },
+];
