@@ -30,7 +30,8 @@ function onPath(command: string, pathVar: string): string | undefined {
 /**
  * Finds a Chromium/Chrome executable: the env vars MLPROF_CHROMIUM, PUPPETEER_EXECUTABLE_PATH and
  * CHROME_PATH (a path, or a command name looked up on PATH), then chromium, chromium-browser,
- * google-chrome and google-chrome-stable on PATH. Throws an Error listing what was tried if none exists.
+ * google-chrome and google-chrome-stable on PATH. A variable that names no executable is an error (not skipped);
+ * without one, throws an Error listing what was tried if none exists.
  */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
   const pathVar = env["PATH"] ?? "";
@@ -44,7 +45,11 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
         : undefined
       : onPath(value, pathVar);
     if (found) return found;
-    tried.push(`${name}=${value} (not an executable file)`);
+    // a browser the user named that cannot run is their mistake: say so rather than use another one
+    throw new Error(
+      `${name}=${value} is not ${value.includes(path.sep) ? "an executable file" : `a command on PATH (${pathVar === "" ? "PATH is empty" : pathVar})`}; ` +
+        `set ${name} to Chromium's path (e.g. /usr/bin/chromium) or unset it to use chromium on PATH`,
+    );
   }
   for (const command of COMMANDS) {
     const found = onPath(command, pathVar);

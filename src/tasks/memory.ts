@@ -27,7 +27,7 @@ import { omit, param, type Values } from "../framework/parameters.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
 import { plotComplete, plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
-import { runtimeConfig, runtimeDir, type RuntimeConfig } from "./mixins/runtime.js";
+import { runtimeConfig, runtimeDir, titleName, type RuntimeConfig } from "./mixins/runtime.js";
 import { sortedBatchSizes } from "./params.js";
 import { PlotMultiRuntimes, PlotRuntimes } from "./plot.js";
 import { MeasureRuntime, MergeRuntimes } from "./runtime.js";
@@ -71,7 +71,7 @@ export class MeasureMemory extends Task {
   }
 
   override title(): string {
-    return `MeasureMemory ${this.cfg.model.fullName}, batch size ${this.batchSize}`;
+    return `MeasureMemory ${titleName(this.cfg)}, batch size ${this.batchSize}`;
   }
 
   async run(): Promise<void> {
@@ -128,7 +128,7 @@ export class MergeMemory extends Task {
   }
 
   override title(): string {
-    return `MergeMemory ${this.cfg.model.fullName}, batch sizes ${this.batchSizes.join(",")}`;
+    return `MergeMemory ${titleName(this.cfg)}, batch sizes ${this.batchSizes.join(",")}`;
   }
 
   async run(ctx: TaskContext): Promise<void> {

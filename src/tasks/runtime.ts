@@ -20,6 +20,7 @@ import {
   runtimeConfig,
   runtimeDir,
   RUNTIME_PARAMS,
+  titleName,
   type RuntimeConfig,
 } from "./mixins/runtime.js";
 import { BATCH_SIZE, BATCH_SIZES, runParamsPart, sortedBatchSizes } from "./params.js";
@@ -91,7 +92,7 @@ export class MeasureRepeat extends Task {
   }
 
   override title(): string {
-    return `MeasureRepeat ${this.cfg.model.fullName}, batch size ${this.batchSize}, repeat ${this.repeat} of ${this.cfg.run.repeats}`;
+    return `MeasureRepeat ${titleName(this.cfg)}, batch size ${this.batchSize}, repeat ${this.repeat} of ${this.cfg.run.repeats}`;
   }
 
   async run(ctx: TaskContext): Promise<void> {
@@ -168,7 +169,7 @@ export class MeasureRuntime extends Task {
   }
 
   override title(): string {
-    return `MeasureRuntime ${this.cfg.model.fullName}, batch size ${this.batchSize}, ${this.cfg.run.repeats} x ${this.cfg.run.nEvents} x ${this.cfg.run.nCalls} calls`;
+    return `MeasureRuntime ${titleName(this.cfg)}, batch size ${this.batchSize}, ${this.cfg.run.repeats} x ${this.cfg.run.nEvents} x ${this.cfg.run.nCalls} calls`;
   }
 
   async run(): Promise<void> {
@@ -226,7 +227,7 @@ export class MergeRuntimes extends Task {
   }
 
   override title(): string {
-    return `MergeRuntimes ${this.cfg.model.fullName}, batch sizes ${this.batchSizes.join(",")}`;
+    return `MergeRuntimes ${titleName(this.cfg)}, batch sizes ${this.batchSizes.join(",")}`;
   }
 
   async run(ctx: TaskContext): Promise<void> {

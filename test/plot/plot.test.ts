@@ -187,7 +187,13 @@ void test("findChromium fails with a helpful message when nothing is found", () 
   );
   assert.throws(
     () => findChromium({ PATH: "", MLPROF_CHROMIUM: "/nonexistent/chrome" }),
-    /\/nonexistent\/chrome/,
+    /MLPROF_CHROMIUM=\/nonexistent\/chrome is not an executable file; set MLPROF_CHROMIUM to Chromium's path/,
+  );
+  // a named browser that does not exist is an error even where another one is on PATH
+  const path = process.env.PATH ?? "";
+  assert.throws(
+    () => findChromium({ PATH: path, MLPROF_CHROMIUM: "no-such-browser-xyz" }),
+    /MLPROF_CHROMIUM=no-such-browser-xyz is not a command on PATH/,
   );
   assert.equal(findChromium({ PATH: "", MLPROF_CHROMIUM: process.execPath }), process.execPath);
 });

@@ -171,7 +171,7 @@ export function xAxisHint(batchSizes: number[], plot: PlotConfig): string | unde
 
 /**
  * Renders a figure to the plot's outputs (saying first when it replaces a plot of other settings), then
- * runs --view-cmd on the PDF/PNG files; a --view-cmd that cannot be run is an error.
+ * runs --view-cmd on the PDF/PNG files; a --view-cmd that cannot be run is an error, one that fails a warning.
  */
 export async function renderAndView(
   figure: { data: object[]; layout: object },
@@ -201,6 +201,12 @@ export async function renderAndView(
           "give a viewer on PATH, e.g. --view-cmd xdg-open, or leave --view-cmd out",
         );
       }
+      // the plot is written; a viewer that fails is worth a warning, not a failed task
+      if (res.exitCode !== 0)
+        ctx.warn?.(
+          `--view-cmd '${plot.viewCmd}' failed`,
+          `${res.signal ? `killed by ${res.signal}` : `exit status ${res.exitCode}`} on ${out}`,
+        );
     }
   }
 }

@@ -8,7 +8,15 @@ import { MlprofError } from "../../util/errors.js";
 import { checkName } from "../../util/names.js";
 import { cmsswPart, taskDir } from "../../store.js";
 import type { Values } from "../../framework/parameters.js";
-import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, VERSION, runParamsPart } from "../params.js";
+import {
+  CMSSW_PARAMS,
+  DEFAULT_CMSSW_VERSION,
+  DEFAULT_SCRAM_ARCH,
+  MEASUREMENT_PARAMS,
+  MODEL_PARAMS,
+  VERSION,
+  runParamsPart,
+} from "../params.js";
 
 /** Parameters shared by the runtime tasks of one model. */
 export interface RuntimeConfig {
@@ -101,4 +109,18 @@ export function commonRepr(cfg: RuntimeConfig): Record<string, unknown> {
     cmssw_version: cfg.cmsswVersion,
     scram_arch: cfg.scramArch,
   };
+}
+
+/**
+ * What a task's one-line title names of its measurement: the model and, where they are not the spec's
+ * defaults, the release and architecture (so that the lines of a release comparison differ).
+ */
+export function titleName(cfg: RuntimeConfig): string {
+  const where = [
+    cfg.cmsswVersion !== DEFAULT_CMSSW_VERSION || cfg.run.engineVersions === "release"
+      ? cfg.cmsswVersion
+      : "",
+    cfg.scramArch !== DEFAULT_SCRAM_ARCH ? cfg.scramArch : "",
+  ].filter(Boolean);
+  return where.length ? `${cfg.model.fullName} (${where.join(", ")})` : cfg.model.fullName;
 }
