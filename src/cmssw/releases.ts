@@ -4,9 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { lazyRequire } from "../util/lazy.js";
 import { MLP_BASE } from "../paths.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
+
+/** Loaded on first use (see util/lazy.ts). */
+const yaml = lazyRequire<typeof import("yaml")>("yaml");
 
 /** The release table of the repository. */
 export const RELEASE_TABLE = join(MLP_BASE, "cmssw-releases.yaml");
@@ -35,7 +38,7 @@ export function releaseTable(path = RELEASE_TABLE): ReleaseRow[] {
   if (path === RELEASE_TABLE && cached) return cached;
   let data: { series?: unknown };
   try {
-    data = parse(readFileSync(path, "utf8")) as { series?: unknown };
+    data = yaml().parse(readFileSync(path, "utf8")) as { series?: unknown };
   } catch (err) {
     throw new MlprofError(`cannot read the release table ${path}: ${errorMessage(err)}`);
   }

@@ -1,9 +1,13 @@
 /** The Nunjucks environment of cmssw-templates/ (cmsRun configs and CMSSW shell scripts). */
 import { join } from "node:path";
-import nunjucks from "nunjucks";
+import type Nunjucks from "nunjucks";
+import { lazyRequire } from "../util/lazy.js";
 import { MLP_BASE } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import { shq } from "../util/quote.js";
+
+/** Loaded on first use (see util/lazy.ts). */
+const nunjucks = lazyRequire<typeof Nunjucks>("nunjucks");
 
 /** Folder of the Nunjucks templates of cmsRun configs and CMSSW scripts. */
 export const CMSSW_TEMPLATE_DIR = join(MLP_BASE, "cmssw-templates");
@@ -26,16 +30,16 @@ export function pyLiteral(value: unknown): string {
   throw new MlprofError(`cannot write ${String(value)} into a cmsRun config`);
 }
 
-let templateEnv: nunjucks.Environment | undefined;
+let templateEnv: Nunjucks.Environment | undefined;
 
 /**
  * The template environment of cmssw-templates/: no escaping, undefined variables are errors; filters
  * `py` (a Python literal), `pyargs` (list items as comma-separated literals), `pyfloat` and `pyfloats`
  * (the same as float literals), `shq` (shell quoting) and `comment` (a single line for comments).
  */
-function templates(): nunjucks.Environment {
+function templates(): Nunjucks.Environment {
   if (templateEnv) return templateEnv;
-  templateEnv = new nunjucks.Environment(new nunjucks.FileSystemLoader(CMSSW_TEMPLATE_DIR), {
+  templateEnv = new (nunjucks().Environment)(new (nunjucks().FileSystemLoader)(CMSSW_TEMPLATE_DIR), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,

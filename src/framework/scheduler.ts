@@ -1,6 +1,5 @@
 import { dirname } from "node:path";
 import chalk from "chalk";
-import { Listr } from "listr2";
 import { storeRoot } from "../paths.js";
 import { outputLockDir, prepareStore, storeFailure, tidyStore } from "../store.js";
 import { MlprofError } from "../util/errors.js";
@@ -148,6 +147,7 @@ export async function runTree(
   const lines: string[] = [];
   const warnings = new Map<string, string[]>();
   let ran = 0;
+  const { Listr } = await import("listr2");
   const list = new Listr(
     pending.map((task) => ({
       title: task.title(),

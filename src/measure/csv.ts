@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
-import { parse } from "csv-parse/sync";
+import { lazyRequire } from "../util/lazy.js";
 import { MlprofError } from "../util/errors.js";
+
+/** Loaded on first use (see util/lazy.ts). */
+const csv = lazyRequire<typeof import("csv-parse/sync")>("csv-parse/sync");
 
 /** One timed call: the batch size and the runtime in milliseconds. */
 export interface RuntimeRow {
@@ -39,7 +42,7 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
     const m = /^#\s*([^:]+):\s?(.*)$/.exec(line);
     if (m) meta[m[1]!.trim()] = m[2]!.trim();
   }
-  const records = parse(text, {
+  const records = csv().parse(text, {
     comment: "#",
     skip_empty_lines: true,
     relax_column_count: true,

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, delimiter, join, relative } from "node:path";
-import { execa } from "execa";
 import { MLP_BASE, softwareDir } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import { withLock } from "../util/lock.js";
@@ -97,6 +96,7 @@ async function compile(
   env: NodeJS.ProcessEnv,
   what: string,
 ): Promise<{ output: string }> {
+  const { execa } = await import("execa");
   const result = await execa(cxx, args, { env, extendEnv: false, reject: false, all: true, stdin: "ignore" });
   if ((result as { code?: string }).code === "ENOENT") {
     throw new MlprofError(

@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
-import { parse } from "csv-parse/sync";
+import { lazyRequire } from "../util/lazy.js";
 import { csvMetaLines } from "../measure/csv.js";
 import type { PartialRecord } from "../record/measurement.js";
 import { medianOf } from "../stats/stats.js";
 import { MlprofError } from "../util/errors.js";
 import { plainLabel, sig, textTable, type Column } from "./text.js";
+
+/** Loaded on first use (see util/lazy.ts). */
+const csv = lazyRequire<typeof import("csv-parse/sync")>("csv-parse/sync");
 
 /** Resident memory of one measurement process at its stages (MiB), and the model's load time. */
 export interface MemoryRecord {
@@ -125,7 +128,7 @@ export function readMemoryCsv(path: string): MemoryRecord[] {
   } catch (err) {
     throw new MlprofError(`cannot read memory CSV ${path}: ${(err as Error).message}`);
   }
-  const records = parse(text, { comment: "#", skip_empty_lines: true }) as string[][];
+  const records = csv().parse(text, { comment: "#", skip_empty_lines: true }) as string[][];
   const [header, ...rows] = records;
   const expected = MEMORY_COLUMNS.map(([, h]) => h);
   if (header?.join(",") !== expected.join(",")) {

@@ -1,5 +1,4 @@
 /** One helper for child processes whose output is followed line by line (builds, pip, cmsRun, measurements). */
-import { execa } from "execa";
 
 /** Which stream a line came from. */
 export type StreamName = "stdout" | "stderr";
@@ -50,6 +49,7 @@ export async function runStreaming(
     list.push(line);
     if (list.length > keep) list.shift();
   };
+  const { execa } = await import("execa");
   const child = execa(file, args, {
     env: opts.env,
     extendEnv: opts.extendEnv ?? false,

@@ -1,7 +1,10 @@
 /** Reading a yaml file with every problem named with its file: syntax, aliases, size. */
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import { lazyRequire } from "./lazy.js";
 import { MlprofError, errorMessage } from "./errors.js";
+
+/** Loaded on first use (see util/lazy.ts). */
+const yaml = lazyRequire<typeof import("yaml")>("yaml");
 
 /**
  * The most alias resolutions a file may need: an "alias bomb" (aliases of aliases, each doubling the
@@ -27,7 +30,7 @@ export function readYamlFile(path: string, what: string): unknown {
       `${what} ${path}: expected at most ${MAX_YAML_CHARS} characters, found ${text.length}`,
     );
   }
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new MlprofError(`${what} ${path} is not valid YAML: ${doc.errors[0]!.message}`);
   }

@@ -25,7 +25,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { execa } from "execa";
 import { ensureVenv } from "../../pyenv/venv.js";
 import { MlprofError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/fs.js";
@@ -145,6 +144,7 @@ async function wheelLibrary(
         "has wheels for, or measure with the library onnxruntime-node ships: --onnx-library npm",
     );
   }
+  const { execa } = await import("execa");
   const { stdout } = await execa(python, ["-c", QUERY]);
   const dir = JSON.parse(stdout) as string | null;
   const capi = dir ? join(dir, "capi") : "";

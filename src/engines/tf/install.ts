@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { MlprofError } from "../../util/errors.js";
 import { ensureVenv, type Venv } from "../../pyenv/venv.js";
 
@@ -46,6 +45,7 @@ print(json.dumps(out))
 
 /** Asks a Python interpreter for its TensorFlow installation; clear errors when headers or libraries are missing. */
 export async function queryTensorflow(venv: Venv): Promise<TensorflowInstall> {
+  const { execa } = await import("execa");
   const { stdout } = await execa(venv.python, ["-c", QUERY]).catch((err: Error) => {
     throw new MlprofError(`cannot ask ${venv.python} for its TensorFlow installation: ${err.message}`);
   });

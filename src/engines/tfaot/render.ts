@@ -1,7 +1,11 @@
 import { basename, dirname } from "node:path";
-import nunjucks from "nunjucks";
+import type Nunjucks from "nunjucks";
+import { lazyRequire } from "../../util/lazy.js";
 import type { DType } from "../../model/spec.js";
 import type { AotElementTensor, AotSignature } from "./header.js";
+
+/** Loaded on first use (see util/lazy.ts). */
+const nunjucks = lazyRequire<typeof Nunjucks>("nunjucks");
 
 /** Per model-file dtype: the C++ element type, the core's DType enumerator and CMSSW's tfaot array type. */
 const TYPES: Record<DType, { ctype: string; dtypeEnum: string; array: string }> = {
@@ -52,7 +56,7 @@ export function aotTemplateContext(signature: AotSignature): Record<string, unkn
 
 /** Renders a Nunjucks template file (no escaping, undefined variables are errors) with a context. */
 export function renderTemplateFile(path: string, context: Record<string, unknown>): string {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(dirname(path)), {
+  const env = new (nunjucks().Environment)(new (nunjucks().FileSystemLoader)(dirname(path)), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,

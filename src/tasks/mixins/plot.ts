@@ -1,7 +1,6 @@
 /** What the plotting tasks share: the plot configuration, output names and rendering. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import type { PlotOptions } from "../../plot/figure.js";
 import { readMergedRecord, type PartialRecord } from "../../record/measurement.js";
 import { SETTINGS_ELEMENT, renderFigure, type PageInfo, type RenderTargets } from "../../plot/render.js";
@@ -194,6 +193,7 @@ export async function renderAndView(
   if (plot.viewCmd) {
     for (const out of outputs.filter((o) => !o.endsWith(".html"))) {
       const [cmd, ...cmdArgs] = plot.viewCmd.trim().split(/\s+/) as [string, ...string[]];
+      const { execa } = await import("execa");
       const res = await execa(cmd, [...cmdArgs, out], { stdio: "inherit", reject: false });
       if ((res as { code?: string }).code === "ENOENT" || res.exitCode === 127) {
         throw new MlprofError(
