@@ -146,9 +146,9 @@ export function removeStaleLocks(dir: string): void {
   }
 }
 
-/** Whether a name beside a lock folder is a step of taking it (besideLock): `.new-` or `.stale-` folders. */
+/** Whether a name beside a lock folder is a step of taking or releasing it (besideLock). */
 export function isLockStep(name: string): boolean {
-  return /\.lock\.(new|stale)-/.test(name);
+  return /\.lock\.(new|stale|released)-/.test(name);
 }
 
 /**
@@ -232,9 +232,18 @@ export async function acquireLock(lockDir: string, opts: LockOptions): Promise<(
     }
     await pause(opts.pollMs ?? 250, owner);
   }
-  // release only a lock that is still ours
+  // release only a lock that is still ours: renamed aside first (atomic, and never an empty lock folder —
+  // rename(2) replaces an empty folder, so another process's rename would take an emptied lock while it is
+  // being removed, and a recursive removal could delete that process's owner file), then removed
   return () => {
-    if (sameOwner(readOwner(lockDir), me)) rmSync(lockDir, { recursive: true, force: true });
+    if (!sameOwner(readOwner(lockDir), me)) return;
+    const aside = besideLock(lockDir, "released");
+    try {
+      renameSync(lockDir, aside);
+    } catch {
+      return;
+    }
+    rmSync(aside, { recursive: true, force: true });
   };
 }
 
