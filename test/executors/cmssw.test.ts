@@ -25,6 +25,7 @@ import type { InputSpec } from "../../src/model/spec.js";
 import { testRequest } from "../helpers/job.js";
 import { readRuntimeCsv } from "../../src/measure/csv.js";
 import { MlprofError } from "../../src/util/errors.js";
+import { LockBusyError, acquireLock, measurementLockDir } from "../../src/util/lock.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "mlprof-cmssw-"));
@@ -475,5 +476,50 @@ cmsRun() { echo "----- Begin Fatal Exception" >&2; echo "An exception of categor
       { reject: false },
     );
     assert.equal(res.exitCode, 0);
+  });
+
+  test("cmsRun runs holding the host-wide lock of timed work; --no-wait refuses while another holds it", async () => {
+    const fake = join(work, "fake-locked");
+    const locks = join(work, "locks");
+    mkdirSync(fake, { recursive: true });
+    // the fake cmsRun says whether it runs under the lock, then fails (nothing more is needed)
+    writeFileSync(
+      join(fake, "cmsset_default.sh"),
+      `scram() { case "$1" in project) mkdir -p "$3/src" ;; runtime) echo true ;; esac; }
+cmsRun() { [ -f ${JSON.stringify(join(locks, "measurement.lock", "owner.json"))} ] && echo "under the lock" >&2; return 65; }
+`,
+    );
+    const env = {
+      ...process.env,
+      MLPROF_CVMFS_CMS: fake,
+      MLP_SOFTWARE: join(work, "sw3"),
+      MLP_STORE: join(work, "store3"),
+    };
+    const saved = process.env.MLPROF_LOCK_DIR;
+    process.env.MLPROF_LOCK_DIR = locks;
+    try {
+      const release = await acquireLock(measurementLockDir(), { what: "another measurement" });
+      await assert.rejects(
+        measureInCmssw(request("examples/dnn/model_onnx_l10u128.yaml", { wait: false }), env),
+        (err: unknown) => err instanceof LockBusyError && /another measurement/.test(err.message),
+      );
+      const progress: string[] = [];
+      const waiting = measureInCmssw(
+        request("examples/dnn/model_onnx_l10u128.yaml", { progress: (m) => progress.push(m) }),
+        env,
+      );
+      const rejected = assert.rejects(waiting, /cmsRun failed for [\s\S]*under the lock/);
+      for (let i = 0; i < 100 && !progress.some((m) => /^waiting for process/.test(m)); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.ok(
+        progress.some((m) => /^waiting for process \d+ .*another measurement/.test(m)),
+        progress.join("\n"),
+      );
+      release();
+      await rejected;
+    } finally {
+      if (saved === undefined) delete process.env.MLPROF_LOCK_DIR;
+      else process.env.MLPROF_LOCK_DIR = saved;
+    }
   });
 });
