@@ -25,6 +25,7 @@ import type { InputSpec } from "../../src/model/spec.js";
 import { testRequest } from "../helpers/job.js";
 import { readRuntimeCsv } from "../../src/measure/csv.js";
 import { MlprofError } from "../../src/util/errors.js";
+import { sha256File } from "../../src/util/hash.js";
 import { LockBusyError, acquireLock, measurementLockDir } from "../../src/util/lock.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
@@ -450,6 +451,79 @@ cmsRun() {
     assert.equal(seen.graphPath, join(REPO, "test/fixtures/tf/tf1_keras.pb"));
     // the temporary folder of the measurement is gone
     assert.ok(!existsSync(join(work, "store", ".tmp")));
+  });
+
+  test("a config rendered at submission runs as it is; one of another measurement is refused", async () => {
+    const fake = join(work, "fake-shipped");
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(join(fake, "cmsrun.py"), FAKE_CMSRUN);
+    writeFileSync(
+      join(fake, "cmsset_default.sh"),
+      `export FAKE_CMSSW=${JSON.stringify(fake)}
+scram() { case "$1" in project) mkdir -p "$3/src" ;; runtime) echo "export CMSSW_BASE=\\"$(cd .. && pwd)\\"" ;; esac; }
+cmsRun() { echo "cmsRun $*" >> "$FAKE_CMSSW/calls.log"; PYTHONPATH=${JSON.stringify(stubs)} python3 "$FAKE_CMSSW/cmsrun.py" "$@"; }
+`,
+    );
+    const env = {
+      ...process.env,
+      MLPROF_CVMFS_CMS: fake,
+      MLP_SOFTWARE: join(work, "sw4"),
+      MLP_STORE: join(work, "store4"),
+      MLPROF_CMSSW_BASE: "",
+    };
+    const yaml = "examples/dnn/model_onnx_l10u128.yaml";
+    const spec = loadModelFile(join(REPO, yaml));
+    /** A config as mlprof submit renders it, with the header the worker checks. */
+    const shipped = async (name: string, batchSize: number): Promise<string> => {
+      const req = request(yaml);
+      const header = {
+        engine: "onnx",
+        model: req.model.fullName,
+        batchSize,
+        nEvents: 2,
+        nCalls: 5,
+        release: req.cmsswVersion,
+        scramArch: req.scramArch,
+        graphSha256: await sha256File(graphFileOf(spec)),
+        inputs: spec.inputs.map((i) => i.name),
+        outputs: spec.outputs.map((o) => o.name),
+      };
+      const file = join(work, name);
+      const over = {
+        batchSize,
+        nEvents: 2,
+        nCalls: 5,
+        nWarmup: 3,
+        csvFile: "runtime.csv",
+        metaFile: "process.json",
+      };
+      writeFileSync(file, renderCmsswConfig(params("onnx", join(REPO, yaml), { ...over, header })));
+      return file;
+    };
+    const good = await shipped("shipped_cfg.py", 4);
+    const req = request(yaml);
+    await measureInCmssw(req, { ...env, MLPROF_CMSSW_CONFIG_FILE: good });
+    const calls = readFileSync(join(fake, "calls.log"), "utf8").trim().split("\n");
+    assert.deepEqual(
+      calls.map((c) => c.split(" ").slice(0, 3).join(" ")),
+      [`cmsRun ${good} batchSize=4`],
+      "cmsRun ran the shipped file",
+    );
+    const meta = JSON.parse(readFileSync(req.metaPath, "utf8")) as { cmssw: Record<string, unknown> };
+    assert.equal(meta.cmssw.configFile, good);
+    assert.equal(meta.cmssw.configRenderedAt, "submission");
+    const other = await shipped("other_cfg.py", 8);
+    const refused = request(yaml);
+    await assert.rejects(
+      measureInCmssw(refused, { ...env, MLPROF_CMSSW_CONFIG_FILE: other }),
+      /the cmsRun config .*other_cfg\.py rendered at submission is for batch size 8, but this measurement has 4/,
+    );
+    assert.ok(!existsSync(refused.csvPath), "nothing measured");
+    assert.equal(
+      readFileSync(join(fake, "calls.log"), "utf8").trim().split("\n").length,
+      1,
+      "cmsRun not run again",
+    );
   });
 
   test("a failing cmsRun is reported with its output", async () => {
