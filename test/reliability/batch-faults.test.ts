@@ -357,6 +357,36 @@ const prepared: (Case & { prepare: () => void })[] = [
       /scan manifest .*Scans\/damaged\/v1\/manifest\.json: field 'target': expected an object, found nothing/,
   },
   {
+    name: "a manifest whose stored parameters lack the version",
+    args: ["collect", "--scan-name", "noargs", "--version", "v1"],
+    prepare: () =>
+      writeManifest(
+        "noargs",
+        JSON.stringify({
+          format: 1,
+          scan: { name: "noargs", version: "v1", hash: "x", args: {} },
+          target: {
+            batchSystem: "slurm",
+            jobDir: "/x",
+            stageOut: "shared",
+            outputBase: "/x",
+            batchEnv: {},
+            retries: 1,
+            jobName: "j",
+            settings: {},
+            transferInput: [],
+          },
+          submissions: 1,
+          outputs: [],
+          createdAt: "",
+          updatedAt: "",
+          jobs: [],
+        }),
+      ),
+    message:
+      /scan manifest .*Scans\/noargs\/v1\/manifest\.json: field 'scan\.args' \(the scan's parameters\): --version is required/,
+  },
+  {
     name: "a manifest whose job has an unknown state",
     args: ["cancel", "--scan-name", "state", "--version", "v1"],
     prepare: () => {
