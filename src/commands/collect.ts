@@ -2,15 +2,17 @@
 import type { Argv, CommandModule } from "yargs";
 import { parseParams, type Param } from "../framework/parameters.js";
 import type { ScanIdentity } from "../scan/identity.js";
-import { COLLECT_PARAMS, SSH_PARAMS } from "../scan/options.js";
+import { COLLECT_PARAMS, SSH_PARAMS, sshOverridesFromOptions } from "../scan/options.js";
 import { SCAN_ID_PARAMS, SCAN_PARAMS, scanFromRaw } from "../scan/scan.js";
 import { MlprofError } from "../util/errors.js";
+import { checkName } from "../util/names.js";
 import { declareParams } from "./options.js";
 import { rawScanOptions } from "./submit.js";
 
 /**
  * The identity of a submitted scan from raw options: its parameters (a scan yaml or the flags) or
- * --scan-name and --version. The manifest itself is read later, under the scan's lock.
+ * --scan-name and --version, both passing the one name check (they become path parts of the scan's lock
+ * and manifest). The manifest itself is read later, under the scan's lock.
  */
 export function scanIdentity(raw: Record<string, unknown>): ScanIdentity {
   if (raw["model-files"] !== undefined) {
@@ -24,19 +26,16 @@ export function scanIdentity(raw: Record<string, unknown>): ScanIdentity {
       "name the scan: --scan <file.yaml>, or --scan-name and --version (or its parameters)",
     );
   }
-  return { name, version };
+  return { name: checkName("--scan-name", name), version: checkName("--version", version) };
 }
 
-/** The SSH settings a command may override (another key, known_hosts file, port or host name). */
+/** The SSH settings a command may override (another key, known_hosts file, port or host), checked. */
 export function sshOverrides(raw: Record<string, unknown>): Record<string, unknown> {
-  const o = parseParams(SSH_PARAMS, raw);
-  const ssh: Record<string, unknown> = {};
-  if (o.sshKey) ssh["keyFile"] = o.sshKey;
-  if (o.sshKnownHosts.length) ssh["knownHosts"] = o.sshKnownHosts;
-  if (o.sshPort) ssh["port"] = o.sshPort;
-  if (o.sshHost) ssh["host"] = o.sshHost.replace(/^.*@/, "").replace(/:\d+$/, "");
-  return ssh;
+  return sshOverridesFromOptions(parseParams(SSH_PARAMS, raw));
 }
+
+/** The exit status of an interrupt: 128 + the signal's number, as a shell reports it (as `mlprof run`). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** The options of a command on a submitted scan: its identity, its parameters and `own`. */
 export function scanCommandOptions(y: Argv, own: readonly Param<unknown>[], group: string): Argv {
@@ -63,8 +62,8 @@ export const collectCommand: CommandModule = {
     const id = scanIdentity(raw);
     const o = parseParams(COLLECT_PARAMS, raw);
     const controller = new AbortController();
-    const onSignal = () => {
-      process.exitCode = 130;
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.exitCode = SIGNAL_EXIT[signal] ?? 130;
       controller.abort();
     };
     process.on("SIGINT", onSignal);

@@ -12,6 +12,7 @@ import { requireRows } from "../record/rows.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
+import { withMeasurementLock } from "../util/lock.js";
 import {
   CMSSW_IO_FILE,
   SHIPPED_HEADER_PREFIX,
@@ -24,7 +25,8 @@ import type { Executor, MeasurementRequest } from "./executor.js";
 
 /**
  * Runs one measurement with the cmssw executor: prepares the area (cached), renders the engine's cmsRun
- * config and a run script into a temporary folder of the store, runs cmsRun there (the plugins write the
+ * config and a run script into a temporary folder of the store, runs cmsRun there holding the host-wide
+ * lock of timed work (waiting for another measurement, or refusing with --no-wait; the plugins write the
  * CSV rows and the process metadata), checks the rows and moves the results into place as the local
  * executor does. Where cvmfs or cmsRun does not exist: a clear error.
  */
@@ -117,17 +119,25 @@ export async function measureInCmssw(
         metaFile,
       }),
     );
-    const startedAt = new Date().toISOString();
-    const host = hostInfo();
     const where = `${spec.yamlPath} at batch size ${batchSize}`;
-    const result = await runBash(
-      script,
-      env,
-      (line) => {
-        const m = /Begin processing the (\d+)\S* record/.exec(line);
-        if (m) req.progress(`batch size ${batchSize}: cmsRun event ${m[1]}/${run.nEvents}`);
+    // the timed work of this host, one measurement at a time, as the local executor (--no-wait refuses)
+    const what = `measuring ${spec.yamlPath} at batch size ${batchSize} in cmsRun of ${req.cmsswVersion} into ${storeRoot(env)}`;
+    const { startedAt, host, result } = await withMeasurementLock(
+      { what, progress: req.progress, signal: req.signal, wait: req.wait },
+      async () => {
+        const startedAt = new Date().toISOString();
+        const host = hostInfo();
+        const result = await runBash(
+          script,
+          env,
+          (line) => {
+            const m = /Begin processing the (\d+)\S* record/.exec(line);
+            if (m) req.progress(`batch size ${batchSize}: cmsRun event ${m[1]}/${run.nEvents}`);
+          },
+          req.signal,
+        );
+        return { startedAt, host, result };
       },
-      req.signal,
     );
     if (result.canceled || req.signal.aborted)
       throw new MlprofError(`measurement of ${where} was interrupted`);

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { MlprofError } from "../util/errors.js";
 
@@ -38,6 +39,27 @@ export function parseSshHost(
     port: port ?? (m[3] ? checkPort(`--ssh-host ${spec}`, Number(m[3])) : 22),
     user: user ?? m[1] ?? userInfo().username,
   };
+}
+
+/**
+ * Checks the known_hosts files given with --ssh-known-hosts at once: a folder is an error naming it (a file
+ * that does not exist is skipped when connecting, as OpenSSH skips it). Returns the files.
+ */
+export function checkKnownHostsFiles(files: string[]): string[] {
+  for (const file of files) {
+    let isDir = false;
+    try {
+      isDir = statSync(file).isDirectory();
+    } catch {
+      // absent or unreadable: reported (or skipped) when connecting
+    }
+    if (isDir) {
+      throw new MlprofError(
+        `--ssh-known-hosts: ${file} is a folder, expected a known_hosts file (OpenSSH format, e.g. ~/.ssh/known_hosts)`,
+      );
+    }
+  }
+  return files;
 }
 
 /** Default known_hosts files: the user's, then the system's. */

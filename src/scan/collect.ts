@@ -4,12 +4,14 @@ import { Listr } from "listr2";
 import type { BatchStatus } from "../batch/system.js";
 import { progressMode } from "../framework/scheduler.js";
 import type { Shell } from "../remote/shell.js";
+import { storeFailure } from "../store.js";
 import { errorMessage, MlprofError } from "../util/errors.js";
 import { openSubmitted, type ScanIdentity } from "./identity.js";
 import { manifestModels } from "./jobfiles.js";
 import { lockScan, writeManifest, type Manifest, type ManifestJob, type Target } from "./manifest.js";
 import { findOverlaps, overlapSummary } from "./overlaps.js";
 import { failureTable, formatCounts, plotCommand } from "./report.js";
+import { progressLine } from "./scan-progress.js";
 import { QUEUED_STATES, ScanSession, connect } from "./session.js";
 
 type Print = (line: string) => void;
@@ -43,12 +45,15 @@ const ACTIVE = new Set(["pending", "running", "held"]);
 /** A poll that could not be completed (the batch system or the stage area did not answer). */
 class PollFailure extends Error {}
 
-/** Runs a step that talks to the batch system or the stage area; its failure is a failed poll. */
+/**
+ * Runs a step that talks to the batch system or the stage area; its failure is a failed poll, except a
+ * write the store refuses (full disk, read-only), which is the store's error and ends collect at once.
+ */
 async function polled<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw new PollFailure(`${what}: ${errorMessage(err)}`);
+    throw storeFailure(err) ?? new PollFailure(`${what}: ${errorMessage(err)}`);
   }
 }
 
@@ -210,6 +215,7 @@ export async function collectScan(id: ScanIdentity, o: CollectOptions, print: Pr
     doing: o.watch ? "collecting (--watch)" : "collecting",
     wait: true,
     progress: print,
+    signal: o.signal,
   });
   let shell: Shell | undefined;
   try {
@@ -230,10 +236,12 @@ export async function collectScan(id: ScanIdentity, o: CollectOptions, print: Pr
           shell = await polled("connecting to the submit host", () => connect(target));
           session = new ScanSession(scan, manifest, shell);
         }
-        for (const event of await round(session, { retries, resubmitCancelled: o.resubmitCancelled }, mode))
+        // the steps of the first poll are shown; later polls of a watch print their line and events only
+        const shown = n === 1 ? mode : "quiet";
+        for (const event of await round(session, { retries, resubmitCancelled: o.resubmitCancelled }, shown))
           print(`  ${event}`);
         fails = 0;
-        print(`${o.watch ? `poll ${n}: ` : ""}scan ${scan.name}/${scan.version}: ${formatCounts(manifest)}`);
+        print(`${o.watch ? `poll ${n}: ` : ""}${progressLine(manifest, formatCounts(manifest))}`);
       } catch (err) {
         if (!(err instanceof PollFailure)) throw err;
         fails++;
@@ -299,6 +307,9 @@ export async function collectScan(id: ScanIdentity, o: CollectOptions, print: Pr
       failedForGood: failed.filter((j) => j.final).length,
       pending: manifest.jobs.filter((j) => j.state !== "done" && j.state !== "cancelled" && !j.final).length,
     };
+  } catch (err) {
+    // a manifest or result the store cannot take: named with the store and the real cause
+    throw storeFailure(err) ?? err;
   } finally {
     await shell?.close();
     release();

@@ -27,5 +27,14 @@ export function openSubmitted(id: ScanIdentity): { scan: Scan; manifest: Manifes
     checkSameScan(manifest, id.scan);
     return { scan: id.scan, manifest };
   }
-  return { scan: scanFromStored(manifest.scan.args, id.name), manifest };
+  try {
+    return { scan: scanFromStored(manifest.scan.args, id.name), manifest };
+  } catch (err) {
+    if (!(err instanceof MlprofError)) throw err;
+    // the parameters stored at submission: an error in them is the manifest's, named with its field
+    throw new MlprofError(
+      `scan manifest ${manifestPath(id.name, id.version)}: field 'scan.args' (the scan's parameters): ${err.message}`,
+      "the manifest is written by mlprof submit; restore it, or give the scan's parameters (--scan <file.yaml>)",
+    );
+  }
 }

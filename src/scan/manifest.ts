@@ -225,6 +225,8 @@ export interface ScanLockOptions {
   progress?: (line: string) => void;
   /** Give up waiting after this long (default 30 minutes). */
   timeoutMs?: number;
+  /** Aborting it (SIGINT, SIGTERM) ends the wait with an error. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -251,6 +253,6 @@ export async function lockScan(name: string, version: string, o: ScanLockOptions
       );
     }
     o.progress?.(`waiting: ${holder}`);
-    return acquireLock(path, { what, timeoutMs: o.timeoutMs ?? 30 * 60 * 1000 });
+    return acquireLock(path, { what, timeoutMs: o.timeoutMs ?? 30 * 60 * 1000, signal: o.signal });
   }
 }

@@ -10,7 +10,7 @@ import { parseWalltime } from "../batch/walltime.js";
 import { param, parseParams, positive, type Param, type Values } from "../framework/parameters.js";
 import { MLP_BASE } from "../paths.js";
 import type { Shell } from "../remote/shell.js";
-import { checkPort, defaultKnownHosts, parseSshHost } from "../remote/ssh-target.js";
+import { checkKnownHostsFiles, checkPort, defaultKnownHosts, parseSshHost } from "../remote/ssh-target.js";
 import { MlprofError } from "../util/errors.js";
 import { scanDir, type Target } from "./manifest.js";
 import type { Scan } from "./scan.js";
@@ -264,8 +264,26 @@ export function sshFromOptions(o: Values<typeof SSH_PARAMS>): Target["ssh"] {
   return {
     ...parseSshHost(o.sshHost, port),
     keyFile,
-    knownHosts: known.length ? known : defaultKnownHosts(),
+    knownHosts: known.length ? checkKnownHostsFiles(known) : defaultKnownHosts(),
   };
+}
+
+/**
+ * The SSH settings a command on a submitted scan may override (another key, known_hosts file, port or host),
+ * checked as submit checks them: --ssh-host [user@]host[:port] with a valid port, known_hosts files not folders.
+ */
+export function sshOverridesFromOptions(o: Values<typeof SSH_PARAMS>): Partial<NonNullable<Target["ssh"]>> {
+  const ssh: Partial<NonNullable<Target["ssh"]>> = {};
+  if (o.sshKey) ssh.keyFile = o.sshKey;
+  if (o.sshKnownHosts.length) ssh.knownHosts = checkKnownHostsFiles(o.sshKnownHosts);
+  if (o.sshHost) {
+    const given = parseSshHost(o.sshHost, o.sshPort || undefined);
+    ssh.host = given.host;
+    // a port or user only where the flag names one (else the submission's stay)
+    if (o.sshPort || /:\d+$/.test(o.sshHost.trim())) ssh.port = given.port;
+    if (o.sshHost.includes("@")) ssh.user = given.user;
+  } else if (o.sshPort) ssh.port = o.sshPort;
+  return ssh;
 }
 
 /** Where the scan's jobs run and hand back their outputs, from the submit options. */

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from "node:path";
-import { parseDocument } from "yaml";
 import { MLP_BASE } from "../paths.js";
 import {
   fromFlagRecord,
@@ -24,6 +23,7 @@ import { MeasureRuntime } from "../tasks/runtime.js";
 import { MlprofError } from "../util/errors.js";
 import { shortHash } from "../util/hash.js";
 import { checkName } from "../util/names.js";
+import { readYamlFile } from "../util/yaml.js";
 
 /**
  * The parameters of a scan: those of PlotMultiRuntimes that shape measurements (brace expansion
@@ -101,10 +101,8 @@ export interface Scan {
 export function loadScanFile(path: string): Record<string, unknown> {
   const file = resolve(path);
   if (!existsSync(file)) throw new MlprofError(`scan file ${file} does not exist`);
-  const doc = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true });
-  if (doc.errors.length > 0)
-    throw new MlprofError(`scan file ${file} is not valid YAML: ${doc.errors[0]!.message}`);
-  const data = doc.toJS() as unknown;
+  // the one yaml reader: errors name the file, aliases are capped
+  const data = readYamlFile(file, "scan file");
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new MlprofError(
       `scan file ${file}: expected a mapping of parameters (version, model-files, batch-sizes, ...)`,

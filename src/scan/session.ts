@@ -11,11 +11,12 @@ import type {
   SubmitSettings,
 } from "../batch/system.js";
 import { storeRoot } from "../paths.js";
+import { storeFailure } from "../store.js";
 import { LocalShell, execOrThrow, type Shell } from "../remote/shell.js";
 import { SshShell } from "../remote/ssh.js";
 import { ShellStageArea, XrdStageArea, type StageArea } from "../remote/stage.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
-import { makeTempDir } from "../util/fs.js";
+import { makeTempDir, writeError } from "../util/fs.js";
 import { pool } from "../util/pool.js";
 import { submissionFiles } from "./jobfiles.js";
 import {
@@ -55,10 +56,18 @@ export function stageAreaOf(target: Target, shell: Shell): StageArea {
     : new ShellStageArea(shell, target.outputBase);
 }
 
-/** Moves a checked file into the store (a rename within the store's file system: atomic). */
+/**
+ * Moves a checked file into the store (a rename within the store's file system: atomic). A failure is a
+ * FileWriteError of the target with its real cause (a read-only store, not the ENOENT of a recursive mkdir),
+ * which storeFailure names as the store's.
+ */
 function moveIntoPlace(from: string, to: string): void {
-  mkdirSync(dirname(to), { recursive: true });
-  renameSync(from, to);
+  try {
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(from, to);
+  } catch (err) {
+    throw writeError(to, err);
+  }
 }
 
 /** What a job's status file says (job.sh writes it last, also when the job is killed). */
@@ -359,7 +368,8 @@ export class ScanSession {
    * Fetches the outputs of ended jobs from the stage area into a temporary folder of the store, checks
    * every measurement against what the manifest gave the job and moves only valid ones into place
    * (metadata first, CSV last). Jobs whose measurements are all in the store become done; the others
-   * failed, with every problem; a job removed by hand (condor_rm, scancel) becomes cancelled.
+   * failed, with every problem; a job removed by hand (condor_rm, scancel) becomes cancelled. A write
+   * the store refuses (full disk, read-only) is the store's error (storeFailure), and changes no job.
    */
   async harvest(jobs: ManifestJob[], batch: Map<string, BatchStatus>): Promise<void> {
     if (jobs.length === 0) return;
@@ -372,6 +382,9 @@ export class ScanSession {
         try {
           result = await this.harvestJob(job, listing.get(job.id) ?? new Set(), join(tmp, job.id));
         } catch (err) {
+          // the store that cannot take a write (full, read-only) stops collect: it is no fault of the job's
+          const failure = storeFailure(err);
+          if (failure) throw failure;
           result = { moved: 0, problems: [errorMessage(err)] };
         }
         const attempt = job.attempts.at(-1);

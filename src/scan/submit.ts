@@ -30,6 +30,7 @@ import {
 } from "./manifest.js";
 import { submissionSettings, targetFromOptions, workerFromOptions, type SubmitOptions } from "./options.js";
 import { formatCounts, plotCommand } from "./report.js";
+import { progressLine } from "./scan-progress.js";
 import { QUEUED_STATES, ScanSession, connect } from "./session.js";
 import { SCAN_PARAMS, measurementTask, type Scan } from "./scan.js";
 
@@ -285,7 +286,7 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
     await session.submit(toSubmit, (n, count) =>
       print(`submitted ${count} job(s) to ${system.name} on ${shell!.label} (submission ${n})`),
     );
-    print(`scan ${scan.name}/${scan.version}: ${formatCounts(manifest)}${throttleNote}`);
+    print(`${progressLine(manifest, formatCounts(manifest))}${throttleNote}`);
     if (done.length || queued.length) print(`skipped ${done.length} done and ${queued.length} queued job(s)`);
     print(`manifest: ${join(scanDir(scan.name, scan.version), "manifest.json")}`);
     print(

@@ -4,6 +4,7 @@
  * against golden files (UPDATE_GOLDEN=1 rewrites them).
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
@@ -17,6 +18,7 @@ import {
   scheddOf,
 } from "../../src/batch/htcondor/parse.js";
 import type { SubmitFileContext } from "../../src/batch/system.js";
+import { readShippedHeader } from "../../src/executors/cmssw-config.js";
 import type { ExecOptions, ExecResult, Shell } from "../../src/remote/shell.js";
 import { EXAMPLES, REPO, listFiles, mlprof, tempData } from "../helpers/cli.js";
 import { makeProxy } from "../helpers/services/proxy.js";
@@ -427,6 +429,54 @@ describe("generated job files (submit --dry-run) against golden files", () => {
       readFileSync(join(dir, "submit_1.sub"), "utf8"),
       /^transfer_input_files {4}= \/afs\/cern\.ch\/work\/u\/user\/mlprof\/lxbatch\/v1\/configs\/\$\(job_id\)\/$/m,
     );
+  });
+
+  test("--executor cmssw: a config per measurement of every engine, each for its own measurement, valid Python", async () => {
+    const models = ["onnx_l10u128", "tf_l10u128", "tfaot_l10u128"];
+    const { dir, stdout } = await dryRun("engines", [
+      "--batch-system",
+      "htcondor",
+      "--x509-proxy",
+      "no",
+      "--executor",
+      "cmssw",
+      "--version",
+      "v1",
+      "--model-files",
+      models.map((m) => join(dnn, `model_${m}.yaml`)).join(","),
+      "--batch-sizes",
+      "1,16",
+      "--cmssw-versions",
+      "CMSSW_14_1_0,CMSSW_15_0_0",
+      "--scram-archs",
+      "el8_amd64_gcc12,el9_amd64_gcc12",
+    ]);
+    assert.match(stdout, /configs \(24 cmsRun configs, one per measurement\)/);
+    const table = readFileSync(join(dir, "jobs_1.txt"), "utf8").trim().split("\n");
+    assert.equal(table.length, 24);
+    const checked = new Set<string>();
+    for (const row of table) {
+      const [job, m] = row.split(" ") as [string, string];
+      const file = join(dir, "configs", job, `m${m}_cfg.py`);
+      const header = readShippedHeader(readFileSync(file, "utf8"))!;
+      // measurements are ordered model, release, architecture, batch size
+      const i = Number(m);
+      assert.deepEqual(
+        [header.engine, header.release, header.scramArch, header.batchSize],
+        [
+          models[Math.floor(i / 8)]!.split("_")[0],
+          ["CMSSW_14_1_0", "CMSSW_15_0_0"][Math.floor(i / 4) % 2],
+          ["el8_amd64_gcc12", "el9_amd64_gcc12"][Math.floor(i / 2) % 2],
+          [1, 16][i % 2],
+        ],
+        file,
+      );
+      if (checked.has(header.engine)) continue;
+      // one per engine: valid Python, as cmsRun reads it
+      execFileSync("python3", ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", file]);
+      checked.add(header.engine);
+    }
+    assert.deepEqual([...checked], ["onnx", "tf", "tfaot"]);
   });
 
   test("--parallel-jobs and --walltime: max_materialize, +MaxRuntime, the rest left to collect", async () => {

@@ -307,7 +307,7 @@ describe("scans on a local Slurm", { skip }, () => {
     assert.equal(sub.code, 0, sub.stderr + sub.stdout);
     await waitFor(
       "a job of the scan to run",
-      () => / R /.test(` ${slurm.run(["squeue", "-h", "-n", "mlprof-cancel-v1", "-o", "%i %t"])} `),
+      () => /^\s*\S+\s+R\s*$/m.test(slurm.run(["squeue", "-h", "-n", "mlprof-cancel-v1", "-o", "%i %t"])),
       60_000,
       500,
     );
@@ -425,7 +425,9 @@ describe("scans on a local Slurm", { skip }, () => {
               stopped = true;
               restarted = (async () => {
                 await slurm.stopController();
-                await new Promise((r) => setTimeout(r, 6000));
+                // longer than MessageTimeout (10 s): Slurm's clients retry a controller that does not
+                // answer for that long, so a shorter outage is one slow squeue, not a failed poll
+                await new Promise((r) => setTimeout(r, 14_000));
                 await slurm.startController();
               })();
               restarted.then(undefined, reject);

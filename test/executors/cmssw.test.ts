@@ -25,6 +25,8 @@ import type { InputSpec } from "../../src/model/spec.js";
 import { testRequest } from "../helpers/job.js";
 import { readRuntimeCsv } from "../../src/measure/csv.js";
 import { MlprofError } from "../../src/util/errors.js";
+import { sha256File } from "../../src/util/hash.js";
+import { LockBusyError, acquireLock, measurementLockDir } from "../../src/util/lock.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "mlprof-cmssw-"));
@@ -451,6 +453,79 @@ cmsRun() {
     assert.ok(!existsSync(join(work, "store", ".tmp")));
   });
 
+  test("a config rendered at submission runs as it is; one of another measurement is refused", async () => {
+    const fake = join(work, "fake-shipped");
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(join(fake, "cmsrun.py"), FAKE_CMSRUN);
+    writeFileSync(
+      join(fake, "cmsset_default.sh"),
+      `export FAKE_CMSSW=${JSON.stringify(fake)}
+scram() { case "$1" in project) mkdir -p "$3/src" ;; runtime) echo "export CMSSW_BASE=\\"$(cd .. && pwd)\\"" ;; esac; }
+cmsRun() { echo "cmsRun $*" >> "$FAKE_CMSSW/calls.log"; PYTHONPATH=${JSON.stringify(stubs)} python3 "$FAKE_CMSSW/cmsrun.py" "$@"; }
+`,
+    );
+    const env = {
+      ...process.env,
+      MLPROF_CVMFS_CMS: fake,
+      MLP_SOFTWARE: join(work, "sw4"),
+      MLP_STORE: join(work, "store4"),
+      MLPROF_CMSSW_BASE: "",
+    };
+    const yaml = "examples/dnn/model_onnx_l10u128.yaml";
+    const spec = loadModelFile(join(REPO, yaml));
+    /** A config as mlprof submit renders it, with the header the worker checks. */
+    const shipped = async (name: string, batchSize: number): Promise<string> => {
+      const req = request(yaml);
+      const header = {
+        engine: "onnx",
+        model: req.model.fullName,
+        batchSize,
+        nEvents: 2,
+        nCalls: 5,
+        release: req.cmsswVersion,
+        scramArch: req.scramArch,
+        graphSha256: await sha256File(graphFileOf(spec)),
+        inputs: spec.inputs.map((i) => i.name),
+        outputs: spec.outputs.map((o) => o.name),
+      };
+      const file = join(work, name);
+      const over = {
+        batchSize,
+        nEvents: 2,
+        nCalls: 5,
+        nWarmup: 3,
+        csvFile: "runtime.csv",
+        metaFile: "process.json",
+      };
+      writeFileSync(file, renderCmsswConfig(params("onnx", join(REPO, yaml), { ...over, header })));
+      return file;
+    };
+    const good = await shipped("shipped_cfg.py", 4);
+    const req = request(yaml);
+    await measureInCmssw(req, { ...env, MLPROF_CMSSW_CONFIG_FILE: good });
+    const calls = readFileSync(join(fake, "calls.log"), "utf8").trim().split("\n");
+    assert.deepEqual(
+      calls.map((c) => c.split(" ").slice(0, 3).join(" ")),
+      [`cmsRun ${good} batchSize=4`],
+      "cmsRun ran the shipped file",
+    );
+    const meta = JSON.parse(readFileSync(req.metaPath, "utf8")) as { cmssw: Record<string, unknown> };
+    assert.equal(meta.cmssw.configFile, good);
+    assert.equal(meta.cmssw.configRenderedAt, "submission");
+    const other = await shipped("other_cfg.py", 8);
+    const refused = request(yaml);
+    await assert.rejects(
+      measureInCmssw(refused, { ...env, MLPROF_CMSSW_CONFIG_FILE: other }),
+      /the cmsRun config .*other_cfg\.py rendered at submission is for batch size 8, but this measurement has 4/,
+    );
+    assert.ok(!existsSync(refused.csvPath), "nothing measured");
+    assert.equal(
+      readFileSync(join(fake, "calls.log"), "utf8").trim().split("\n").length,
+      1,
+      "cmsRun not run again",
+    );
+  });
+
   test("a failing cmsRun is reported with its output", async () => {
     const fake = join(work, "fake-failing");
     mkdirSync(fake, { recursive: true });
@@ -475,5 +550,50 @@ cmsRun() { echo "----- Begin Fatal Exception" >&2; echo "An exception of categor
       { reject: false },
     );
     assert.equal(res.exitCode, 0);
+  });
+
+  test("cmsRun runs holding the host-wide lock of timed work; --no-wait refuses while another holds it", async () => {
+    const fake = join(work, "fake-locked");
+    const locks = join(work, "locks");
+    mkdirSync(fake, { recursive: true });
+    // the fake cmsRun says whether it runs under the lock, then fails (nothing more is needed)
+    writeFileSync(
+      join(fake, "cmsset_default.sh"),
+      `scram() { case "$1" in project) mkdir -p "$3/src" ;; runtime) echo true ;; esac; }
+cmsRun() { [ -f ${JSON.stringify(join(locks, "measurement.lock", "owner.json"))} ] && echo "under the lock" >&2; return 65; }
+`,
+    );
+    const env = {
+      ...process.env,
+      MLPROF_CVMFS_CMS: fake,
+      MLP_SOFTWARE: join(work, "sw3"),
+      MLP_STORE: join(work, "store3"),
+    };
+    const saved = process.env.MLPROF_LOCK_DIR;
+    process.env.MLPROF_LOCK_DIR = locks;
+    try {
+      const release = await acquireLock(measurementLockDir(), { what: "another measurement" });
+      await assert.rejects(
+        measureInCmssw(request("examples/dnn/model_onnx_l10u128.yaml", { wait: false }), env),
+        (err: unknown) => err instanceof LockBusyError && /another measurement/.test(err.message),
+      );
+      const progress: string[] = [];
+      const waiting = measureInCmssw(
+        request("examples/dnn/model_onnx_l10u128.yaml", { progress: (m) => progress.push(m) }),
+        env,
+      );
+      const rejected = assert.rejects(waiting, /cmsRun failed for [\s\S]*under the lock/);
+      for (let i = 0; i < 100 && !progress.some((m) => /^waiting for process/.test(m)); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.ok(
+        progress.some((m) => /^waiting for process \d+ .*another measurement/.test(m)),
+        progress.join("\n"),
+      );
+      release();
+      await rejected;
+    } finally {
+      if (saved === undefined) delete process.env.MLPROF_LOCK_DIR;
+      else process.env.MLPROF_LOCK_DIR = saved;
+    }
   });
 });

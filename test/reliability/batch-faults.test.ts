@@ -5,7 +5,7 @@
  * what, where, what was expected and what was found, exit with 1, and leave the store as it was.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -49,6 +49,19 @@ function writeManifest(name: string, content: string): string {
 
 const knownHostsDir = join(data.dir, "known_hosts.d");
 mkdirSync(knownHostsDir, { recursive: true });
+// a "billion laughs" scan file: each alias doubles the one before
+const aliasBomb = join(data.dir, "bomb.yaml");
+writeFileSync(
+  aliasBomb,
+  [
+    "version: v1",
+    "a0: &a0 [x, x]",
+    ...Array.from({ length: 20 }, (_, i) => `a${i + 1}: &a${i + 1} [*a${i}, *a${i}]`),
+    "",
+  ].join("\n"),
+);
+const notYaml = join(data.dir, "broken.yaml");
+writeFileSync(notYaml, "version: v1\nmodel-files: [unclosed\n");
 
 const cases: Case[] = [
   {
@@ -281,6 +294,49 @@ const cases: Case[] = [
     args: ["cancel", "--scan-name", "never", "--version", "v1"],
     message: /scan never\/v1 was never submitted/,
   },
+  {
+    name: "collect --scan-name that leaves its folder (checked before the lock and the manifest)",
+    args: ["collect", "--scan-name", "../../outside", "--version", "v1"],
+    message:
+      /--scan-name: expected a name of letters, digits, .*found '\.\.\/\.\.\/outside' \(the character '\/'\)/,
+  },
+  {
+    name: "collect --version with a newline",
+    args: ["collect", "--scan-name", "named", "--version", "v1\nv2"],
+    message: /--version: expected a name of letters, digits, .*found 'v1\\nv2' \(the character '\\n'\)/,
+  },
+  {
+    name: "cancel --scan-name with a leading dot",
+    args: ["cancel", "--scan-name", ".hidden", "--version", "v1"],
+    message: /--scan-name: expected a name .*found '\.hidden' \(a leading '\.'\)/,
+  },
+  {
+    name: "collect --ssh-host with a port beyond 65535 (not dropped silently)",
+    args: ["collect", "--scan-name", "never", "--version", "v1", "--ssh-host", "127.0.0.1:99999"],
+    message: /--ssh-host 127\.0\.0\.1:99999: expected a port from 1 to 65535, found 99999/,
+    within: 5,
+  },
+  {
+    name: "collect with a folder as --ssh-known-hosts",
+    args: ["collect", "--scan-name", "never", "--version", "v1", "--ssh-known-hosts", knownHostsDir],
+    message: new RegExp(
+      `--ssh-known-hosts: ${knownHostsDir.replace(/[.]/g, "\\.")} is a folder, expected a known_hosts file`,
+    ),
+    within: 5,
+  },
+  {
+    name: "a scan yaml whose aliases expand without end (the one yaml reader)",
+    args: ["submit", "--dry-run", "--scan", aliasBomb, "--batch-system", "slurm"],
+    message: new RegExp(
+      `scan file ${aliasBomb.replace(/[.]/g, "\\.")}: its aliases expand to more than 100 copies`,
+    ),
+    within: 5,
+  },
+  {
+    name: "a scan yaml that is not YAML",
+    args: ["submit", "--dry-run", "--scan", notYaml, "--batch-system", "slurm"],
+    message: new RegExp(`scan file ${notYaml.replace(/[.]/g, "\\.")} is not valid YAML: `),
+  },
 ];
 
 /** Faults that need a file in place first (a damaged manifest, a proxy, a busy lock). */
@@ -299,6 +355,36 @@ const prepared: (Case & { prepare: () => void })[] = [
       ),
     message:
       /scan manifest .*Scans\/damaged\/v1\/manifest\.json: field 'target': expected an object, found nothing/,
+  },
+  {
+    name: "a manifest whose stored parameters lack the version",
+    args: ["collect", "--scan-name", "noargs", "--version", "v1"],
+    prepare: () =>
+      writeManifest(
+        "noargs",
+        JSON.stringify({
+          format: 1,
+          scan: { name: "noargs", version: "v1", hash: "x", args: {} },
+          target: {
+            batchSystem: "slurm",
+            jobDir: "/x",
+            stageOut: "shared",
+            outputBase: "/x",
+            batchEnv: {},
+            retries: 1,
+            jobName: "j",
+            settings: {},
+            transferInput: [],
+          },
+          submissions: 1,
+          outputs: [],
+          createdAt: "",
+          updatedAt: "",
+          jobs: [],
+        }),
+      ),
+    message:
+      /scan manifest .*Scans\/noargs\/v1\/manifest\.json: field 'scan\.args' \(the scan's parameters\): --version is required/,
   },
   {
     name: "a manifest whose job has an unknown state",
@@ -412,6 +498,43 @@ describe("batch faults: refused at once, named, nothing changed", () => {
         contents,
         "and unchanged",
       );
+    });
+  }
+});
+
+describe("collect interrupted: the exit status of the signal, as mlprof run", () => {
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const) {
+    test(`${signal} while collect waits for the scan's lock exits ${code}`, async () => {
+      const name = `sig${code}`;
+      writeManifest(name, "{}");
+      // another (non-watch) collect holds the scan: this one waits for it
+      const lock = join(data.store, "Scans", name, "v1", ".lock");
+      mkdirSync(lock, { recursive: true });
+      writeFileSync(
+        join(lock, "owner.json"),
+        JSON.stringify({
+          pid: process.pid,
+          host: hostname(),
+          since: new Date().toISOString(),
+          what: `collecting scan ${name}/v1`,
+        }),
+      );
+      let sent = false;
+      const res = await mlprof(["collect", "--scan-name", name, "--version", "v1"], data.env, {
+        onStdout: (text, kill) => {
+          if (!sent && /waiting: another mlprof/.test(text)) {
+            sent = true;
+            kill(signal);
+          }
+        },
+      });
+      assert.ok(sent, `collect waited for the lock; stdout: ${res.stdout}\nstderr: ${res.stderr}`);
+      assert.equal(res.code, code, `exit code; stderr: ${res.stderr}`);
+      assert.match(res.stderr, /interrupted while waiting for the lock .*Scans\/sig\d+\/v1\/\.lock/);
+      assert.ok(existsSync(join(lock, "owner.json")), "the other's lock stays");
     });
   }
 });

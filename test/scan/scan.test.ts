@@ -1,9 +1,10 @@
 /** Unit tests of the batch parts: known_hosts, output checks, Slurm parsers, scans and job planning. */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import {
   parseSbatch,
@@ -20,6 +21,7 @@ import { parseStatusFile } from "../../src/scan/session.js";
 import { findOverlaps, overlapSummary } from "../../src/scan/overlaps.js";
 import type { Manifest, ManifestJob } from "../../src/scan/manifest.js";
 import { ScanSession } from "../../src/scan/session.js";
+import { formatDuration, formatProgress, progressLine, scanProgress } from "../../src/scan/scan-progress.js";
 import type { Shell } from "../../src/remote/shell.js";
 import { parseWalltime, slurmTime } from "../../src/batch/walltime.js";
 import { classAdString, condorPath, sbatchPath } from "../../src/batch/values.js";
@@ -31,6 +33,7 @@ import { checkMeasurement } from "../../src/scan/validate.js";
 import { parseParams } from "../../src/framework/parameters.js";
 import { MEASUREMENT_PARAMS } from "../../src/tasks/params.js";
 import { runSettings } from "../../src/tasks/mixins/runtime.js";
+import { MlprofError } from "../../src/util/errors.js";
 import { EXAMPLES, REPO } from "../helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mlprof-batch-units-"));
@@ -520,5 +523,157 @@ describe("memory holds", () => {
     } finally {
       delete process.env.MLP_STORE;
     }
+  });
+});
+
+describe("a store that refuses collect's moves", () => {
+  /** A read-only tmpfs mounted on `dir` (false where mounting is not allowed). */
+  const mountReadOnly = (dir: string): boolean => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      execFileSync("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const store = mkdtempSync(join(tmp, "store-ro-"));
+  const dest = join(store, "MeasureRuntime");
+  const mounted = process.getuid?.() === 0 && mountReadOnly(dest);
+  after(() => {
+    if (mounted) execFileSync("umount", [dest]);
+  });
+
+  test(
+    "a read-only store is the store's error (named, with the path), not a failed job",
+    { skip: mounted ? false : "mounting a tmpfs needs root" },
+    async () => {
+      process.env.MLP_STORE = store;
+      try {
+        const scan = scanFromRaw({
+          version: "v1",
+          "model-files": join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml"),
+          "batch-sizes": "1",
+          "n-events": "2",
+          "n-calls": "3",
+          "scan-name": "ro",
+        });
+        const jobDir = join(store, "jobs");
+        const sha = "ab".repeat(32);
+        const manifest = {
+          format: 1,
+          scan: { name: "ro", version: "v1", hash: scan.hash, args: {} },
+          target: { batchSystem: "slurm", jobDir, stageOut: "shared", outputBase: join(jobDir, "outputs") },
+          models: [
+            { name: scan.models[0]!.name, file: scan.models[0]!.file, engine: "onnx", graphSha256: sha },
+          ],
+          jobs: planJobs(scan, "none").map((p) => ({
+            ...p,
+            state: "running",
+            attempts: [{ batchId: "1_0", submission: 1, at: "" }],
+          })),
+        } as unknown as Manifest;
+        const meta = {
+          measurement: { batchSize: 1, nEvents: 2, nCalls: 3, repeats: 3 },
+          model: { engine: "onnx", graphSha256: sha },
+          cmssw: { version: scan.releases[0], scramArch: scan.archs[0], executor: "local" },
+        };
+        const staged: Record<string, string> = {
+          status: "exit_code=0\n",
+          "m0/runtime_bs_1.json": JSON.stringify(meta),
+          "m0/runtime_bs_1.csv": `# batch_size: 1\n${"1,0.25\n".repeat(18)}`,
+        };
+        const shell: Shell = {
+          label: "recorded",
+          exec: async (argv) => ({
+            exitCode: 0,
+            stdout:
+              argv[0] === "find"
+                ? Object.keys(staged)
+                    .map((f) => `j0000/${f}`)
+                    .join("\n") + "\n"
+                : "",
+            stderr: "",
+          }),
+          putFile: async () => undefined,
+          putLocalFile: async () => undefined,
+          getFile: async (remote, local) => {
+            mkdirSync(dirname(local), { recursive: true });
+            writeFileSync(local, staged[remote.split("/j0000/")[1]!]!);
+          },
+          close: async () => undefined,
+        };
+        const session = new ScanSession(scan, manifest, shell);
+        const job = manifest.jobs[0]!;
+        await assert.rejects(
+          session.harvest([job], new Map([["1_0", { state: "finished" as const }]])),
+          (err: unknown) =>
+            err instanceof MlprofError &&
+            err.message.startsWith(`cannot write into the store ${store}: `) &&
+            /read-only/i.test(err.message) &&
+            err.message.includes(`(writing ${dest}`),
+        );
+        assert.equal(job.state, "running", "the job is not counted as failed for the store's fault");
+        assert.equal(job.reason, undefined);
+      } finally {
+        delete process.env.MLP_STORE;
+      }
+    },
+  );
+});
+
+describe("scan progress", () => {
+  const at = "2026-12-01T10:00:00.000Z";
+  const t0 = Date.parse(at);
+  const job = (state: string, attempts: number, final = false) =>
+    ({
+      id: "j",
+      measurements: [],
+      state,
+      final,
+      attempts: Array.from({ length: attempts }, () => ({ batchId: "1", submission: 1, at })),
+    }) as unknown as ManifestJob;
+  const manifest = (jobs: ManifestJob[]) =>
+    ({ scan: { name: "p", version: "v1" }, jobs }) as unknown as Manifest;
+
+  test("done, failed, running and queued of the total; ETA from the jobs finished so far", () => {
+    // 2 finished in 100 s, 2 left: 100 s more; a job done without an attempt (in the store) is no rate
+    const m = manifest([
+      job("done", 1),
+      job("done", 1),
+      job("done", 0),
+      job("running", 1),
+      job("pending", 1),
+    ]);
+    const p = scanProgress(m, t0 + 100_000);
+    assert.deepEqual(
+      { ...p },
+      { total: 5, done: 3, failed: 0, running: 1, queued: 1, cancelled: 0, finished: 2, etaS: 100 },
+    );
+    assert.equal(
+      progressLine(m, "1 pending, 1 running, 3 done", t0 + 100_000),
+      "scan p/v1: 1 pending, 1 running, 3 done; 3 of 5 done; ETA 2 min (from 2 finished jobs)",
+    );
+  });
+
+  test("no estimate before a job has finished; nothing left once every job is done or failed for good", () => {
+    assert.equal(
+      formatProgress(scanProgress(manifest([job("running", 1), job("created", 0)]), t0 + 5000)),
+      "0 of 2 done; ETA once a job has finished",
+    );
+    const ended = manifest([job("done", 1), job("failed", 3, true), job("cancelled", 1)]);
+    assert.equal(formatProgress(scanProgress(ended, t0 + 5000)), "1 of 3 done; nothing left to run");
+    // a failure with retries left is still to run
+    const retry = manifest([job("done", 1), job("failed", 1)]);
+    assert.equal(scanProgress(retry, t0 + 60_000).etaS, 60);
+  });
+
+  test("durations for people", () => {
+    assert.deepEqual([45, 720, 3600 * 3 + 1200, 86400 * 2 + 3600 * 4].map(formatDuration), [
+      "45 s",
+      "12 min",
+      "3 h 20 min",
+      "2 d 4 h",
+    ]);
   });
 });
