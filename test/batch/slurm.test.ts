@@ -6,22 +6,21 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { EXAMPLES, mlprof, tempData } from "../helpers/cli.js";
-import { haveCommands, isRoot, waitFor } from "../helpers/services/common.js";
+import { waitFor } from "../helpers/services/common.js";
 import { SLURM_COMMANDS, startSlurm, type TestSlurm } from "../helpers/services/slurm.js";
 import { outputsOf, readManifestOf, storeFiles } from "../helpers/services/scan.js";
+import { describeUnless, firstSkip, needCommands, needRoot } from "../helpers/skip.js";
 
-const missing = haveCommands(SLURM_COMMANDS);
-const skip = !isRoot()
-  ? "the single-node Slurm needs root (slurmd); run the tests as root, as CI does"
-  : missing.length
-    ? `Slurm binaries missing (${missing.join(", ")}): apt-get install slurm-wlm munge`
-    : false;
+const skip = firstSkip(
+  () => needRoot("the single-node Slurm (slurmd)"),
+  () => needCommands("slurm", SLURM_COMMANDS, "apt-get install slurm-wlm munge"),
+);
 
 const models = join(EXAMPLES, "dnn", "model_onnx_l{10,20}u128.yaml");
 
-describe("scans on a local Slurm", { skip }, () => {
+describeUnless(skip, "scans on a local Slurm", () => {
   let slurm: TestSlurm;
   const data = tempData();
   const env = () => ({ ...data.env });

@@ -7,25 +7,26 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { EXAMPLES, mlprof, tempData } from "../helpers/cli.js";
-import { freePort, haveCommands, isRoot, waitFor } from "../helpers/services/common.js";
+import { freePort, waitFor } from "../helpers/services/common.js";
 import { makeProxy } from "../helpers/services/proxy.js";
 import { outputsOf, readManifestOf, storeFiles } from "../helpers/services/scan.js";
 import { SLURM_COMMANDS, startSlurm, type TestSlurm } from "../helpers/services/slurm.js";
 import { SSHD_COMMANDS, startSshd, type TestSshd } from "../helpers/services/sshd.js";
 import { XROOTD_COMMANDS, startXrootd, type TestXrootd } from "../helpers/services/xrootd.js";
+import { describeUnless, firstSkip, needCommands, needRoot } from "../helpers/skip.js";
 
-const missing = haveCommands([...SLURM_COMMANDS, ...SSHD_COMMANDS, ...XROOTD_COMMANDS]);
-const skip = !isRoot()
-  ? "the loopback Slurm and sshd need root; run the tests as root, as CI does"
-  : missing.length
-    ? `binaries missing (${missing.join(", ")}): apt-get install slurm-wlm munge openssh-server xrootd-server xrootd-client`
-    : false;
+const skip = firstSkip(
+  () => needRoot("the loopback Slurm and sshd"),
+  () => needCommands("slurm", SLURM_COMMANDS, "apt-get install slurm-wlm munge"),
+  () => needCommands("sshd", SSHD_COMMANDS, "apt-get install openssh-server openssh-client"),
+  () => needCommands("xrootd", XROOTD_COMMANDS, "apt-get install xrootd-server xrootd-client"),
+);
 
 const models = join(EXAMPLES, "dnn", "model_onnx_l{10,20}u128.yaml");
 
-describe("scans over SSH with stage-out to XRootD", { skip }, () => {
+describeUnless(skip, "scans over SSH with stage-out to XRootD", () => {
   let slurm: TestSlurm;
   let sshd: TestSshd;
   let xrd: TestXrootd;

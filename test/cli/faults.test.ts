@@ -19,8 +19,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { FIXTURES, listFiles, mlprof, tempData } from "../helpers/cli.js";
+import { describeUnless, firstSkip, needRoot } from "../helpers/skip.js";
 import { useSharedTestSoftware } from "../helpers/software.js";
 
 useSharedTestSoftware();
@@ -69,8 +70,10 @@ function fill(dir: string, leaveKb: number): void {
   }
 }
 
-const canMount = process.getuid?.() === 0 && mountTmpfs(64) !== undefined;
-const skip = canMount ? false : "mounting a tmpfs needs root";
+const skip = firstSkip(
+  () => needRoot("mounting a tmpfs", "mount"),
+  () => (mountTmpfs(64) === undefined ? "mounting a tmpfs failed (mount -t tmpfs)" : false),
+);
 
 /** The store's files with their contents. */
 const contents = (store: string) =>
@@ -82,7 +85,7 @@ const measure = (store: string, model: string, ...extra: string[]) =>
     MLP_STORE: store,
   });
 
-describe("a full disk", { skip }, () => {
+describeUnless(skip, "a full disk", () => {
   test("a store on a full file system: one error naming the store and 'no space left on device', nothing left", async () => {
     const mount = mountTmpfs(512)!;
     const store = join(mount, "store");
@@ -124,7 +127,7 @@ describe("a full disk", { skip }, () => {
   }
 });
 
-describe("a read-only file system", { skip }, () => {
+describeUnless(skip, "a read-only file system", () => {
   test("a read-only store: 'read-only file system' with the store's path, the store unchanged", async () => {
     const mount = mountTmpfs(256)!;
     const store = join(mount, "store");

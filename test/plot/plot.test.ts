@@ -13,6 +13,7 @@ import {
 } from "../../src/plot/figure.js";
 import { latexToPlotly } from "../../src/plot/labels.js";
 import { renderFigure } from "../../src/plot/render.js";
+import { chromiumOrSkip } from "../helpers/skip.js";
 
 // Loose views of the Plotly JSON, for assertions only.
 type Trace = Record<string, unknown> & { y?: number[]; fill?: string; error_y?: Record<string, unknown> };
@@ -52,14 +53,6 @@ function hasCommand(command: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function chromiumOrUndefined(): string | undefined {
-  try {
-    return findChromium();
-  } catch {
-    return undefined;
   }
 }
 
@@ -198,59 +191,49 @@ void test("findChromium fails with a helpful message when nothing is found", () 
   assert.equal(findChromium({ PATH: "", MLPROF_CHROMIUM: process.execPath }), process.execPath);
 });
 
-const chromium = chromiumOrUndefined();
+const chromium = chromiumOrSkip();
 
-void test(
-  "renders PDF, PNG and HTML with the text really drawn",
-  { skip: !chromium && "no Chromium found" },
-  async (t) => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "mlprof-plot-test-"));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const targets = {
-      pdf: path.join(dir, "runtime.pdf"),
-      png: path.join(dir, "runtime.png"),
-      html: path.join(dir, "runtime.html"),
-    };
-    const topRight = "$\\sqrt{s}=13.6$ TeV, CPU";
-    const figure = buildRuntimeFigure(SERIES, { ...OPTS, xLog: true, yLog: true, topRightLabel: topRight });
-    await renderFigure(figure, targets);
+void test("renders PDF, PNG and HTML with the text really drawn", { skip: chromium.skip }, async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "mlprof-plot-test-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const targets = {
+    pdf: path.join(dir, "runtime.pdf"),
+    png: path.join(dir, "runtime.png"),
+    html: path.join(dir, "runtime.html"),
+  };
+  const topRight = "$\\sqrt{s}=13.6$ TeV, CPU";
+  const figure = buildRuntimeFigure(SERIES, { ...OPTS, xLog: true, yLog: true, topRightLabel: topRight });
+  await renderFigure(figure, targets);
 
-    assert.deepEqual((await readdir(dir)).sort(), ["runtime.html", "runtime.pdf", "runtime.png"]);
-    const pdf = await readFile(targets.pdf);
-    assert.equal(pdf.subarray(0, 4).toString("latin1"), "%PDF");
-    assert.ok(pdf.length > 10_000, `PDF size ${pdf.length}`);
-    const png = await readFile(targets.png);
-    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.ok(png.length > 30_000, `PNG size ${png.length}`);
-    assert.equal(png.readUInt32BE(16), 1250, "PNG width: 800 CSS px at 150 dpi");
-    assert.equal(png.readUInt32BE(20), 938, "PNG height: 600 CSS px at 150 dpi");
-    assert.equal(png.subarray(37, 41).toString("latin1"), "pHYs", "the resolution is recorded");
-    assert.equal(png.readUInt32BE(41), Math.round(150 / 0.0254), "150 dpi in pixels per metre");
-    if (hasCommand("pdfimages")) {
-      const images = execFileSync("pdfimages", ["-list", targets.pdf], { encoding: "utf8" });
-      assert.equal(images.trim().split("\n").length, 2, `the PDF is vector (no raster images):\n${images}`);
+  assert.deepEqual((await readdir(dir)).sort(), ["runtime.html", "runtime.pdf", "runtime.png"]);
+  const pdf = await readFile(targets.pdf);
+  assert.equal(pdf.subarray(0, 4).toString("latin1"), "%PDF");
+  assert.ok(pdf.length > 10_000, `PDF size ${pdf.length}`);
+  const png = await readFile(targets.png);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(png.length > 30_000, `PNG size ${png.length}`);
+  assert.equal(png.readUInt32BE(16), 1250, "PNG width: 800 CSS px at 150 dpi");
+  assert.equal(png.readUInt32BE(20), 938, "PNG height: 600 CSS px at 150 dpi");
+  assert.equal(png.subarray(37, 41).toString("latin1"), "pHYs", "the resolution is recorded");
+  assert.equal(png.readUInt32BE(41), Math.round(150 / 0.0254), "150 dpi in pixels per metre");
+  if (hasCommand("pdfimages")) {
+    const images = execFileSync("pdfimages", ["-list", targets.pdf], { encoding: "utf8" });
+    assert.equal(images.trim().split("\n").length, 2, `the PDF is vector (no raster images):\n${images}`);
+  }
+  const html = await readFile(targets.html, "utf8");
+  assert.match(html, /<div id="plot">/);
+  assert.match(html, /Plotly\.newPlot/);
+  assert.doesNotMatch(html, /<script[^>]*\bsrc=/i);
+
+  if (hasCommand("pdftotext")) {
+    const text = execFileSync("pdftotext", [targets.pdf, "-"], { encoding: "utf8" });
+    for (const expected of ["CMS", "Simulation, MLProf", "Batch size", "Runtime [ms]", "ResNet-50 (ONNX)"]) {
+      assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
     }
-    const html = await readFile(targets.html, "utf8");
-    assert.match(html, /<div id="plot">/);
-    assert.match(html, /Plotly\.newPlot/);
-    assert.doesNotMatch(html, /<script[^>]*\bsrc=/i);
-
-    if (hasCommand("pdftotext")) {
-      const text = execFileSync("pdftotext", [targets.pdf, "-"], { encoding: "utf8" });
-      for (const expected of [
-        "CMS",
-        "Simulation, MLProf",
-        "Batch size",
-        "Runtime [ms]",
-        "ResNet-50 (ONNX)",
-      ]) {
-        assert.ok(text.includes(expected), `PDF text lacks "${expected}":\n${text}`);
-      }
-      assert.ok(text.includes("DeepJet → TF"), "legend label with converted LaTeX");
-      assert.ok(text.includes("√s=13.6 TeV, CPU"), "top-right label");
-    }
-  },
-);
+    assert.ok(text.includes("DeepJet → TF"), "legend label with converted LaTeX");
+    assert.ok(text.includes("√s=13.6 TeV, CPU"), "top-right label");
+  }
+});
 
 void test("a failing render throws and leaves no files", async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mlprof-plot-test-"));

@@ -17,6 +17,7 @@ import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXAMPLES, FIXTURES, listFiles, mlprof, tempData, type CliResult } from "../helpers/cli.js";
+import { needRoot } from "../helpers/skip.js";
 import { ensureBuilt, useSharedTestSoftware } from "../helpers/software.js";
 
 useSharedTestSoftware();
@@ -753,7 +754,7 @@ const long = (version: string, ...extra: string[]) => [
   ...extra,
 ];
 const progress = /batch size 1: \d+\/4000000 calls/;
-const root = process.getuid?.() === 0 ? false : "mounting needs root";
+const root = needRoot("mounting a tmpfs", "mount");
 const mounts: string[] = [];
 after(() => mounts.forEach((m) => execFileSync("umount", [m], { stdio: "ignore" })));
 

@@ -4,20 +4,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import puppeteer from "puppeteer-core";
-import { findChromium } from "../../src/plot/chromium.js";
 import { reportHtml } from "../../src/report/html.js";
 import { EXAMPLES, mlprof, tempData } from "../helpers/cli.js";
+import { chromiumOrSkip } from "../helpers/skip.js";
 
 const data = tempData();
 after(() => data.cleanup());
-
-function chromiumOrUndefined(): string | undefined {
-  try {
-    return findChromium();
-  } catch {
-    return undefined;
-  }
-}
 
 test("the page escapes user text and inlines the given plotly source", () => {
   const page = reportHtml(
@@ -39,7 +31,7 @@ test("the page escapes user text and inlines the given plotly source", () => {
   assert.equal(page.match(/<script>\/\* plotly \*\/<\/script>/g)?.length, 1);
 });
 
-const chromium = chromiumOrUndefined();
+const chromium = chromiumOrSkip();
 let reportPath: string | undefined;
 
 test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, drawn offline", async () => {
@@ -115,12 +107,12 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
   reportPath = html;
 });
 
-test("the report draws its five figures offline", { skip: !chromium && "no Chromium found" }, async () => {
+test("the report draws its five figures offline", { skip: chromium.skip }, async () => {
   const html = reportPath;
   assert.ok(html, "the report was written by the test before");
   // every request but the page itself is refused
   const browser = await puppeteer.launch({
-    executablePath: chromium!,
+    executablePath: chromium.path!,
     args: ["--headless", "--no-sandbox", "--disable-gpu"],
   });
   try {
