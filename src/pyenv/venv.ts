@@ -118,7 +118,8 @@ class PipProgress {
     const text = line.trim();
     if (/^ERROR/.test(text)) this.progress(`pip: ${text}`);
     if (this.installing) return;
-    if (text.startsWith("Collecting ")) this.bar.update(++this.collected);
+    // an index says "Collecting <requirement>", a local wheel (file:// index, --find-links) "Processing <file>"
+    if (/^(Collecting|Processing) /.test(text)) this.bar.update(++this.collected);
     const names = collectedPackages(text);
     if (!names) return;
     this.bar.finish(`${this.collected} packages collected`);
