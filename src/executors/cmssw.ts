@@ -12,6 +12,7 @@ import { requireRows } from "../record/rows.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
+import { ProgressBar } from "../util/progress.js";
 import {
   CMSSW_IO_FILE,
   SHIPPED_HEADER_PREFIX,
@@ -120,15 +121,22 @@ export async function measureInCmssw(
     const startedAt = new Date().toISOString();
     const host = hostInfo();
     const where = `${spec.yamlPath} at batch size ${batchSize}`;
+    // cmsRun says when an event begins: the events before it are done
+    const bar = new ProgressBar(req.progress, {
+      label: `cmsRun, batch size ${batchSize}`,
+      unit: "events",
+      total: run.nEvents,
+    });
     const result = await runBash(
       script,
       env,
       (line) => {
         const m = /Begin processing the (\d+)\S* record/.exec(line);
-        if (m) req.progress(`batch size ${batchSize}: cmsRun event ${m[1]}/${run.nEvents}`);
+        if (m) bar.update(Number(m[1]) - 1);
       },
       req.signal,
-    );
+    ).finally(() => bar.stop());
+    if (result.exitCode === 0 && !result.canceled) bar.finish(`${run.nEvents} events`);
     if (result.canceled || req.signal.aborted)
       throw new MlprofError(`measurement of ${where} was interrupted`);
     if (result.exitCode !== 0) {

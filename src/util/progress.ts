@@ -29,8 +29,9 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
-/** A rate with two or three significant digits: 0.42, 3.2, 45, 1234 (per second). */
+/** A rate with two or three significant digits, thousands as k: 0.42, 3.2, 45, 1234, 241k (per second). */
 export function formatRate(perSecond: number, unit: string): string {
+  if (perSecond >= 10000) return `${(perSecond / 1000).toFixed(0)}k ${unit}/s`;
   const r =
     perSecond >= 100 ? perSecond.toFixed(0) : perSecond >= 10 ? perSecond.toFixed(1) : perSecond.toFixed(2);
   return `${r.replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")} ${unit}/s`;

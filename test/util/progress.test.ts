@@ -24,6 +24,7 @@ test("rates keep two or three significant digits", () => {
   assert.equal(formatRate(0.426, "steps"), "0.43 steps/s");
   assert.equal(formatRate(45.04, "calls"), "45 calls/s");
   assert.equal(formatRate(1234.5, "calls"), "1235 calls/s");
+  assert.equal(formatRate(241404, "calls"), "241k calls/s");
 });
 
 test("the bar fills its cells by the fraction, clamped", () => {
