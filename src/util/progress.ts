@@ -135,7 +135,7 @@ export interface ProgressOptions {
  * One step's progress display. On a terminal every update redraws it (live messages, at most every
  * 100 ms, and once a second for the elapsed time); on a pipe only a few lines come: the first update, once
  * the step has run 10 s every 25 % (or every 30 s while something changes), and the end; quiet: the end
- * alone. The rate is measured from the first update on, so time
+ * alone (a total learnt on the way gives one more line when it comes). The rate is measured from the first update on, so time
  * spent before the first unit (loading, configuring) does not count in it.
  */
 export class ProgressBar {
@@ -149,6 +149,7 @@ export class ProgressBar {
   private unit: string | undefined;
   private first: { t: number; done: number } | undefined;
   private lastEmit = -Infinity;
+  /** Plain mode: the last 25 % step printed (-1 none; -2 a line is due for a total just learnt). */
   private lastPlainStep = -1;
   private changed = false;
   private emittedOnce = false;
@@ -180,7 +181,11 @@ export class ProgressBar {
   /** Sets the count (and the total, when it becomes known) and shows it if due. */
   update(done: number, total?: number): void {
     if (this.finished) return;
-    if (total !== undefined && total > 0) this.total = total;
+    if (total !== undefined && total > 0) {
+      // a total learnt on the way (a build tool's first step) starts the counted part: one line for it
+      if (this.total === undefined && this.emittedOnce) this.lastPlainStep = -2;
+      this.total = total;
+    }
     if (done !== this.done || !this.first) this.changed = true;
     this.done = done;
     if (!this.first && done > 0) this.first = { t: this.now(), done };
@@ -264,6 +269,7 @@ export class ProgressBar {
     const settled = t - this.started >= (this.opts.plainMinMs ?? 10000);
     const due =
       (!this.emittedOnce && !fromTimer) ||
+      this.lastPlainStep === -2 ||
       (settled && known && step > this.lastPlainStep && this.done < this.total!) ||
       (settled && t - since >= (this.opts.plainEveryMs ?? 30000) && (this.changed || !known));
     if (!due) return;

@@ -4,15 +4,16 @@
  * process's progress lines.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { remainingSeconds } from "../../src/framework/scheduler.js";
 import { collectedPackages, distName, installedDists } from "../../src/pyenv/venv.js";
 import {
   buildStep,
   DEFAULT_XLA_BUILD_CORE_SECONDS,
+  ensureXlaRuntime,
   estimateXlaBuild,
 } from "../../src/engines/tfaot/xla-runtime.js";
 import { progressReport } from "../../src/executors/local.js";
@@ -97,4 +98,58 @@ test("measurement progress lines are parsed; other output is not", () => {
   assert.equal(progressReport('{"type":"other"}'), undefined);
   assert.equal(progressReport("2026-12-01 some log {"), undefined);
   assert.equal(progressReport("{not json"), undefined);
+});
+
+test("the XLA runtime build: an estimate first, then ninja's steps; recorded, then found built with its time", async () => {
+  // a fake cmake on PATH: configuring does nothing, building prints ninja's steps and writes the library
+  const bin = join(tmp, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(
+    join(bin, "cmake"),
+    [
+      "#!/bin/sh",
+      'if [ "$1" = "--build" ]; then',
+      '  for k in 1 2 3 4; do echo "[$k/4] Building CXX object x$k.o"; done',
+      '  mkdir -p "$2" && : > "$2/libtf_xla_runtime.a"',
+      "fi",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  const libDir = join(tmp, "tf", "tensorflow");
+  mkdirSync(join(libDir, "xla_aot_runtime_src"), { recursive: true });
+  writeFileSync(join(libDir, "xla_aot_runtime_src", "CMakeLists.txt"), "");
+  const tf = {
+    venv: { dir: join(tmp, "tf"), python: "python3" },
+    version: "0.0.1",
+    libDir,
+    includeDir: join(libDir, "include"),
+  };
+  const env = {
+    ...process.env,
+    PATH: `${bin}:/usr/bin:/bin`,
+    MLP_SOFTWARE: join(tmp, "software"),
+    MLPROF_PROGRESS: "plain",
+  };
+  const messages: string[] = [];
+  const built = await ensureXlaRuntime(tf, (m) => messages.push(m), env);
+  assert.equal(built.cached, false);
+  assert.match(messages[0]!, /once; about \d+:\d\d: a default: about 4 min on 2 cores/);
+  assert.match(messages[1]!, /^XLA AOT runtime \[░+\] ~0 % · about .* left .* · configuring$/);
+  assert.ok(
+    messages.some((m) => /\d+ % \(\d\/4 steps\)/.test(m)),
+    messages.join("\n"),
+  );
+  assert.match(messages.at(-1)!, /^XLA AOT runtime: built .*libtf_xla_runtime\.a in \d+:\d\d$/);
+  assert.ok(messages.length <= 5, messages.join("\n"));
+  const record = JSON.parse(readFileSync(join(dirname(built.library), "build.json"), "utf8")) as {
+    buildSeconds: number;
+    jobs: number;
+  };
+  assert.ok(record.buildSeconds > 0 && record.jobs >= 1);
+  const again = await ensureXlaRuntime(tf, (m) => messages.push(m), env);
+  assert.equal(again.cached, true);
+  assert.equal(again.buildSeconds, record.buildSeconds);
+  // the next build of another version expects as long as this one took
+  assert.match(estimateXlaBuild(join(tmp, "software", "tfaot"), record.jobs).source, /^the last build took/);
 });

@@ -166,6 +166,21 @@ test("plain: without a total, a line every 30 s while it runs (also from the tim
   );
 });
 
+test("plain: a total learnt on the way (a build's first step) gives one line when it comes", () => {
+  const { bar, lines, at } = fakeBar("plain", { unit: "steps" });
+  bar.setNote("configuring");
+  at(2);
+  bar.setNote(undefined);
+  bar.update(1, 22);
+  bar.update(2, 22);
+  at(3);
+  bar.finish();
+  assert.deepEqual(
+    lines.map((l) => l.message.split(" · ")[0]),
+    ["batch size 1: 0 steps", "batch size 1 [░░░░░░░░░░] 4 % (1/22 steps)", "batch size 1: 2 steps in 0:03"],
+  );
+});
+
 test("plain: with a total, no 30 s line while nothing changes", () => {
   const { bar, lines, at } = fakeBar("plain", { total: 10, unit: "steps" });
   bar.update(1);
