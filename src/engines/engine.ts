@@ -7,6 +7,7 @@ import type { CmsswTarget, CmsswTargetRequest } from "../cmssw/target.js";
 import type { MeasureJob, PreparationMeta } from "../measure/job.js";
 import type { Obj, SectionContext } from "../model/fields.js";
 import type { ModelSpec } from "../model/spec.js";
+import type { ProgressSink } from "../util/progress.js";
 
 /** How the parent starts a measurement process. */
 export interface ProcessCommand {
@@ -15,8 +16,11 @@ export interface ProcessCommand {
   env?: Record<string, string>;
 }
 
-/** Reports progress of long preparation steps (builds, compilations). */
-export type ProgressFn = (message: string) => void;
+/**
+ * Reports progress of long preparation steps (builds, compilations); `live` marks a bar that the next
+ * message redraws (see util/progress.ts).
+ */
+export type ProgressFn = ProgressSink;
 
 /** The engine's part of a model file. */
 export interface ModelFileSection<S> {

@@ -13,6 +13,7 @@ import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
 import { withMeasurementLock } from "../util/lock.js";
+import { ProgressBar } from "../util/progress.js";
 import {
   CMSSW_IO_FILE,
   SHIPPED_HEADER_PREFIX,
@@ -127,15 +128,22 @@ export async function measureInCmssw(
       async () => {
         const startedAt = new Date().toISOString();
         const host = hostInfo();
+        // cmsRun says when an event begins: the events before it are done
+        const bar = new ProgressBar(req.progress, {
+          label: `cmsRun, batch size ${batchSize}`,
+          unit: "events",
+          total: run.nEvents,
+        });
         const result = await runBash(
           script,
           env,
           (line) => {
             const m = /Begin processing the (\d+)\S* record/.exec(line);
-            if (m) req.progress(`batch size ${batchSize}: cmsRun event ${m[1]}/${run.nEvents}`);
+            if (m) bar.update(Number(m[1]) - 1);
           },
           req.signal,
-        );
+        ).finally(() => bar.stop());
+        if (result.exitCode === 0 && !result.canceled) bar.finish(`${run.nEvents} events`);
         return { startedAt, host, result };
       },
     );

@@ -1,8 +1,9 @@
 import type { MeasurementTarget } from "../record/measurement.js";
+import type { ProgressSink } from "../util/progress.js";
 
 /** What one measurement needs to know: the target, and how to report progress and be interrupted. */
 export interface MeasurementRequest extends MeasurementTarget {
-  progress: (message: string) => void;
+  progress: ProgressSink;
   signal: AbortSignal;
   /**
    * false (--no-wait): refuse instead of waiting while another measurement of this host runs (the

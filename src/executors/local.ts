@@ -15,6 +15,7 @@ import { makeTempDir, removeEmptyDirs, writeFileAtomic } from "../util/fs.js";
 import { withMeasurementLock } from "../util/lock.js";
 import { sha256File } from "../util/hash.js";
 import { runStreaming } from "../util/process.js";
+import { ProgressBar } from "../util/progress.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
 
 /**
@@ -99,6 +100,8 @@ async function runMeasureProcess(
   req: MeasurementRequest,
   yamlPath: string,
 ): Promise<void> {
+  // the process reports between events (and windows) on its own; the bar is drawn here, in the parent
+  const bar = new ProgressBar(req.progress, { label: `batch size ${job.batchSize}`, unit: "calls" });
   const result = await runStreaming(cmd.file, cmd.args, {
     env: { ...cmd.env },
     extendEnv: true,
@@ -106,15 +109,13 @@ async function runMeasureProcess(
     forceKillAfterMs: 2000,
     onLine(line, stream) {
       if (stream !== "stdout") return;
-      try {
-        const msg = JSON.parse(line) as { type?: string; done?: number; total?: number };
-        if (msg.type === "progress")
-          req.progress(`batch size ${job.batchSize}: ${msg.done}/${msg.total} calls`);
-      } catch {
-        // not a progress line: ignore
-      }
+      const msg = progressReport(line);
+      if (!msg) return;
+      if (msg.total > 0) bar.update(msg.done, msg.total);
+      else bar.setNote(`${msg.done} ${msg.phase}`);
     },
-  });
+  }).finally(() => bar.stop());
+  if (result.exitCode === 0 && !result.canceled) bar.finish();
   const where = `${yamlPath} at batch size ${job.batchSize}`;
   if (result.canceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);
   if (result.exitCode === 0) return;
@@ -133,6 +134,22 @@ async function runMeasureProcess(
     throw new MlprofError(`measurement of ${where} failed (${reported.phase}): ${reported.message}`);
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
   throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
+}
+
+/** A progress line of a measurement process ({"type":"progress","done":k,"total":n,"phase":...}), else undefined. */
+export function progressReport(line: string): { done: number; total: number; phase: string } | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    const msg = JSON.parse(line) as { type?: unknown; done?: unknown; total?: unknown; phase?: unknown };
+    if (msg.type !== "progress" || typeof msg.done !== "number") return undefined;
+    return {
+      done: msg.done,
+      total: typeof msg.total === "number" ? msg.total : 0,
+      phase: typeof msg.phase === "string" ? msg.phase : "",
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The first line of a message. */

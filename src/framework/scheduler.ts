@@ -5,6 +5,7 @@ import { outputLockDir, prepareStore, storeFailure, tidyStore } from "../store.j
 import { MlprofError } from "../util/errors.js";
 import { isTmpSibling, removeEmptyDirs, removeStaleTemporaries } from "../util/fs.js";
 import { acquireLock, LockBusyError } from "../util/lock.js";
+import { formatDuration, progressMode, type ProgressMode } from "../util/progress.js";
 import type { Task, TaskContext } from "./task.js";
 
 /** A task with its depth in the dependency tree (0 = the task that was called). */
@@ -65,14 +66,26 @@ export function pendingTasks(root: Task): Task[] {
   return interleave(order);
 }
 
-/** How progress is shown: an animated list on a terminal, plain lines otherwise, nothing when quiet. */
-export type ProgressMode = "tty" | "plain" | "quiet";
+export { progressMode, type ProgressMode } from "../util/progress.js";
 
-/** Picks the progress mode: $MLPROF_PROGRESS (tty, plain, quiet) or, by default, tty on a terminal. */
-export function progressMode(env: NodeJS.ProcessEnv = process.env): ProgressMode {
-  const m = env.MLPROF_PROGRESS;
-  if (m === "tty" || m === "plain" || m === "quiet") return m;
-  return process.stdout.isTTY ? "tty" : "plain";
+/** How long a finished task took, for the ETA of the others. */
+export interface TaskTime {
+  family: string;
+  seconds: number;
+}
+
+/**
+ * The expected time of the tasks still to run (their families), from the finished ones: a task counts
+ * the mean time of its family's finished tasks, else the mean of all; undefined while none finished.
+ */
+export function remainingSeconds(finished: TaskTime[], families: string[]): number | undefined {
+  if (finished.length === 0) return undefined;
+  const mean = (list: TaskTime[]) => list.reduce((a, t) => a + t.seconds, 0) / list.length;
+  const overall = mean(finished);
+  return families.reduce((sum, family) => {
+    const same = finished.filter((t) => t.family === family);
+    return sum + (same.length > 0 ? mean(same) : overall);
+  }, 0);
 }
 
 /** Options of runTree. */
@@ -130,14 +143,16 @@ function refusal(err: unknown): MlprofError | undefined {
 /**
  * Runs the incomplete tasks of the tree one after the other (measurements never overlap), with listr2
  * progress; complete tasks are not run again, nor those another process completes while this one waits
- * for it (see runLocked). The store is made ready first (writable, stale temporaries removed). The root's
- * log lines are printed with `print` after the progress display ends, also when a task failed. Returns
- * the number of tasks run.
+ * for it (see runLocked). The store is made ready first (writable, stale temporaries removed). With more
+ * than one task the titles count them ("[k/n]") and give the ETA of the rest from the finished ones; a
+ * finished task's title carries its time (the last one also that of the whole run). The root's log lines
+ * are printed with `print` after the progress display ends, also when a task failed. Returns the number of
+ * tasks run.
  */
 export async function runTree(
   root: Task,
   signal: AbortSignal,
-  mode = progressMode(),
+  mode: ProgressMode = progressMode(),
   print: (line: string) => void = (line) => console.log(line),
   opts: RunOptions = {},
 ): Promise<number> {
@@ -148,10 +163,25 @@ export async function runTree(
   const warnings = new Map<string, string[]>();
   let ran = 0;
   const { Listr } = await import("listr2");
+  const n = pending.length;
+  const finished: TaskTime[] = [];
+  const startedAll = performance.now();
+  const counter = (i: number) => (n > 1 ? `[${i + 1}/${n}] ` : "");
+  const eta = (from: number) => {
+    const left = remainingSeconds(
+      finished,
+      pending.slice(from).map((t) => t.family),
+    );
+    return left === undefined ? "" : ` · ETA ${formatDuration(left)}`;
+  };
   const list = new Listr(
-    pending.map((task) => ({
-      title: task.title(),
-      task: async (_ctx: unknown, item: { output: string; skip: (message?: string) => void }) => {
+    pending.map((task, i) => ({
+      title: `${counter(i)}${task.title()}`,
+      task: async (
+        _ctx: unknown,
+        item: { output: string; title: string; skip: (message?: string) => void },
+      ) => {
+        item.title = `${counter(i)}${task.title()}${eta(i)}`;
         const log = task === root ? (line: string) => lines.push(line) : undefined;
         const progress = (message: string) => (item.output = message);
         const warn = (text: string, detail?: string) => {
@@ -161,8 +191,15 @@ export async function runTree(
           ]);
           progress(`warning: ${text}${detail ? ` (${detail})` : ""}`);
         };
-        if (await runLocked(task, { signal, progress, log, warn, wait: opts.wait })) ran++;
-        else item.skip("completed by another process meanwhile");
+        const t0 = performance.now();
+        if (await runLocked(task, { signal, progress, log, warn, wait: opts.wait })) {
+          ran++;
+          const seconds = (performance.now() - t0) / 1000;
+          finished.push({ family: task.family, seconds });
+          const all = (performance.now() - startedAll) / 1000;
+          const rest = i === n - 1 ? (n > 1 ? ` · all ${n} in ${formatDuration(all)}` : "") : eta(i + 1);
+          item.title = `${counter(i)}${task.title()} · ${formatDuration(seconds)}${rest}`;
+        } else item.skip("completed by another process meanwhile");
       },
     })),
     {

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 
 /** What a running task may use: progress reporting, the abort signal of the run and a result log. */
 export interface TaskContext {
-  progress(message: string): void;
+  /** A message about the running task; `live`: a progress bar the next message redraws (util/progress.ts). */
+  progress(message: string, live?: boolean): void;
   signal: AbortSignal;
   /**
    * Result lines (summary tables) printed after the run, once the progress display is done. Given to the

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { withLock } from "../util/lock.js";
 import { softwareDir } from "../paths.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { runStreaming } from "../util/process.js";
+import { ProgressBar, progressMode, type ProgressSink } from "../util/progress.js";
 
 /** A tool-managed Python virtual environment: a name and the pip requirements it holds. */
 export interface VenvSpec {
@@ -59,6 +60,106 @@ async function run(
   return { ok: result.exitCode === 0, tail: result.tail.slice(-15).join("\n"), missing: result.missing };
 }
 
+/** A distribution name as wheels spell it in <name>-<version>.dist-info: lower case, runs of -_. as _. */
+export function distName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, "_");
+}
+
+/** The names of the packages a pip line "Installing collected packages: a, b, c" lists, else undefined. */
+export function collectedPackages(line: string): string[] | undefined {
+  const m = /^Installing collected packages:\s*(.+)$/.exec(line.trim());
+  return m
+    ? m[1]!
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== "")
+    : undefined;
+}
+
+/** The distributions installed in a venv (names of its *.dist-info folders, as distName spells them). */
+export function installedDists(dir: string): Set<string> {
+  const out = new Set<string>();
+  const lib = join(dir, "lib");
+  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
+    const site = join(lib, py, "site-packages");
+    if (!existsSync(site)) continue;
+    for (const entry of readdirSync(site)) {
+      const m = /^(.+?)-[^-]+\.dist-info$/.exec(entry);
+      if (m) out.add(distName(m[1]!));
+    }
+  }
+  return out;
+}
+
+/**
+ * The progress of a `pip install`: while pip resolves, the count of packages collected and the elapsed
+ * time; once it names what it installs ("Installing collected packages: ..."), a bar of the packages
+ * whose .dist-info appeared in the venv (looked at once a second) out of that count.
+ */
+class PipProgress {
+  private bar: ProgressBar;
+  private collected = 0;
+  private installing: { names: string[]; before: Set<string>; timer: NodeJS.Timeout } | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly progress: ProgressSink,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.bar = new ProgressBar(progress, {
+      label: "pip: collecting",
+      unit: "packages",
+      mode: progressMode(env),
+    });
+  }
+
+  /** Follows one line of pip's output. */
+  line(line: string): void {
+    const text = line.trim();
+    if (/^ERROR/.test(text)) this.progress(`pip: ${text}`);
+    if (this.installing) return;
+    // an index says "Collecting <requirement>", a local wheel (file:// index, --find-links) "Processing <file>"
+    if (/^(Collecting|Processing) /.test(text)) this.bar.update(++this.collected);
+    const names = collectedPackages(text);
+    if (!names) return;
+    this.bar.finish(`${this.collected} packages collected`);
+    this.bar = new ProgressBar(this.progress, {
+      label: "pip: installing",
+      unit: "packages",
+      total: names.length,
+      mode: progressMode(this.env),
+    });
+    const before = installedDists(this.dir);
+    const timer = setInterval(() => this.poll(), 1000);
+    timer.unref();
+    this.installing = { names, before, timer };
+    this.poll();
+  }
+
+  /** Counts the listed packages installed since pip began installing. */
+  private poll(): void {
+    if (!this.installing) return;
+    const now = installedDists(this.dir);
+    const { names, before } = this.installing;
+    this.bar.update(names.filter((n) => now.has(distName(n)) && !before.has(distName(n))).length);
+  }
+
+  /** Ends the display after a successful install. */
+  finish(): void {
+    if (this.installing) this.bar.update(this.installing.names.length);
+    this.stop();
+    this.bar.finish(
+      this.installing ? `${this.installing.names.length} packages installed` : `${this.collected} packages`,
+    );
+  }
+
+  /** Stops the timers. */
+  stop(): void {
+    if (this.installing) clearInterval(this.installing.timer);
+    this.bar.stop();
+  }
+}
+
 /**
  * Ensures a tool-managed venv exists with its packages: created on first use (`python3 -m venv`, then
  * `pip install`), reporting progress; an incomplete venv (no marker) is removed and built again. A lock
@@ -67,7 +168,7 @@ async function run(
  */
 export async function ensureVenv(
   spec: VenvSpec,
-  progress: (message: string) => void,
+  progress: ProgressSink,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Venv> {
   const dir = venvDir(spec.name, env);
@@ -78,7 +179,11 @@ export async function ensureVenv(
     rmSync(dir, { recursive: true, force: true });
     const python = env.MLPROF_PYTHON || "python3";
     progress(`creating the Python venv ${dir}`);
-    const created = await run(python, ["-m", "venv", dir], env, () => undefined);
+    const creating = new ProgressBar(progress, { label: "python -m venv", mode: progressMode(env) });
+    const created = await run(python, ["-m", "venv", dir], env, () => undefined).finally(() =>
+      creating.stop(),
+    );
+    if (created.ok) creating.finish("created");
     if (!created.ok) {
       rmSync(dir, { recursive: true, force: true });
       if (created.missing) {
@@ -93,20 +198,21 @@ export async function ensureVenv(
       );
     }
     progress(`installing ${spec.packages.join(", ")} with pip (this takes a while the first time)`);
+    const pip = new PipProgress(dir, progress, env);
     let installed: Awaited<ReturnType<typeof run>>;
     try {
       installed = await run(
         venv.python,
         ["-m", "pip", "install", "--no-input", "--progress-bar", "off", ...spec.packages],
         pipEnv(env),
-        (line) => {
-          if (/^(Collecting|Downloading|Installing|Successfully|Looking in|ERROR)/.test(line.trim()))
-            progress(`pip: ${line.trim()}`);
-        },
+        (line) => pip.line(line),
       );
+      if (installed.ok) pip.finish();
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw new MlprofError(`pip install in ${dir} failed: ${errorMessage(err)}`);
+    } finally {
+      pip.stop();
     }
     if (!installed.ok) {
       rmSync(dir, { recursive: true, force: true });

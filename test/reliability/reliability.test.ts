@@ -753,7 +753,7 @@ const long = (version: string, ...extra: string[]) => [
   "1",
   ...extra,
 ];
-const progress = /batch size 1: \d+\/4000000 calls/;
+const progress = /batch size 1 .*\(\d+\/4000000 calls\)/;
 const root = needRoot("mounting a tmpfs", "mount");
 const mounts: string[] = [];
 after(() => mounts.forEach((m) => execFileSync("umount", [m], { stdio: "ignore" })));

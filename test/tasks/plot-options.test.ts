@@ -68,7 +68,10 @@ test("a complete plot asked for with other plot options is rendered again, and s
 test("a --view-cmd that cannot run is an error naming it, before anything runs", async () => {
   const res = await plot("--view-cmd", "no-such-viewer-xyz");
   assert.equal(res.code, 1);
-  assert.match(res.stderr, /--view-cmd: expected a command that exists, found 'no-such-viewer-xyz' \(not on PATH\)/);
+  assert.match(
+    res.stderr,
+    /--view-cmd: expected a command that exists, found 'no-such-viewer-xyz' \(not on PATH\)/,
+  );
 });
 
 test("legend notes: tfaot batch sizes stitched from compiled ones, measurements that never stabilised", () => {

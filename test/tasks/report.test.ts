@@ -55,10 +55,7 @@ test("Report of the DNN and CNN examples: plots, tables, metadata and warnings, 
     .split("\n")
     .find((l) => l.startsWith("  /"))!
     .trim();
-  assert.match(
-    html,
-    /Report\/.*\/rep\/report_onnx_l10u128_onnx_i32c1v1l10u128_bs_1_2\.html$/,
-  );
+  assert.match(html, /Report\/.*\/rep\/report_onnx_l10u128_onnx_i32c1v1l10u128_bs_1_2\.html$/);
   const page = readFileSync(html, "utf8");
   assert.match(page, /<title>MLProf report: ONNX 10x128, ONNX 32x1⊛1→10x128<\/title>/);
   assert.doesNotMatch(page, /<script[^>]+src=|<link[^>]+href=/, "nothing loaded from elsewhere");

@@ -4,6 +4,7 @@ import { emulation, shippedVersion } from "../emulation.js";
 import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
 import { withLibrary, type OnnxLibraryKind } from "./library.js";
 import { bundledPackage, ensureOnnxPackage } from "./packages.js";
+import { lineSink, progressMode } from "../../util/progress.js";
 
 /** ONNX Runtime: locally through onnxruntime-node in a fresh Node.js process; in CMSSW the ONNXInference plugin. */
 export const onnxEngine = defineEngine<GraphFile>({
@@ -36,7 +37,13 @@ export const onnxEngine = defineEngine<GraphFile>({
     summary: "installs the onnxruntime wheel whose CPU library onnxruntime-node loads (--onnx-library pypi)",
     async run(print, env = process.env) {
       const started = Date.now();
-      const { pkg, library } = await withLibrary(bundledPackage(), "pypi", (m) => print(`  ${m}`), env);
+      const sink = lineSink(print, progressMode(env));
+      const { pkg, library } = await withLibrary(
+        bundledPackage(),
+        "pypi",
+        (m, live) => sink(`  ${m}`, live),
+        env,
+      ).finally(() => sink.clear());
       print(`onnxruntime-node ${pkg.version}: ${pkg.dir}`);
       print(`ONNX Runtime library: ${library.path} (${library.build ?? "no build info"})`);
       print(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

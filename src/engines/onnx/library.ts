@@ -32,6 +32,7 @@ import { withLock } from "../../util/lock.js";
 import { packagesDir, type OnnxPackage } from "./packages.js";
 
 import type { OnnxLibrary, OnnxLibraryKind } from "./library-kinds.js";
+import type { ProgressSink } from "../../util/progress.js";
 
 export { ONNX_LIBRARIES, type OnnxLibrary, type OnnxLibraryKind } from "./library-kinds.js";
 
@@ -122,7 +123,7 @@ print(json.dumps(list(spec.submodule_search_locations)[0] if spec and spec.submo
 /** The wheel's library file of an onnxruntime version, installing the venv on first use. */
 async function wheelLibrary(
   version: string,
-  progress: (message: string) => void,
+  progress: ProgressSink,
   env: NodeJS.ProcessEnv,
   forRelease?: string,
 ): Promise<string> {
@@ -166,7 +167,7 @@ async function wheelLibrary(
 export function withLibrary(
   pkg: OnnxPackage,
   kind: OnnxLibraryKind,
-  progress: (message: string) => void,
+  progress: ProgressSink,
   env: NodeJS.ProcessEnv = process.env,
   forRelease?: string,
 ): Promise<{ pkg: OnnxPackage; library: OnnxLibrary }> {
@@ -188,7 +189,7 @@ const linked = new Map<string, Promise<{ pkg: OnnxPackage; library: OnnxLibrary 
 async function link(
   pkg: OnnxPackage,
   kind: OnnxLibraryKind,
-  progress: (message: string) => void,
+  progress: ProgressSink,
   env: NodeJS.ProcessEnv,
   forRelease?: string,
 ): Promise<{ pkg: OnnxPackage; library: OnnxLibrary }> {

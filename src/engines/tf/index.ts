@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import type { MeasureJob } from "../../measure/job.js";
 import { writeRunnerJob } from "../../native/jobfile.js";
 import { MlprofError } from "../../util/errors.js";
-import { defineEngine } from "../engine.js";
+import { defineEngine, type ProgressFn } from "../engine.js";
 import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
 import { emulation, shippedVersion } from "../emulation.js";
 import { ensureTfRunner, type TfRunner } from "./runner.js";
@@ -15,7 +15,7 @@ const prepared = new Map<string, { binary: string; release: boolean }>();
 const ready = new Map<string, Promise<TfRunner>>();
 
 /** The runner of a TensorFlow version (the tool's by default), looked up once per process. */
-function runnerFor(progress: (m: string) => void, version?: string, release?: string): Promise<TfRunner> {
+function runnerFor(progress: ProgressFn, version?: string, release?: string): Promise<TfRunner> {
   const key = version ?? "";
   let promise = ready.get(key);
   if (!promise) {

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MlprofError } from "../../util/errors.js";
 import { ensureVenv, type Venv } from "../../pyenv/venv.js";
+import type { ProgressSink } from "../../util/progress.js";
 
 /** The TensorFlow release the tool installs (its C API builds the native runner). */
 export const TENSORFLOW_VERSION = "2.21.0";
@@ -79,7 +80,7 @@ export async function queryTensorflow(venv: Venv): Promise<TensorflowInstall> {
  * the error says which release needs it and what to do.
  */
 export async function ensureTensorflow(
-  progress: (message: string) => void,
+  progress: ProgressSink,
   env: NodeJS.ProcessEnv = process.env,
   version = TENSORFLOW_VERSION,
   forRelease?: string,

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { buildNative, type NativeBuild, type NativeBuildSpec } from "../../native/build.js";
 import { coreSources, PLUGINS_DIR } from "../../native/sources.js";
 import { ensureTensorflow, TENSORFLOW_LIBRARIES, type TensorflowInstall } from "./install.js";
+import type { ProgressSink } from "../../util/progress.js";
 
 /** The build of the TensorFlow runner against a TensorFlow installation's C API. */
 export function tfRunnerSpec(tf: TensorflowInstall): NativeBuildSpec {
@@ -27,7 +28,7 @@ export interface TfRunner {
  * (cached; rebuilt when the sources, flags or the TensorFlow version change).
  */
 export async function ensureTfRunner(
-  progress: (message: string) => void,
+  progress: ProgressSink,
   env: NodeJS.ProcessEnv = process.env,
   version?: string,
   forRelease?: string,

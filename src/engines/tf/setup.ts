@@ -1,3 +1,4 @@
+import { lineSink, progressMode } from "../../util/progress.js";
 import { ensureTfRunner } from "./runner.js";
 
 /**
@@ -9,7 +10,10 @@ export async function setupTf(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const started = Date.now();
-  const { tf, build } = await ensureTfRunner((message) => print(`  ${message}`), env);
+  const sink = lineSink(print, progressMode(env));
+  const { tf, build } = await ensureTfRunner((message, live) => sink(`  ${message}`, live), env).finally(() =>
+    sink.clear(),
+  );
   print(`TensorFlow ${tf.version}: ${tf.venv.dir}`);
   print(`tf runner: ${build.binary} (${build.cached ? "cached" : `built in ${build.seconds.toFixed(1)} s`})`);
   print(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { ModelSpec } from "../../model/spec.js";
 import { withLock } from "../../util/lock.js";
 import { MLP_BASE, softwareDir } from "../../paths.js";
@@ -15,6 +15,7 @@ import { pool } from "../../util/pool.js";
 import type { ProgressFn } from "../engine.js";
 import type { TfaotSection } from "./modelfile.js";
 import { runStreaming } from "../../util/process.js";
+import { ProgressBar, progressMode } from "../../util/progress.js";
 
 /** The Python helper that writes the per-batch-size serving signatures (run in the TensorFlow venv). */
 export const SIGNATURES_SCRIPT = join(MLP_BASE, "src", "engines", "tfaot", "signatures.py");
@@ -156,10 +157,16 @@ export async function compileSavedModel(
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
+    const bar = new ProgressBar(progress, {
+      label: `tfaot: compiling ${basename(spec.section.savedModel)}`,
+      unit: "batch sizes",
+      total: c.batchSizes.length,
+      mode: progressMode(env),
+    });
     try {
       const quiet = { ...env, TF_CPP_MIN_LOG_LEVEL: "2" };
       const wrapped = join(tmp, "saved_model_bs");
-      progress(`tfaot: writing serving signatures for batch sizes ${c.batchSizes.join(", ")}`);
+      bar.setNote("writing serving signatures");
       const sig = await runStreaming(
         tf.venv.python,
         [SIGNATURES_SCRIPT, spec.section.savedModel, wrapped, servingKey, c.batchSizes.join(",")],
@@ -180,6 +187,8 @@ export async function compileSavedModel(
         ...(c.tfXlaFlags.length > 0 ? { TF_XLA_FLAGS: c.tfXlaFlags.join(" ") } : {}),
       };
       let done = 0;
+      bar.setNote(undefined);
+      bar.update(0);
       await pool(c.batchSizes, Math.max(1, Math.min(4, availableParallelism())), async (bs) => {
         const run = await runStreaming(
           cli,
@@ -209,8 +218,7 @@ export async function compileSavedModel(
             )
           );
         }
-        done++;
-        progress(`tfaot: compiled batch size ${bs} (${done}/${c.batchSizes.length})`);
+        bar.update(++done);
       });
       rmSync(wrapped, { recursive: true, force: true });
       const record: CompileRecord = {
@@ -228,9 +236,10 @@ export async function compileSavedModel(
       loadCompiled(tmp, false);
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
-      progress(`tfaot: compiled ${spec.section.savedModel} in ${(record.compileMs / 1000).toFixed(1)} s`);
+      bar.finish(`compiled ${c.batchSizes.length} batch sizes of ${spec.section.savedModel}`);
       return loadCompiled(dir, false);
     } finally {
+      bar.stop();
       rmSync(tmp, { recursive: true, force: true });
     }
   });

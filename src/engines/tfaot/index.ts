@@ -13,6 +13,7 @@ import { compileSavedModel, type CompiledModel } from "./compile.js";
 import { aotInputs, aotOutputs } from "./io.js";
 import { tfaotModelFile, type TfaotSection } from "./modelfile.js";
 import { ensureTfaotRunner } from "./runner.js";
+import { setupTfaot } from "./setup.js";
 import { ensureXlaRuntime, type XlaRuntime } from "./xla-runtime.js";
 
 /** TensorFlow and the XLA AOT runtime, looked up (or installed and built) once per process and version. */
@@ -112,6 +113,10 @@ export const tfaotEngine = defineEngine<TfaotSection>({
       // libtensorflow_framework logs at load time unless told not to
       return { file: ready.binary, args: [runnerJob], env: { TF_CPP_MIN_LOG_LEVEL: "2" } };
     },
+  },
+  setup: {
+    summary: "creates the TensorFlow venv and builds the XLA AOT runtime (once, minutes)",
+    run: setupTfaot,
   },
   cmssw: {
     plugin: "TFAOTInference",
