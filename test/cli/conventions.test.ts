@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { dirname } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { after, test } from "node:test";
 import { treePrefixes } from "../../src/framework/interactive.js";
 import type { TreeNode } from "../../src/framework/scheduler.js";
@@ -15,7 +16,7 @@ import { mlprof, tempData } from "../helpers/cli.js";
 const data = tempData();
 after(() => data.cleanup());
 const run = (...args: string[]) => mlprof(args, data.env);
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+const plain = (text: string) => stripVTControlCharacters(text);
 
 test("mlprof --version prints the version and the revision", async () => {
   const res = await run("--version");
