@@ -184,12 +184,12 @@ export async function runTree(
         item.title = `${counter(i)}${task.title()}${eta(i)}`;
         const log = task === root ? (line: string) => lines.push(line) : undefined;
         const progress = (message: string) => (item.output = message);
+        // printed once, after the run (not in the progress display too)
         const warn = (text: string, detail?: string) => {
           warnings.set(text, [
             ...(warnings.get(text) ?? []),
             detail ? `${task.title()} (${detail})` : task.title(),
           ]);
-          progress(`warning: ${text}${detail ? ` (${detail})` : ""}`);
         };
         const t0 = performance.now();
         if (await runLocked(task, { signal, progress, log, warn, wait: opts.wait })) {
