@@ -88,6 +88,11 @@ export function remainingSeconds(finished: TaskTime[], families: string[]): numb
   }, 0);
 }
 
+/** A finished task's time: tenths of seconds below 10 s (most tasks), else m:ss. */
+function taskTime(seconds: number): string {
+  return seconds < 10 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
+}
+
 /** Options of runTree. */
 export interface RunOptions {
   /** false (--no-wait): refuse instead of waiting when another process holds a task's output or the host's timed work. */
@@ -198,7 +203,7 @@ export async function runTree(
           finished.push({ family: task.family, seconds });
           const all = (performance.now() - startedAll) / 1000;
           const rest = i === n - 1 ? (n > 1 ? ` · all ${n} in ${formatDuration(all)}` : "") : eta(i + 1);
-          item.title = `${counter(i)}${task.title()} · ${formatDuration(seconds)}${rest}`;
+          item.title = `${counter(i)}${task.title()} · ${taskTime(seconds)}${rest}`;
         } else item.skip("completed by another process meanwhile");
       },
     })),
