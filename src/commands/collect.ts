@@ -8,6 +8,7 @@ import { MlprofError } from "../util/errors.js";
 import { checkName } from "../util/names.js";
 import { declareParams } from "./options.js";
 import { rawScanOptions } from "./submit.js";
+import { withInterrupts } from "../util/interrupt.js";
 
 /**
  * The identity of a submitted scan from raw options: its parameters (a scan yaml or the flags) or
@@ -34,9 +35,6 @@ export function sshOverrides(raw: Record<string, unknown>): Record<string, unkno
   return sshOverridesFromOptions(parseParams(SSH_PARAMS, raw));
 }
 
-/** The exit status of an interrupt: 128 + the signal's number, as a shell reports it (as `mlprof run`). */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
 /** The options of a command on a submitted scan: its identity, its parameters and `own`. */
 export function scanCommandOptions(y: Argv, own: readonly Param<unknown>[], group: string): Argv {
   declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
@@ -61,14 +59,7 @@ export const collectCommand: CommandModule = {
     const raw = rawScanCommandOptions(args as Record<string, unknown>, Object.values(COLLECT_PARAMS));
     const id = scanIdentity(raw);
     const o = parseParams(COLLECT_PARAMS, raw);
-    const controller = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.exitCode = SIGNAL_EXIT[signal] ?? 130;
-      controller.abort();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    try {
+    await withInterrupts(async (signal) => {
       const { collectScan } = await import("../scan/collect.js");
       const result = await collectScan(
         id,
@@ -80,14 +71,11 @@ export const collectCommand: CommandModule = {
           pollFails: o.pollFails,
           resubmitCancelled: o.resubmitCancelled,
           ssh: sshOverrides(raw),
-          signal: controller.signal,
+          signal,
         },
         (line) => console.log(line),
       );
       if (result.failedForGood > 0 && !process.exitCode) process.exitCode = 1;
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    });
   },
 };

@@ -6,6 +6,7 @@ import { printOutput, printStatus, parseRemoveSpec, removeOutput } from "../fram
 import { param } from "../framework/parameters.js";
 import { runTree } from "../framework/scheduler.js";
 import { TASKS, taskFamily } from "../tasks/registry.js";
+import { withInterrupts } from "../util/interrupt.js";
 import { declareParams } from "./options.js";
 
 /** law's interactive flags, on every task. */
@@ -43,9 +44,6 @@ function taskOptions(y: Argv, family: TaskFamily): Argv {
     .strict();
 }
 
-/** The exit status of an interrupt: 128 + the signal's number, as a shell reports it. */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
 async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promise<void> {
   const task = family.create(raw);
   const print = (line: string) => console.log(line);
@@ -56,23 +54,12 @@ async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promis
     await removeOutput(task, spec, print);
     if (!spec.runAfter) return;
   }
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.exitCode = SIGNAL_EXIT[signal] ?? 130;
-    controller.abort();
-  };
-  // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    const ran = await runTree(task, controller.signal, undefined, undefined, { wait: raw.wait !== false });
+  await withInterrupts(async (signal) => {
+    const ran = await runTree(task, signal, undefined, undefined, { wait: raw.wait !== false });
     if (ran === 0) console.log(chalk.green(`${family.name} is already complete`));
     console.log(`${chalk.bold("outputs")} of ${family.name}:`);
     for (const out of task.outputs()) console.log(`  ${out}`);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  });
 }
 
 /** `mlprof plot` is PlotMultiRuntimes. */
