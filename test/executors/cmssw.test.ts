@@ -27,6 +27,7 @@ import { readRuntimeCsv } from "../../src/measure/csv.js";
 import { MlprofError } from "../../src/util/errors.js";
 import { sha256File } from "../../src/util/hash.js";
 import { LockBusyError, acquireLock, measurementLockDir } from "../../src/util/lock.js";
+import { STUB_CONFIG } from "../helpers/tfaot-fakes.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "mlprof-cmssw-"));
@@ -66,38 +67,6 @@ interface Extracted {
 }
 
 // a stub of FWCore's Config and VarParsing, enough to run a config and read back the analyzer
-const STUB_CONFIG = `
-class _Param:
-    def __init__(self, *args, **kwargs):
-        self.args = list(args)
-        self.kwargs = kwargs
-    def value(self):
-        return list(self.args) if type(self).__name__.startswith("v") else self.args[0]
-def _type(name):
-    return type(name, (_Param,), {})
-for _n in ("string", "int32", "uint32", "int64", "double", "bool", "vstring", "vint32", "vdouble", "vint64"):
-    globals()[_n] = _type(_n)
-class _Untracked:
-    pass
-untracked = _Untracked()
-for _n in ("string", "int32", "uint32", "bool", "vstring", "PSet"):
-    setattr(untracked, _n, _type(_n))
-PSet = _type("PSet")
-Source = _type("Source")
-Service = _type("Service")
-EDAnalyzer = _type("EDAnalyzer")
-Path = _type("Path")
-class _NS:
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
-class Process:
-    def __init__(self, name):
-        self.name_ = name
-    def load(self, module):
-        if module != "FWCore.MessageService.MessageLogger_cfi":
-            raise ImportError(module)
-        self.MessageLogger = _NS(cerr=_NS(FwkReport=_NS(reportEvery=0)))
-`;
 const STUB_VARPARSING = `
 import sys
 class VarParsing:

@@ -201,7 +201,8 @@ export function writeCppStubs(dir: string, tool: string, ns: string, name: strin
   return dir;
 }
 
-const STUB_CONFIG = `
+/** A stub of FWCore.ParameterSet.Config: enough of cms.* for the rendered configs to run in python3. */
+export const STUB_CONFIG = `
 class _Param:
     def __init__(self, *args, **kwargs):
         self.args = list(args)
@@ -229,6 +230,8 @@ class Process:
     def __init__(self, name):
         self.name_ = name
     def load(self, module):
+        if module != "FWCore.MessageService.MessageLogger_cfi":
+            raise ImportError(module)
         self.MessageLogger = _NS(cerr=_NS(FwkReport=_NS(reportEvery=0)))
 `;
 
