@@ -4,6 +4,8 @@ import type { InputSpec } from "../model/spec.js";
 import { INPUT_KINDS } from "../measure/job.js";
 import { projectRevision } from "../paths.js";
 import { renderCmsswTemplate } from "../cmssw/templates.js";
+import type { RunSettings } from "../measure/run.js";
+import { INPUT_SEED } from "../record/measurement.js";
 
 /** The plugin, module label and config template of each engine (from the engine registry). */
 export const CMSSW_PLUGINS: Readonly<Record<string, { plugin: string; module: string; template: string }>> =
@@ -46,6 +48,42 @@ export interface CmsswConfigParams {
   header?: ShippedConfigHeader;
   /** The inputs and outputs are read at cmsRun time from CMSSW_IO_FILE in the area (compiled order). */
   ioFromArea?: boolean;
+}
+
+/** The loop settings of a config: what a measurement's run settings say of its events, calls, warm-up,
+ * stability, inputs and threads (the same for cmsRun here and for configs rendered at submission). */
+type ConfigLoop = Pick<
+  CmsswConfigParams,
+  | "nEvents"
+  | "nCalls"
+  | "nWarmup"
+  | "warmupMs"
+  | "minDurationMs"
+  | "untilStable"
+  | "stability"
+  | "maxDurationMs"
+  | "inputData"
+  | "seed"
+  | "threads"
+  | "interOpThreads"
+>;
+
+/** The loop settings of a config from a measurement's run settings. */
+export function configLoop(run: RunSettings): ConfigLoop {
+  return {
+    nEvents: run.nEvents,
+    nCalls: run.nCalls,
+    nWarmup: run.nWarmup,
+    warmupMs: run.warmupSeconds * 1000,
+    minDurationMs: run.minDurationSeconds * 1000,
+    untilStable: run.untilStable,
+    stability: run.stability,
+    maxDurationMs: run.maxDurationSeconds * 1000,
+    inputData: run.inputData,
+    seed: INPUT_SEED,
+    threads: run.threads,
+    interOpThreads: run.interOpThreads,
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import { getEngine } from "../engines/registry.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS } from "../measure/job.js";
 import { storeRoot } from "../paths.js";
-import { INPUT_SEED, readProcessMeta, writeMeasurement } from "../record/measurement.js";
+import { readProcessMeta, writeMeasurement } from "../record/measurement.js";
 import { requireRows } from "../record/rows.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
@@ -21,6 +21,7 @@ import {
   readShippedHeader,
   renderCmsswConfig,
   type CmsswConfigParams,
+  configLoop,
 } from "./cmssw-config.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
 
@@ -80,18 +81,7 @@ export async function measureInCmssw(
       inputs: target.inputs,
       outputs: target.outputs,
       batchSize,
-      nEvents: run.nEvents,
-      nCalls: run.nCalls,
-      nWarmup: run.nWarmup,
-      warmupMs: run.warmupSeconds * 1000,
-      minDurationMs: run.minDurationSeconds * 1000,
-      untilStable: run.untilStable,
-      stability: run.stability,
-      maxDurationMs: run.maxDurationSeconds * 1000,
-      inputData: run.inputData,
-      seed: INPUT_SEED,
-      threads: run.threads,
-      interOpThreads: run.interOpThreads,
+      ...configLoop(run),
       csvFile,
       metaFile,
       batchRules: target.batchRules,

@@ -13,8 +13,8 @@ import {
   renderCmsswConfig,
   type CmsswConfigParams,
   type ShippedConfigHeader,
+  configLoop,
 } from "../executors/cmssw-config.js";
-import { INPUT_SEED } from "../record/measurement.js";
 import { MLP_BASE } from "../paths.js";
 import { runSettings } from "../tasks/mixins/runtime.js";
 import { Model } from "../engines/model.js";
@@ -78,18 +78,7 @@ export function cmsswConfigFiles(
         inputs: fromArea ? [] : spec.inputs,
         outputs: fromArea ? [] : spec.outputs.map((o) => o.name),
         batchSize: meas.batchSize,
-        nEvents: run.nEvents,
-        nCalls: run.nCalls,
-        nWarmup: run.nWarmup,
-        warmupMs: run.warmupSeconds * 1000,
-        minDurationMs: run.minDurationSeconds * 1000,
-        untilStable: run.untilStable,
-        stability: run.stability,
-        maxDurationMs: run.maxDurationSeconds * 1000,
-        inputData: run.inputData,
-        seed: INPUT_SEED,
-        threads: run.threads,
-        interOpThreads: run.interOpThreads,
+        ...configLoop(run),
         csvFile: "runtime.csv",
         metaFile: "process.json",
         batchRules: rules,
