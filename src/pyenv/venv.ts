@@ -160,6 +160,16 @@ class PipProgress {
   }
 }
 
+/** The last error line pip printed, taken from a failed ensureVenv's message ("ERROR: " dropped), if any. */
+export function pipErrorLine(message: string): string | undefined {
+  return message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /ERROR|error:/.test(l))
+    .at(-1)
+    ?.replace(/^ERROR:\s*/, "");
+}
+
 /**
  * Ensures a tool-managed venv exists with its packages: created on first use (`python3 -m venv`, then
  * `pip install`), reporting progress; an incomplete venv (no marker) is removed and built again. A lock

@@ -153,3 +153,9 @@ export function groupedWarnings(entries: SummaryEntry[]): string[] {
   }
   return out;
 }
+
+/** The distinct non-empty values `read` gives of the items, in first-seen order, joined with ", ". */
+export function distinctValues<T>(items: readonly T[], read: (item: T) => unknown): string {
+  const values = items.map(read).filter((v) => v !== undefined && v !== null && v !== "");
+  return [...new Set(values.map(String))].join(", ");
+}

@@ -16,7 +16,7 @@ import {
 import { MEMORY_QUANTITIES, readMemoryCsv, type MemoryRecord } from "../report/memory.js";
 import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
-import { percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
+import { distinctValues, percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
 import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
@@ -251,15 +251,7 @@ const REPORT_FIGURE_HEIGHT = 430;
 /** The facts under the report's title: what was measured, how, where, when, on which machine, by what. */
 function reportFacts(data: CurveData[], batchSizes: number[]): [string, string][] {
   const metas = data.flatMap((d) => d.metas);
-  const distinct = (read: (m: MeasurementMeta) => unknown) =>
-    [
-      ...new Set(
-        metas
-          .map(read)
-          .filter((v) => v !== undefined && v !== null && v !== "")
-          .map(String),
-      ),
-    ].join(", ");
+  const distinct = (read: (m: MeasurementMeta) => unknown) => distinctValues(metas, read);
   const first = data[0]!.curve.cfg;
   const started = metas
     .map((m) => m.startedAt)

@@ -25,7 +25,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { ensureVenv } from "../../pyenv/venv.js";
+import { ensureVenv, pipErrorLine } from "../../pyenv/venv.js";
 import { MlprofError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/fs.js";
 import { withLock } from "../../util/lock.js";
@@ -132,15 +132,11 @@ async function wheelLibrary(
     python = (await ensureVenv(onnxruntimeVenv(version), progress, env)).python;
   } catch (err) {
     if (!(err instanceof MlprofError)) throw err;
-    const pip = err.message
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => /ERROR|error:/.test(l))
-      .at(-1);
+    const pip = pipErrorLine(err.message);
     throw new MlprofError(
       `the ONNX Runtime library of the onnxruntime wheel ${version}${forRelease ? ` (for ${forRelease})` : ""} ` +
         `cannot be installed: pip finds no onnxruntime==${version} for this Python on its package index` +
-        (pip ? ` (pip: ${pip.replace(/^ERROR:\s*/, "")})` : ""),
+        (pip ? ` (pip: ${pip})` : ""),
       "point PIP_INDEX_URL (or MLPROF_PIP_INDEX_URL) at an index that has it, set MLPROF_PYTHON to a Python it " +
         "has wheels for, or measure with the library onnxruntime-node ships: --onnx-library npm",
     );

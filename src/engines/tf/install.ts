@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MlprofError } from "../../util/errors.js";
-import { ensureVenv, type Venv } from "../../pyenv/venv.js";
+import { ensureVenv, pipErrorLine, type Venv } from "../../pyenv/venv.js";
 import type { ProgressSink } from "../../util/progress.js";
 
 /** The TensorFlow release the tool installs (its C API builds the native runner). */
@@ -90,14 +90,10 @@ export async function ensureTensorflow(
     venv = await ensureVenv(tensorflowVenv(version), progress, env);
   } catch (err) {
     if (!forRelease || !(err instanceof MlprofError)) throw err;
-    const pip = err.message
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => /ERROR|error:/.test(l))
-      .at(-1);
+    const pip = pipErrorLine(err.message);
     throw new MlprofError(
       `TensorFlow ${version}, the TensorFlow of ${forRelease}, cannot be installed: pip finds no tensorflow-cpu==${version} ` +
-        `for this Python on its package index${pip ? ` (pip: ${pip.replace(/^ERROR:\s*/, "")})` : ""}`,
+        `for this Python on its package index${pip ? ` (pip: ${pip})` : ""}`,
       "point PIP_INDEX_URL (or MLPROF_PIP_INDEX_URL) at an index that has it, set MLPROF_PYTHON to a Python it " +
         "has wheels for (TensorFlow 2.6 has none for Python 3.11), or measure in CMSSW (--executor cmssw)",
     );

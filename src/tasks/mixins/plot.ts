@@ -8,6 +8,7 @@ import { MlprofError } from "../../util/errors.js";
 import type { Values } from "../../framework/parameters.js";
 import type { TaskContext } from "../../framework/task.js";
 import { PLOT_PARAMS } from "../params.js";
+import { distinctValues } from "../../report/text.js";
 
 /** Plot settings shared by the plotting tasks. */
 export interface PlotConfig {
@@ -124,15 +125,7 @@ export function plotPage(heading: string, mergedJsons: string[]): Omit<PageInfo,
         return [];
       }
     });
-  const distinct = (read: (m: PartialRecord) => unknown) =>
-    [
-      ...new Set(
-        metas
-          .map(read)
-          .filter((v) => v !== undefined && v !== null && v !== "")
-          .map(String),
-      ),
-    ].join(", ");
+  const distinct = (read: (m: PartialRecord) => unknown) => distinctValues(metas, read);
   const started = metas
     .map((m) => m.startedAt)
     .filter((v): v is string => !!v)
