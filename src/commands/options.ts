@@ -14,18 +14,6 @@ const KIND_LABEL: Record<ParamKind, string> = {
   strings: "list",
 };
 
-/** A default stated in a description: "(default: …)" anywhere, or "; default: …" at its end. */
-const STATED_DEFAULT = [/\s*\(default: ((?:[^()]|\([^()]*\))*)\)/, /;\s*default: (.*)$/s];
-
-/** The default a description states, and the description without it. */
-function statedDefault(description: string): { text: string; stated?: string } {
-  for (const pattern of STATED_DEFAULT) {
-    const m = pattern.exec(description);
-    if (m) return { text: description.replace(m[0], "").trim(), stated: m[1]!.trim() };
-  }
-  return { text: description };
-}
-
 /** The default shown in help texts (paths inside MLProf relative to it; nothing for empty defaults). */
 function shownDefault(def: Param<unknown>): string | undefined {
   const d = def.default;
@@ -37,12 +25,14 @@ function shownDefault(def: Param<unknown>): string | undefined {
 
 /** The help text of a parameter: its description, kind, choices and whether it is required. */
 export function optionHelp(def: Param<unknown>): { description: string; shownDefault?: string } {
-  const { text, stated } = statedDefault(def.description);
   const labels = [`[${KIND_LABEL[def.kind]}]`];
   const choices = def.choices ?? def.helpChoices;
   if (choices) labels.push(`[choices: ${choices.join(", ")}]`);
   if (def.required) labels.push("[required]");
-  return { description: `${text} ${labels.join(" ")}`, shownDefault: stated ?? shownDefault(def) };
+  return {
+    description: `${def.description} ${labels.join(" ")}`,
+    shownDefault: def.defaultText ?? shownDefault(def),
+  };
 }
 
 /**

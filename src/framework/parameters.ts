@@ -27,6 +27,8 @@ export interface Param<T> {
   readonly description: string;
   /** The value when the flag is not given; a parameter without one (and not required) may be undefined. */
   readonly default?: T;
+  /** The default as the help shows it, where the value is a placeholder (0, "", auto) for a derived one. */
+  readonly defaultText?: string;
   /** Strings: the allowed values. */
   readonly choices?: readonly string[];
   /** Strings: values shown as choices in the help without being the only ones allowed (e.g. "or a file"). */

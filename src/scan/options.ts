@@ -25,7 +25,8 @@ export const SSH_PARAMS = {
   sshPort: param.int({
     flag: "ssh-port",
     default: 0,
-    description: "SSH port (default: from --ssh-host, else 22)",
+    defaultText: "from --ssh-host, else 22",
+    description: "SSH port",
     check: (v) => void (v !== 0 && checkPort("--ssh-port", v)),
   }),
   sshKey: param.string({
@@ -37,8 +38,8 @@ export const SSH_PARAMS = {
   sshKnownHosts: param.strings({
     flag: "ssh-known-hosts",
     default: [],
-    description:
-      "known_hosts files the host key is checked against (default: ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts)",
+    defaultText: "~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts",
+    description: "known_hosts files the host key is checked against",
   }),
 };
 
@@ -54,15 +55,17 @@ export const SUBMIT_PARAMS = {
   remoteDir: param.string({
     flag: "remote-dir",
     default: "",
+    defaultText: "<store>/Scans/<scan>/<version>/jobs",
     description:
-      "folder for job folders on the submit host (<dir>/<scan>/<version>); required with --ssh-host; default: <store>/Scans/<scan>/<version>/jobs",
+      "folder for job folders on the submit host (<dir>/<scan>/<version>); required with --ssh-host",
   }),
   stageOut: param.string({
     flag: "stage-out",
     default: "",
     choices: ["", "transfer", "shared", "xrootd"],
+    defaultText: "transfer for htcondor, shared for slurm",
     description:
-      "how jobs hand back outputs: transfer (HTCondor output transfer), shared (a folder the workers see), xrootd (xrdcp to --xrootd-url); default: transfer for htcondor, shared for slurm",
+      "how jobs hand back outputs: transfer (HTCondor output transfer), shared (a folder the workers see), xrootd (xrdcp to --xrootd-url)",
   }),
   xrootdUrl: param.string({
     flag: "xrootd-url",
@@ -72,14 +75,14 @@ export const SUBMIT_PARAMS = {
   workerMlprof: param.string({
     flag: "worker-mlprof",
     default: "",
-    description:
-      "MLProf on the workers: a folder they see (AFS/EOS) or 'tarball' (shipped with each job); default: this MLProf's folder",
+    defaultText: "this MLProf's folder",
+    description: "MLProf on the workers: a folder they see (AFS/EOS) or 'tarball' (shipped with each job)",
   }),
   workerNode: param.string({
     flag: "worker-node",
     default: "",
-    description:
-      "node on the workers (default: this node's path; on lxbatch e.g. 'node' after --worker-setup)",
+    defaultText: "this node's path",
+    description: "node on the workers (on lxbatch e.g. 'node' after --worker-setup)",
   }),
   workerSetup: param.string({
     flag: "worker-setup",
@@ -115,7 +118,8 @@ export const SUBMIT_PARAMS = {
   requestCpus: param.int({
     flag: "request-cpus",
     default: 0,
-    description: "CPUs per job (default: --threads; a timing job owns the CPUs its engine threads run on)",
+    defaultText: "--threads",
+    description: "CPUs per job (a timing job owns the CPUs its engine threads run on)",
     check: (v) => {
       if (!Number.isInteger(v) || v < 0 || v > 1024)
         throw new MlprofError(`--request-cpus: expected a number of CPUs from 1 to 1024, found ${v}`);
@@ -166,8 +170,8 @@ export const SUBMIT_PARAMS = {
   cmsswConfig: param.string({
     flag: "cmssw-config",
     default: "",
-    description:
-      "cmsRun config template of cmssw-templates/ for the cmssw payload (default: the engine's, e.g. onnx_cfg.py.njk)",
+    defaultText: "the engine's, e.g. onnx_cfg.py.njk",
+    description: "cmsRun config template of cmssw-templates/ for the cmssw payload",
   }),
   dryRun: param.bool({
     flag: "dry-run",
@@ -191,7 +195,8 @@ export const COLLECT_PARAMS = {
   ...SSH_PARAMS,
   retries: param.optionalInt({
     flag: "retries",
-    description: "resubmissions of a failed job (default: the value given at submission)",
+    defaultText: "the value given at submission",
+    description: "resubmissions of a failed job",
   }),
   watch: param.bool({
     flag: "watch",

@@ -55,8 +55,8 @@ export const SCAN_ID_PARAMS = {
   scanName: param.string({
     flag: "scan-name",
     default: "",
-    description:
-      "name of the scan (its folder <store>/Scans/<name>/<version>); default: the yaml's file name, else a hash of the parameters",
+    defaultText: "the yaml's file name, else a hash of the parameters",
+    description: "name of the scan (its folder <store>/Scans/<name>/<version>)",
   }),
 };
 

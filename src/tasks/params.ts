@@ -71,15 +71,15 @@ export const MULTI_MODEL_PARAMS = {
     flag: "model-names",
     default: [],
     significant: true,
-    description:
-      "comma-separated model names for the output paths, one per model file; default: hashed file names",
+    defaultText: "hashed file names",
+    description: "comma-separated model names for the output paths, one per model file",
     check: (v) => v.forEach((name) => checkName("--model-names", name)),
   }),
   modelLabels: param.strings({
     flag: "model-labels",
     default: [],
-    description:
-      "comma-separated model labels for the plot, one per model file; default: from the yaml files",
+    defaultText: "from the yaml files",
+    description: "comma-separated model labels for the plot, one per model file",
   }),
 };
 

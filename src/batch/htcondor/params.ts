@@ -32,8 +32,8 @@ export const HTCONDOR_PARAMS = {
   workerOs: param.string({
     flag: "worker-os",
     default: "",
-    description:
-      "HTCondor MY.WantOS for every job (default: each job's from its SCRAM architecture, e.g. el9)",
+    defaultText: "each job's from its SCRAM architecture, e.g. el9",
+    description: "HTCondor MY.WantOS for every job",
     check: (v) => void (v && checkToken("--worker-os", v, /^[A-Za-z0-9_.-]+$/, "an OS name such as el9")),
   }),
   x509Proxy: param.string({
@@ -46,8 +46,8 @@ export const HTCONDOR_PARAMS = {
   schedd: param.string({
     flag: "htcondor-schedd",
     default: "",
-    description:
-      "the schedd to submit to (condor_submit -name); default: the submit host's, recorded at submission and used for every later query and removal",
+    defaultText: "the submit host's, recorded at submission and used for every later query and removal",
+    description: "the schedd to submit to (condor_submit -name)",
     check: (v) =>
       void (v && checkToken("--htcondor-schedd", v, HOST, "a schedd name such as bigbird18.cern.ch")),
   }),

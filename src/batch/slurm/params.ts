@@ -11,7 +11,8 @@ export const SLURM_PARAMS = {
   partition: param.string({
     flag: "slurm-partition",
     default: "",
-    description: "Slurm partition(s), comma-separated (default: the cluster's default)",
+    defaultText: "the cluster's default",
+    description: "Slurm partition(s), comma-separated",
     check: (v) =>
       void (
         v &&
@@ -26,7 +27,8 @@ export const SLURM_PARAMS = {
   timeLimit: param.string({
     flag: "slurm-time",
     default: "",
-    description: "Slurm time limit per job (default: --walltime, else 1:00:00)",
+    defaultText: "--walltime, else 1:00:00",
+    description: "Slurm time limit per job",
     check: (v) => void (v && parseWalltime("--slurm-time", v)),
   }),
 };
