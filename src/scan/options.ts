@@ -81,8 +81,8 @@ export const SUBMIT_PARAMS = {
   workerNode: param.string({
     flag: "worker-node",
     default: "",
-    defaultText: "this node's path",
-    description: "node on the workers (on lxbatch e.g. 'node' after --worker-setup)",
+    defaultText: "this node's path; on lxbatch e.g. 'node' after --worker-setup",
+    description: "node on the workers",
   }),
   workerSetup: param.string({
     flag: "worker-setup",
@@ -118,8 +118,8 @@ export const SUBMIT_PARAMS = {
   requestCpus: param.int({
     flag: "request-cpus",
     default: 0,
-    defaultText: "--threads",
-    description: "CPUs per job (a timing job owns the CPUs its engine threads run on)",
+    defaultText: "--threads; a timing job owns the CPUs its engine threads run on",
+    description: "CPUs per job",
     check: (v) => {
       if (!Number.isInteger(v) || v < 0 || v > 1024)
         throw new MlprofError(`--request-cpus: expected a number of CPUs from 1 to 1024, found ${v}`);
