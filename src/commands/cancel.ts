@@ -7,8 +7,6 @@ const OWN = Object.values(SSH_PARAMS);
 
 export const cancelCommand: CommandModule = {
   command: "cancel",
-  describe:
-    "remove a submitted scan's queued and running jobs (here or over SSH) and mark them so that collect does not resubmit them",
   builder: (y: Argv) => scanCommandOptions(y, OWN, "Submit host (overrides of the submission's):"),
   handler: async (args) => {
     const raw = rawScanCommandOptions(args as Record<string, unknown>, OWN);
@@ -19,8 +17,6 @@ export const cancelCommand: CommandModule = {
 
 export const cleanupCommand: CommandModule = {
   command: "cleanup",
-  describe:
-    "remove the staged outputs and logs of a scan's collected jobs (submit host, EOS) and, once nothing is left to collect, its job folder",
   builder: (y: Argv) => scanCommandOptions(y, OWN, "Submit host (overrides of the submission's):"),
   handler: async (args) => {
     const raw = rawScanCommandOptions(args as Record<string, unknown>, OWN);

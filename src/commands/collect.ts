@@ -53,7 +53,6 @@ export function rawScanCommandOptions(
 
 export const collectCommand: CommandModule = {
   command: "collect",
-  describe: "poll a submitted scan, move its checked results into the store, resubmit failed jobs",
   builder: (y: Argv) => scanCommandOptions(y, Object.values(COLLECT_PARAMS), "Collect:"),
   handler: async (args) => {
     const raw = rawScanCommandOptions(args as Record<string, unknown>, Object.values(COLLECT_PARAMS));

@@ -86,8 +86,6 @@ export async function releaseLines(env: NodeJS.ProcessEnv = process.env): Promis
 
 export const releasesCommand: CommandModule = {
   command: "releases",
-  describe:
-    "print the ONNX Runtime and TensorFlow versions of each CMSSW release series, and what is installed here",
   handler: async () => {
     for (const line of await releaseLines()) console.log(line);
   },

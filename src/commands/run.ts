@@ -68,7 +68,6 @@ const PLOT_FAMILY = taskFamily("PlotMultiRuntimes")!;
 /** `mlprof run <Task>`: one sub-command per task of the registry. */
 export const runCommand: CommandModule = {
   command: "run",
-  describe: "run a task and, first, the tasks it requires",
   builder: (y: Argv) => {
     for (const family of TASKS) {
       y.command(
@@ -86,7 +85,6 @@ export const runCommand: CommandModule = {
 /** `mlprof plot`: PlotMultiRuntimes. */
 export const plotCommand: CommandModule = {
   command: "plot",
-  describe: "render the merged comparison plot (PlotMultiRuntimes)",
   builder: (t: Argv) => taskOptions(t, PLOT_FAMILY),
   handler: (args) => runTask(PLOT_FAMILY, args as Record<string, unknown>),
 };

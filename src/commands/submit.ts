@@ -34,8 +34,6 @@ export function rawScanOptions(
 
 export const submitCommand: CommandModule = {
   command: "submit",
-  describe:
-    "submit a scan (models x batch sizes x releases x architectures) as batch jobs (HTCondor, Slurm; here or over SSH)",
   builder: (y: Argv) => {
     declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
     declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (as PlotMultiRuntimes):");

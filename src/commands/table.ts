@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from "yargs";
 
-/** A command: its name, its line in `mlprof --help`, and how its module is loaded. */
+/** A command: its name, its description (the line in `mlprof --help` and its help's header), and its module. */
 export interface CommandEntry {
   readonly name: string;
   readonly summary: string;
@@ -14,7 +14,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "run",
-    summary: "run a task and, first, the tasks it requires (mlprof run --help lists the tasks)",
+    summary: "run a task and, first, the tasks it requires",
     load: async () => (await import("./run.js")).runCommand,
   },
   {
@@ -47,13 +47,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "cancel",
     summary:
-      "remove a submitted scan's queued and running jobs and mark them so that collect does not resubmit them",
+      "remove a submitted scan's queued and running jobs (here or over SSH) and mark them so that collect does not resubmit them",
     load: async () => (await import("./cancel.js")).cancelCommand,
   },
   {
     name: "cleanup",
     summary:
-      "remove the staged outputs and logs of a scan's collected jobs and, once nothing is left, its job folder",
+      "remove the staged outputs and logs of a scan's collected jobs (submit host, EOS) and, once nothing is left to collect, its job folder",
     load: async () => (await import("./cancel.js")).cleanupCommand,
   },
 ];
