@@ -92,11 +92,8 @@ export function parseRemoveSpec(text: string): RemoveSpec {
   return { depth, mode, runAfter };
 }
 
+/** Asks on the terminal (removeOutput only asks when stdin is one). */
 async function ask(question: string): Promise<string> {
-  if (!process.stdin.isTTY)
-    throw new MlprofError(
-      `${question} needs an answer on a terminal; give the mode in the flag (e.g. --remove-output 0,a)`,
-    );
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return (await rl.question(question)).trim().toLowerCase();
@@ -111,14 +108,15 @@ export async function removeOutput(root: Task, spec: RemoveSpec, print: Print): 
   const found = walkTree(root, spec.depth)
     .map(({ task, depth }) => ({ task, depth, existing: task.outputs().filter(existsSync) }))
     .filter((t) => t.existing.length > 0);
+  const list = ({ task, depth, existing }: (typeof found)[number]) => {
+    print(`would remove (depth ${depth}) ${task.repr()}:`);
+    existing.forEach((o) => print(`  ${o}`));
+  };
   let mode = spec.mode;
   if ((mode === undefined || mode === "i") && !process.stdin.isTTY) {
     // no terminal to answer on: show what would be removed and how to say it without questions
     const files = found.flatMap((t) => t.existing);
-    found.forEach(({ task, depth, existing }) => {
-      print(`would remove (depth ${depth}) ${task.repr()}:`);
-      existing.forEach((o) => print(`  ${o}`));
-    });
+    found.forEach(list);
     throw new MlprofError(
       `--remove-output ${spec.depth}${mode ? `,${mode}` : ""} asks ${mode ? "before each removal" : "for a mode"}, and there is no terminal to answer on: nothing was removed (${files.length} file${files.length === 1 ? "" : "s"} listed above)`,
       `to remove them without questions: --remove-output ${spec.depth},a${spec.runAfter ? ",y" : ""}; to list them only: --remove-output ${spec.depth},d`,
@@ -130,10 +128,10 @@ export async function removeOutput(root: Task, spec: RemoveSpec, print: Print): 
       throw new MlprofError(`unknown removal mode '${answer}'`);
     mode = answer;
   }
-  for (const { task, depth, existing } of found) {
+  for (const entry of found) {
+    const { task, existing } = entry;
     if (mode === "d") {
-      print(`would remove (depth ${depth}) ${task.repr()}:`);
-      existing.forEach((o) => print(`  ${o}`));
+      list(entry);
       continue;
     }
     if (mode === "i") {
