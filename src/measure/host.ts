@@ -31,11 +31,11 @@ export function hostInfo(): HostInfo {
 
 /**
  * The warning of a measurement that started while the machine was busy: the 1-minute load average above 1
- * (other processes competed for the CPU), or undefined. The one rule of the measurement, MergeRuntimes'
+ * (other processes may have competed for the CPU (the average trails the last minute)), or undefined. The one rule of the measurement, MergeRuntimes'
  * JSON and the report.
  */
 export function loadWarning(loadAverage: readonly number[] | undefined): string | undefined {
   const load = loadAverage?.[0];
   if (load === undefined || !(load > 1)) return undefined;
-  return `the 1-minute load average was ${load} when the measurement started: other processes competed for the CPU`;
+  return `the 1-minute load average was ${load} when the measurement started: other processes may have competed for the CPU (the average trails the last minute)`;
 }

@@ -307,7 +307,7 @@ function machineWarnings(data: CurveData[]): string[] {
     if (loadWarning([worst])) {
       warnings.push(
         `${plainLabel(d.curve.label)}: the 1-minute load average was up to ${worst} when its measurements started: ` +
-          "other processes competed for the CPU",
+          "other processes may have competed for the CPU (the average trails the last minute)",
       );
     }
   }

@@ -291,7 +291,7 @@ export class MergeRuntimes extends Task {
 
 /** The warning of measurements that started on a busy machine (see loadWarning). */
 const BUSY_WARNING =
-  "the machine was busy when the measurement started (1-minute load average above 1): other processes competed for the CPU";
+  "the machine was busy when the measurement started (1-minute load average above 1): other processes may have competed for the CPU (the average trails the last minute)";
 
 /** The load warnings of a joined measurement: one per repeat that started on a busy machine. */
 function loadWarnings(meta: ReturnType<typeof readMeasurementRecord>): string[] {
