@@ -6,6 +6,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -30,6 +31,12 @@ function readOwner(lockDir: string): LockOwner | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The identity (device and inode) of a folder, or undefined when there is none. */
+function folderId(dir: string): string | undefined {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}` : undefined;
 }
 
 /** Whether the owner of a lock of this host still runs (the same process, not one that reused its pid). */
@@ -212,9 +219,13 @@ export async function acquireLock(lockDir: string, opts: LockOptions): Promise<(
       continue;
     }
     if (!owner) {
-      // a lock folder without owner (left by an older version or a crash): stale when it stays so
+      // released between the attempt and the read (a lock folder always holds its owner): try again
+      const folder = folderId(lockDir);
+      if (folder === undefined) continue;
+      // a lock folder without owner (left by an older version or a crash): stale when the same folder
+      // stays so — never a lock another process took meanwhile, whose holder would be evicted
       await pause(2000);
-      if (!readOwner(lockDir)) removeStale(lockDir, undefined);
+      if (folderId(lockDir) === folder && !readOwner(lockDir)) removeStale(lockDir, undefined);
       continue;
     }
     if (opts.wait === false) throw new LockBusyError(lockDir, owner);
