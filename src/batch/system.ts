@@ -135,6 +135,16 @@ export interface BatchSystem {
   submitFile(ctx: SubmitFileContext): GeneratedFile;
   /** Submits a rendered submission; returns the batch id of each row, in row order. */
   submit(shell: Shell, ctx: SubmitFileContext, env: Record<string, string>): Promise<SubmitResult>;
+  /**
+   * The batch ids of the rows of submission `n` (its submit file in `jobDir`), in row order, when the
+   * system still knows it (queued, running or recently ended), else undefined: how a submission whose
+   * ids were never recorded (the submitting run stopped) is found again.
+   */
+  findSubmission(
+    shell: Shell,
+    sub: { n: number; jobDir: string; rows: number },
+    ctx: BatchContext,
+  ): Promise<string[] | undefined>;
   /** States of batch ids (ids the system has forgotten are "gone"). */
   query(shell: Shell, ids: string[], ctx: BatchContext): Promise<Map<string, BatchStatus>>;
   /** Removes jobs from the system (held ones before a resubmission, a scan's by `mlprof cancel`). */

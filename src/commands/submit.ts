@@ -9,6 +9,7 @@ import {
   systemParams,
 } from "../scan/options.js";
 import { SCAN_ID_PARAMS, SCAN_PARAMS, checkKnownKeys, loadScanFile, scanFromRaw } from "../scan/scan.js";
+import { checkScanFileValues } from "../scan/scanfile.js";
 import { declareParams, givenOptions } from "./options.js";
 
 /** Every key a scan yaml may hold. */
@@ -27,8 +28,14 @@ export function rawScanOptions(
   flags: readonly Param<unknown>[],
 ): Record<string, unknown> {
   const given = givenOptions(flags, args);
-  const file = given["scan"] ? loadScanFile(String(given["scan"])) : {};
-  if (given["scan"]) checkKnownKeys(file, scanFileKeys(), String(given["scan"]));
+  const path = given["scan"] === undefined ? undefined : String(given["scan"]);
+  const file = path === undefined ? {} : loadScanFile(path);
+  if (path !== undefined) {
+    checkKnownKeys(file, scanFileKeys(), path);
+    // the file's values as the flags' own: the same conversion and checks, errors naming the file
+    const fromFile = Object.fromEntries(Object.entries(file).filter(([k]) => !(k in given)));
+    checkScanFileValues(fromFile, scanFileKeys(), path);
+  }
   return { ...file, ...given };
 }
 

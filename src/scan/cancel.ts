@@ -1,8 +1,8 @@
 /** `mlprof cancel`: removes a scan's queued and running jobs and marks them so that collect leaves them. */
-import { lockScan, writeManifest, type Target } from "./manifest.js";
+import { inState, lockScan, setJobState, writeManifest, type Target } from "./manifest.js";
 import { openSubmitted, type ScanIdentity } from "./identity.js";
 import { formatCounts } from "./report.js";
-import { QUEUED_STATES, ScanSession, connect } from "./session.js";
+import { ScanSession, connect } from "./session.js";
 
 type Print = (line: string) => void;
 
@@ -26,12 +26,14 @@ export async function cancelScan(
   try {
     const { scan, manifest } = openSubmitted(id);
     if (o.ssh && manifest.target.ssh) manifest.target.ssh = { ...manifest.target.ssh, ...o.ssh };
-    const queued = manifest.jobs.filter((j) => QUEUED_STATES.has(j.state) && j.attempts.length > 0);
-    const open = manifest.jobs.filter((j) => j.state !== "done" && j.state !== "cancelled");
+    let queued = manifest.jobs.filter((j) => inState(j, "queued"));
     if (queued.length > 0) {
       const shell = await connect(manifest.target);
       try {
         const session = new ScanSession(scan, manifest, shell);
+        // a submission a stopped run left unrecorded is found first, so that its jobs are removed too
+        for (const line of await session.settleInterrupted()) print(`  ${line}`);
+        queued = manifest.jobs.filter((j) => inState(j, "active"));
         await session.cancel(queued);
         print(
           `removed ${queued.length} job(s) of scan ${scan.name}/${scan.version} from ${session.system.name} on ${shell.label}`,
@@ -41,10 +43,9 @@ export async function cancelScan(
       }
     }
     const at = new Date().toISOString();
-    for (const job of open) {
-      job.state = "cancelled";
-      job.reason = `cancelled by mlprof cancel at ${at}`;
-    }
+    const open = manifest.jobs.filter((j) => j.state !== "done" && j.state !== "cancelled");
+    for (const job of open)
+      setJobState(manifest, job, "cancelled", { reason: `cancelled by mlprof cancel at ${at}` });
     writeManifest(manifest);
     print(`scan ${scan.name}/${scan.version}: ${formatCounts(manifest)}`);
     if (open.length)

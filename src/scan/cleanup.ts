@@ -1,12 +1,12 @@
 /** `mlprof cleanup`: removes what collected jobs left on the submit host and in the stage area. */
 import { rmSync } from "node:fs";
 import { join, posix } from "node:path";
-import { execOrThrow } from "../remote/shell.js";
+import { execOrThrow, type Shell } from "../remote/shell.js";
 import { parseXrdUrl, xrdRemoveTree } from "../remote/xrootd.js";
 import { MlprofError } from "../util/errors.js";
-import { lockScan, scanDir, writeManifest, type Target } from "./manifest.js";
+import { isWaiting, lockScan, scanDir, writeManifest, type Target } from "./manifest.js";
 import { openSubmitted, type ScanIdentity } from "./identity.js";
-import { QUEUED_STATES, ScanSession, connect } from "./session.js";
+import { ScanSession, connect } from "./session.js";
 
 type Print = (line: string) => void;
 
@@ -16,6 +16,51 @@ export interface CleanupResult {
   jobs: number;
   /** The whole job folder (and stage area) went: nothing of the scan is left to collect. */
   all: boolean;
+}
+
+/**
+ * Checks, before anything is removed, that the manifest's job folder is this scan's own: this store's
+ * <store>/Scans/<scan>/<version>/jobs, or <remote dir>/<scan>/<version>, both by their real paths on the
+ * submit host (a symbolic link on the way, or a manifest copied from another store that names that
+ * store's folder, is refused), and that the staged outputs lie in it (or in the scan's folder on EOS).
+ */
+async function checkOwnFolders(t: Target, name: string, version: string, shell: Shell): Promise<void> {
+  const refuse = (what: string, why: string): never => {
+    throw new MlprofError(
+      `refusing to clean up ${what}: ${why}`,
+      "a manifest copied from another store names that store's folders; clean the scan up from its own store",
+    );
+  };
+  const own = join(scanDir(name, version), "jobs");
+  const remoteForm = posix.basename(t.jobDir) === version && posix.basename(posix.dirname(t.jobDir)) === name;
+  if (t.ssh ? !remoteForm : !remoteForm && t.jobDir !== own) {
+    refuse(
+      t.jobDir,
+      `it is not the job folder of scan ${name}/${version} (expected ${t.ssh ? "" : `${own} or `}<remote dir>/${name}/${version})`,
+    );
+  }
+  // the folder the job folder must lie in, by its real path: no link may lead it elsewhere
+  const anchor = remoteForm ? posix.dirname(posix.dirname(t.jobDir)) : scanDir(name, version);
+  const rest = remoteForm ? `${name}/${version}` : "jobs";
+  const res = await execOrThrow(
+    shell,
+    ["realpath", "-m", "--", t.jobDir, anchor],
+    `resolving the job folder ${t.jobDir}`,
+  );
+  const [real = "", realAnchor = ""] = res.split("\n");
+  const expected = posix.join(realAnchor, rest);
+  if (real !== expected)
+    refuse(
+      t.jobDir,
+      `its real path is ${real}, not ${expected}: a symbolic link leads out of the scan's folder`,
+    );
+  const outputs = t.stageOut === "xrootd" ? undefined : posix.join(t.jobDir, "outputs");
+  if (outputs ? t.outputBase !== outputs : !t.outputBase.endsWith(`/${name}/${version}`)) {
+    refuse(
+      t.outputBase,
+      `the staged outputs are not in the scan's own folder (expected ${outputs ?? `root://<host>//<path>/${name}/${version}`})`,
+    );
+  }
 }
 
 /**
@@ -34,15 +79,9 @@ export async function cleanupScan(
     const { scan, manifest } = openSubmitted(id);
     const t = manifest.target;
     if (o.ssh && t.ssh) t.ssh = { ...t.ssh, ...o.ssh };
-    // a job folder is <remote dir>/<scan>/<version> or <store>/Scans/<scan>/<version>/jobs: never anything else
-    const base = posix.basename(t.jobDir);
-    if (base !== scan.version && base !== "jobs") {
-      throw new MlprofError(
-        `refusing to clean up ${t.jobDir}: it is not the job folder of scan ${scan.name}/${scan.version}`,
-      );
-    }
     const shell = await connect(t);
     try {
+      await checkOwnFolders(t, scan.name, scan.version, shell);
       const session = new ScanSession(scan, manifest, shell);
       session.markComplete(false);
       const done = manifest.jobs.filter((j) => j.state === "done");
@@ -57,9 +96,7 @@ export async function cleanupScan(
           );
         rmSync(join(scanDir(scan.name, scan.version), "logs", job.id), { recursive: true, force: true });
       }
-      const left = manifest.jobs.filter(
-        (j) => QUEUED_STATES.has(j.state) || j.state === "created" || (j.state === "failed" && !j.final),
-      );
+      const left = manifest.jobs.filter(isWaiting);
       const all = left.length === 0;
       if (all) {
         await execOrThrow(shell, ["rm", "-rf", t.jobDir], `removing the job folder ${t.jobDir}`);

@@ -8,11 +8,20 @@ import { storeFailure } from "../store.js";
 import { errorMessage, MlprofError } from "../util/errors.js";
 import { openSubmitted, type ScanIdentity } from "./identity.js";
 import { manifestModels } from "./jobfiles.js";
-import { lockScan, writeManifest, type Manifest, type ManifestJob, type Target } from "./manifest.js";
+import {
+  inState,
+  isWaiting,
+  lockScan,
+  setJobState,
+  writeManifest,
+  type Manifest,
+  type ManifestJob,
+  type Target,
+} from "./manifest.js";
 import { findOverlaps, overlapSummary } from "./overlaps.js";
 import { failureTable, formatCounts, plotCommand } from "./report.js";
 import { progressLine } from "./scan-progress.js";
-import { QUEUED_STATES, ScanSession, connect } from "./session.js";
+import { ScanSession, connect } from "./session.js";
 
 type Print = (line: string) => void;
 
@@ -39,8 +48,6 @@ export interface CollectResult {
   failedForGood: number;
   pending: number;
 }
-
-const ACTIVE = new Set(["pending", "running", "held"]);
 
 /** A poll that could not be completed (the batch system or the stage area did not answer). */
 class PollFailure extends Error {}
@@ -79,19 +86,21 @@ async function round(
     [
       {
         title: "check the store",
-        task: (_: unknown, t: { title: string }) => {
+        task: async (_: unknown, t: { title: string }) => {
           const n = session.markComplete();
-          for (const job of m.jobs.filter((j) => j.state === "submitting")) {
-            job.state = "failed";
-            job.reason = "its submission was interrupted before the batch id was recorded";
-          }
+          // a submission a stopped run left unrecorded: found in the batch system, or submitted again
+          events.push(
+            ...(await polled(`looking for an interrupted submission in ${session.system.name}`, () =>
+              session.settleInterrupted(),
+            )),
+          );
           t.title = `check the store: ${m.jobs.filter((j) => j.state === "done").length} of ${m.jobs.length} job(s) done${n ? ` (${n} new)` : ""}`;
         },
       },
       {
         title: `query ${session.system.name}`,
         task: async (_: unknown, t: { title: string }) => {
-          const active = m.jobs.filter((j) => ACTIVE.has(j.state));
+          const active = m.jobs.filter((j) => inState(j, "active"));
           if (active.length === 0) {
             t.title = `query ${session.system.name}: no job in the queue`;
             return;
@@ -103,7 +112,7 @@ async function round(
           const harvest: ManifestJob[] = [];
           for (const job of active) {
             const s = statuses.get(job.attempts.at(-1)!.batchId) ?? { state: "gone" as const };
-            if (s.state === "pending" || s.state === "running") job.state = s.state;
+            if (s.state === "pending" || s.state === "running") setJobState(m, job, s.state);
             else if (s.state === "held") held.push(job);
             else harvest.push(job);
           }
@@ -111,8 +120,7 @@ async function round(
             await polled(`removing held jobs from ${session.system.name}`, () => session.cancel(held));
             for (const job of held) {
               const s = statuses.get(job.attempts.at(-1)!.batchId)!;
-              job.state = "failed";
-              job.reason = s.reason;
+              setJobState(m, job, "failed", { reason: s.reason });
               if (s.outOfMemory) {
                 const mem = session.moreMemory(job);
                 if (mem) job.reason += `; the next attempt asks for ${mem} MB`;
@@ -198,9 +206,7 @@ async function round(
 
 /** Jobs collect still waits for: queued, waiting for a slot, or failed with a resubmission to come. */
 function waitingFor(m: Manifest): number {
-  return m.jobs.filter(
-    (j) => QUEUED_STATES.has(j.state) || j.state === "created" || (j.state === "failed" && !j.final),
-  ).length;
+  return m.jobs.filter(isWaiting).length;
 }
 
 /**

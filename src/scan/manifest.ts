@@ -7,25 +7,83 @@ import { MlprofError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { acquireLock, LockBusyError } from "../util/lock.js";
 import type { Scan } from "./scan.js";
+import { JOB_STATES, parseManifest, type JobState } from "./manifest-schema.js";
+
+export { JOB_STATES, type JobState };
 
 /**
- * States of a job in the manifest; "submitting" marks a submission whose ids were not recorded yet;
- * "cancelled" a job removed by `mlprof cancel` or by hand (condor_rm, scancel): not resubmitted unasked.
+ * The one table of the changes a job's state may go through (every change goes through `setJobState`):
+ * - created → submitting (submit), done (its outputs are in the store already), cancelled (mlprof cancel);
+ * - submitting → pending (its batch id is recorded, also when a later run finds the submission of a
+ *   crashed one in the batch system), created or failed (the submission failed, or never reached the
+ *   batch system: the job is submitted again, once);
+ * - pending, running, held → each other (as the batch system says), done (outputs collected), failed
+ *   (ended without valid outputs, or held and removed), cancelled (removed by mlprof cancel or by hand);
+ * - failed and cancelled → submitting (resubmitted), done (outputs in the store); failed → cancelled;
+ * - done → nothing: its results are in the store.
+ * A state "changing" to itself is no change and always allowed (a new reason, a poll that saw no news).
  */
-export type JobState =
-  "created" | "submitting" | "pending" | "running" | "held" | "done" | "failed" | "cancelled";
+export const JOB_TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
+  created: ["submitting", "done", "cancelled"],
+  submitting: ["pending", "created", "failed"],
+  pending: ["running", "held", "done", "failed", "cancelled"],
+  running: ["pending", "held", "done", "failed", "cancelled"],
+  held: ["pending", "running", "done", "failed", "cancelled"],
+  failed: ["submitting", "done", "cancelled"],
+  cancelled: ["submitting", "done"],
+  done: [],
+};
 
-/** The states a manifest may hold. */
-export const JOB_STATES: readonly JobState[] = [
-  "created",
-  "submitting",
-  "pending",
-  "running",
-  "held",
-  "done",
-  "failed",
-  "cancelled",
-];
+/** Named sets of states: every command asks these rather than listing states itself. */
+export const STATE_SETS = {
+  /** In the batch system with a recorded batch id: queried by collect, removed by cancel. */
+  active: ["pending", "running", "held"],
+  /** In the batch system's queue or being put there: they count against --parallel-jobs. */
+  queued: ["submitting", "pending", "running", "held"],
+  /** May be submitted (again) by mlprof submit. */
+  submittable: ["created", "failed", "cancelled"],
+  /** Nothing runs for them in the batch system now: done, failed or cancelled. */
+  ended: ["done", "failed", "cancelled"],
+  /** Never changes again. */
+  terminal: ["done"],
+} as const satisfies Record<string, readonly JobState[]>;
+
+/** Whether a state is in one of the named sets. */
+export function inState(job: { state: JobState }, set: keyof typeof STATE_SETS): boolean {
+  return (STATE_SETS[set] as readonly JobState[]).includes(job.state);
+}
+
+/**
+ * Jobs a scan still waits for: queued, not submitted yet, or failed with a resubmission to come
+ * (collect --watch goes on while there are any; cleanup keeps their folders).
+ */
+export function isWaiting(job: ManifestJob): boolean {
+  return inState(job, "queued") || job.state === "created" || (job.state === "failed" && !job.final);
+}
+
+/**
+ * The one way a job's state changes: checks the change against JOB_TRANSITIONS and refuses an impossible
+ * one with an error naming the scan and the job; `reason` (also undefined) replaces the job's reason when
+ * given. The caller writes the manifest.
+ */
+export function setJobState(
+  m: Pick<Manifest, "scan">,
+  job: ManifestJob,
+  to: JobState,
+  change: { reason?: string } = {},
+): void {
+  const from = job.state;
+  if (from !== to && !JOB_TRANSITIONS[from].includes(to)) {
+    const allowed = JOB_TRANSITIONS[from];
+    throw new MlprofError(
+      `scan ${m.scan.name}/${m.scan.version}: job ${job.id} cannot go from ${from} to ${to} ` +
+        `(from ${from} it may go to ${allowed.length ? allowed.join(", ") : "nothing: it is final"})`,
+      "this is a fault of MLProf or of a hand-edited manifest; please report it with the manifest",
+    );
+  }
+  job.state = to;
+  if ("reason" in change) job.reason = change.reason;
+}
 
 /** What a job's status file says about where and when it ran (written by job.sh). */
 export interface RunFacts {
@@ -123,68 +181,12 @@ export function manifestPath(name: string, version: string): string {
   return join(scanDir(name, version), "manifest.json");
 }
 
-/** The type of a JSON value as messages name it. */
-function typeOf(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "an object" : typeof v;
-}
-
 /**
- * Checks the fields MLProf reads from a manifest, so that a damaged or hand-edited file is an error
- * naming the file and the field rather than a TypeError later.
+ * Checks a manifest read from its file against the manifest's schema (manifest-schema.ts), so that a
+ * damaged or hand-edited file is one error naming the file, the job and the field.
  */
 export function checkManifest(data: unknown, path: string): Manifest {
-  const fail = (field: string, expected: string, found: unknown): never => {
-    throw new MlprofError(
-      `scan manifest ${path}: field '${field}': expected ${expected}, found ${found === undefined ? "nothing" : `${typeOf(found)} ${JSON.stringify(found)?.slice(0, 60) ?? ""}`}`,
-      "the manifest is written by mlprof submit; restore it, or submit the scan again under another --version",
-    );
-  };
-  const obj = (v: unknown, field: string): Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : fail(field, "an object", v);
-  const str = (v: unknown, field: string): string => (typeof v === "string" ? v : fail(field, "a string", v));
-  const list = (v: unknown, field: string): unknown[] => (Array.isArray(v) ? v : fail(field, "a list", v));
-  const m = obj(data, "(top level)");
-  if (m["format"] !== 1) fail("format", "1", m["format"]);
-  const scan = obj(m["scan"], "scan");
-  str(scan["name"], "scan.name");
-  str(scan["version"], "scan.version");
-  str(scan["hash"], "scan.hash");
-  obj(scan["args"], "scan.args");
-  const target = obj(m["target"], "target");
-  str(target["batchSystem"], "target.batchSystem");
-  str(target["jobDir"], "target.jobDir");
-  str(target["stageOut"], "target.stageOut");
-  str(target["outputBase"], "target.outputBase");
-  str(target["jobName"], "target.jobName");
-  obj(target["batchEnv"], "target.batchEnv");
-  obj(target["settings"], "target.settings");
-  list(target["transferInput"], "target.transferInput");
-  if (typeof target["retries"] !== "number") fail("target.retries", "a number", target["retries"]);
-  if (target["ssh"] !== undefined) {
-    const ssh = obj(target["ssh"], "target.ssh");
-    str(ssh["host"], "target.ssh.host");
-    str(ssh["user"], "target.ssh.user");
-    if (typeof ssh["port"] !== "number") fail("target.ssh.port", "a number", ssh["port"]);
-    list(ssh["knownHosts"], "target.ssh.knownHosts");
-  }
-  if (typeof m["submissions"] !== "number") fail("submissions", "a number", m["submissions"]);
-  list(m["outputs"], "outputs");
-  list(m["jobs"], "jobs").forEach((j, i) => {
-    const job = obj(j, `jobs[${i}]`);
-    str(job["id"], `jobs[${i}].id`);
-    const state = str(job["state"], `jobs[${i}].state`);
-    if (!(JOB_STATES as readonly string[]).includes(state))
-      fail(`jobs[${i}].state`, `one of ${JOB_STATES.join(", ")}`, state);
-    list(job["measurements"], `jobs[${i}].measurements`).forEach((x, k) => {
-      if (typeof x !== "number") fail(`jobs[${i}].measurements[${k}]`, "a number", x);
-    });
-    list(job["attempts"], `jobs[${i}].attempts`).forEach((a, k) => {
-      str(obj(a, `jobs[${i}].attempts[${k}]`)["batchId"], `jobs[${i}].attempts[${k}].batchId`);
-    });
-  });
-  return m as unknown as Manifest;
+  return parseManifest<Manifest>(data, path);
 }
 
 /** Reads a scan's manifest, or undefined when the scan was never submitted. */

@@ -23,7 +23,7 @@ import { MeasureRuntime } from "../tasks/runtime.js";
 import { MlprofError } from "../util/errors.js";
 import { shortHash } from "../util/hash.js";
 import { checkName } from "../util/names.js";
-import { readYamlFile } from "../util/yaml.js";
+import { readScanYaml } from "./scanfile.js";
 
 /**
  * The parameters of a scan: those of PlotMultiRuntimes that shape measurements (brace expansion
@@ -97,23 +97,19 @@ export interface Scan {
   hash: string;
 }
 
-/** Raw option values (strings, as on the command line) read from a scan yaml, keyed by dashed names. */
+/**
+ * Raw option values read from a scan yaml, keyed by dashed names: strings exactly as written in the file,
+ * as the command line gives them (see scanfile.ts).
+ */
 export function loadScanFile(path: string): Record<string, unknown> {
   const file = resolve(path);
-  if (!existsSync(file)) throw new MlprofError(`scan file ${file} does not exist`);
-  // the one yaml reader: errors name the file, aliases are capped
-  const data = readYamlFile(file, "scan file");
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new MlprofError(
-      `scan file ${file}: expected a mapping of parameters (version, model-files, batch-sizes, ...)`,
-    );
-  }
+  // every value as written in the file (no YAML number typing), errors naming the file
+  const data = readScanYaml(file);
   const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(data)) {
     const name = key.replace(/_/g, "-");
-    if (value === null || value === undefined) continue;
-    if (name === "batch-extra" && Array.isArray(value)) raw[name] = value.map(String);
-    else raw[name] = Array.isArray(value) ? value.map(String).join(",") : String(value);
+    if (name === "batch-extra" && Array.isArray(value)) raw[name] = value;
+    else raw[name] = Array.isArray(value) ? value.join(",") : value;
   }
   if (raw["model-files"] !== undefined) {
     // model files in a scan file are relative to the scan file first

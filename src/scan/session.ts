@@ -20,7 +20,9 @@ import { makeTempDir, writeError } from "../util/fs.js";
 import { pool } from "../util/pool.js";
 import { submissionFiles } from "./jobfiles.js";
 import {
+  inState,
   scanDir,
+  setJobState,
   writeManifest,
   type Manifest,
   type ManifestJob,
@@ -39,9 +41,6 @@ const FETCH_CONCURRENCY = 8;
 const LOG_TAIL_LINES = 3;
 /** A job held or killed for memory is resubmitted with twice the memory, up to this many times the first. */
 const MAX_MEMORY_FACTOR = 16;
-
-/** States of jobs that are in the batch system's queue (or being put there). */
-export const QUEUED_STATES = new Set(["submitting", "pending", "running", "held"]);
 
 /** Opens the shell of a target: this machine, or the login node over SSH. */
 export async function openShell(target: Target): Promise<Shell> {
@@ -158,9 +157,8 @@ export class ScanSession {
   markComplete(save = true): number {
     let changed = 0;
     for (const job of this.manifest.jobs) {
-      if (job.state !== "done" && !QUEUED_STATES.has(job.state) && this.missing(job).length === 0) {
-        job.state = "done";
-        job.reason = undefined;
+      if (job.state !== "done" && !inState(job, "queued") && this.missing(job).length === 0) {
+        setJobState(this.manifest, job, "done", { reason: undefined });
         changed++;
       }
     }
@@ -170,7 +168,7 @@ export class ScanSession {
 
   /** Jobs of the scan in the queue now. */
   queued(): number {
-    return this.manifest.jobs.filter((j) => QUEUED_STATES.has(j.state)).length;
+    return this.manifest.jobs.filter((j) => inState(j, "queued")).length;
   }
 
   /** How many more jobs may be queued under --parallel-jobs (Infinity without it). */
@@ -278,7 +276,7 @@ export class ScanSession {
         for (const f of submissionFiles(this.system, ctx)) await this.putFile(f.path, f.content, f.mode);
         for (const job of chunk) {
           if (job.attempts.length > 0) await this.stage.clear(job.id);
-          job.state = "submitting";
+          setJobState(this.manifest, job, "submitting");
         }
         this.manifest.submissions = n;
         writeManifest(this.manifest);
@@ -289,8 +287,9 @@ export class ScanSession {
           if (result.recorded) Object.assign(this.target.settings, result.recorded);
         } catch (err) {
           for (const job of chunk) {
-            job.state = job.attempts.length ? "failed" : "created";
-            job.reason = `submission ${n} failed: ${errorMessage(err)}`;
+            setJobState(this.manifest, job, job.attempts.length ? "failed" : "created", {
+              reason: `submission ${n} failed: ${errorMessage(err)}`,
+            });
           }
           writeManifest(this.manifest);
           throw err;
@@ -298,8 +297,7 @@ export class ScanSession {
         const at = new Date().toISOString();
         chunk.forEach((job, i) => {
           job.attempts.push({ batchId: ids[i]!, submission: n, at });
-          job.state = "pending";
-          job.reason = undefined;
+          setJobState(this.manifest, job, "pending", { reason: undefined });
           job.final = undefined;
           job.overlaps = undefined;
         });
@@ -307,6 +305,58 @@ export class ScanSession {
         onSubmitted?.(n, chunk.length);
       }
     }
+  }
+
+  /**
+   * Settles the jobs a run left "submitting" (it stopped between handing submission n to the batch system
+   * and recording its batch ids), so that each is neither lost nor submitted twice: the batch system is
+   * asked for submission n (by its submit file, see BatchSystem.findSubmission); found, each job gets the
+   * batch id of its row of jobs_<n>.txt and is pending (collect follows it as any other); not found, the
+   * submission never reached the batch system and the job goes back to created (failed when it ran
+   * before), to be submitted once more. A batch system that cannot be asked is an error and changes
+   * nothing. Returns a line per job saying what became of it.
+   */
+  async settleInterrupted(): Promise<string[]> {
+    const stuck = this.manifest.jobs.filter((j) => j.state === "submitting");
+    if (stuck.length === 0) return [];
+    const n = this.manifest.submissions;
+    const table = join(this.localJobDir, `jobs_${n}.txt`);
+    const rows = existsSync(table)
+      ? readFileSync(table, "utf8")
+          .split("\n")
+          .filter((l) => l.trim())
+          .map((l) => l.trim().split(/\s+/)[0]!)
+      : [];
+    const ids =
+      rows.length > 0
+        ? await this.system.findSubmission(
+            this.shell,
+            { n, jobDir: this.target.jobDir, rows: rows.length },
+            this.batchContext,
+          )
+        : undefined;
+    const at = new Date().toISOString();
+    const lines: string[] = [];
+    for (const job of stuck) {
+      const row = rows.indexOf(job.id);
+      const batchId = ids && row >= 0 ? ids[row] : undefined;
+      if (batchId) {
+        job.attempts.push({ batchId, submission: n, at });
+        setJobState(this.manifest, job, "pending", { reason: undefined });
+        job.final = undefined;
+        job.overlaps = undefined;
+        lines.push(
+          `${job.id}: submission ${n} was interrupted before its batch id was recorded; ${this.system.name} has it as ${batchId}`,
+        );
+      } else {
+        const reason = `submission ${n} was interrupted before it reached ${this.system.name}`;
+        setJobState(this.manifest, job, job.attempts.length ? "failed" : "created", { reason });
+        job.final = undefined;
+        lines.push(`${job.id}: ${reason}; it is submitted again`);
+      }
+    }
+    writeManifest(this.manifest);
+    return lines;
   }
 
   /** Batch states of the current attempts of jobs (in chunks). */
@@ -380,7 +430,12 @@ export class ScanSession {
         const status = batch.get(job.attempts.at(-1)?.batchId ?? "");
         let result: Harvest;
         try {
-          result = await this.harvestJob(job, listing.get(job.id) ?? new Set(), join(tmp, job.id));
+          result = await this.harvestJob(
+            job,
+            listing.files.get(job.id) ?? new Set(),
+            listing.refused.get(job.id) ?? [],
+            join(tmp, job.id),
+          );
         } catch (err) {
           // the store that cannot take a write (full, read-only) stops collect: it is no fault of the job's
           const failure = storeFailure(err);
@@ -390,8 +445,7 @@ export class ScanSession {
         const attempt = job.attempts.at(-1);
         if (attempt && result.status?.run) attempt.run = result.status.run;
         if (this.missing(job).length === 0) {
-          job.state = "done";
-          job.reason = undefined;
+          setJobState(this.manifest, job, "done", { reason: undefined });
           job.logTail = undefined;
           return;
         }
@@ -404,12 +458,13 @@ export class ScanSession {
         if (status?.state === "failed" || exited) {
           job.logTail = await this.fetchLogs(job).catch(() => []);
         }
-        job.reason = [...new Set(reasons)].join("; ");
+        const reason = [...new Set(reasons)].join("; ");
         if (status?.removedByUser) {
-          job.state = "cancelled";
-          job.reason = `removed by hand (${job.reason}); mlprof collect --resubmit-cancelled runs it again`;
+          setJobState(this.manifest, job, "cancelled", {
+            reason: `removed by hand (${reason}); mlprof collect --resubmit-cancelled runs it again`,
+          });
         } else {
-          job.state = "failed";
+          setJobState(this.manifest, job, "failed", { reason });
           if (status?.outOfMemory) {
             const mem = this.moreMemory(job);
             if (mem) job.reason += `; the next attempt asks for ${mem} MB`;
@@ -422,8 +477,15 @@ export class ScanSession {
     }
   }
 
-  private async harvestJob(job: ManifestJob, files: Set<string>, tmp: string): Promise<Harvest> {
-    const problems: string[] = [];
+  private async harvestJob(
+    job: ManifestJob,
+    files: Set<string>,
+    refused: string[],
+    tmp: string,
+  ): Promise<Harvest> {
+    // links that lead out of the stage area (or to nothing) are named as such, never as missing files
+    const problems: string[] = refused.map((r) => `${this.stage.describe(job.id)}: ${r}`);
+    const isRefused = (rel: string) => refused.some((r) => r.startsWith(`${rel} is `));
     let moved = 0;
     let failed = false;
     let status: JobStatusFile | undefined;
@@ -445,7 +507,7 @@ export class ScanSession {
         failed = true;
         problems.push(`exit code ${status.exitCode}${status.step ? ` in ${status.step}` : ""}`);
       }
-    } else if (files.size === 0) {
+    } else if (files.size === 0 && refused.length === 0) {
       return {
         moved,
         problems: [`no outputs at ${this.stage.describe(job.id)} (the job ended without staging out)`],
@@ -457,7 +519,8 @@ export class ScanSession {
       const m = this.scan.measurements[i]!;
       const [csvTarget, jsonTarget] = this.outputsOf(i);
       const names = [posix.basename(jsonTarget), posix.basename(csvTarget)].map((b) => `m${i}/${b}`);
-      const absent = names.filter((n) => !files.has(n));
+      const absent = names.filter((n) => !files.has(n) && !isRefused(n));
+      if (names.some(isRefused)) continue;
       if (absent.length > 0) {
         // after a failure, missing outputs are its consequence, not news
         if (!failed) {

@@ -20,6 +20,7 @@ import {
 } from "./jobfiles.js";
 import {
   checkSameScan,
+  inState,
   lockScan,
   readManifest,
   scanDir,
@@ -31,7 +32,7 @@ import {
 import { submissionSettings, targetFromOptions, workerFromOptions, type SubmitOptions } from "./options.js";
 import { formatCounts, plotCommand } from "./report.js";
 import { progressLine } from "./scan-progress.js";
-import { QUEUED_STATES, ScanSession, connect } from "./session.js";
+import { ScanSession, connect } from "./session.js";
 import { SCAN_PARAMS, measurementTask, type Scan } from "./scan.js";
 
 type Print = (line: string) => void;
@@ -147,7 +148,7 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
     const previous = readManifest(scan.name, scan.version);
     if (previous) {
       checkSameScan(previous, scan);
-      const busy = previous.jobs.some((j) => QUEUED_STATES.has(j.state));
+      const busy = previous.jobs.some((j) => inState(j, "queued"));
       const moved = (["batchSystem", "jobDir", "stageOut", "outputBase"] as const).filter(
         (k) => previous.target[k] !== base[k],
       );
@@ -183,21 +184,13 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
     }
     const session = new ScanSession(scan, manifest, shell ?? new LocalShell());
     session.markComplete(!dryRun);
+    // a submission a stopped run left unrecorded: found in the batch system, or submitted again (once)
+    if (!dryRun) for (const line of await session.settleInterrupted()) print(chalk.yellow(`note: ${line}`));
 
     const done = manifest.jobs.filter((j) => j.state === "done");
-    const queued = manifest.jobs.filter((j) => ["pending", "running", "held"].includes(j.state));
-    const interrupted = manifest.jobs.filter((j) => j.state === "submitting");
-    for (const j of interrupted) {
-      print(
-        chalk.yellow(
-          `warning: ${j.id} was being submitted when a previous run stopped; if it reached the batch system it runs twice (harmless: the first valid result is kept)`,
-        ),
-      );
-    }
+    const queued = manifest.jobs.filter((j) => inState(j, "active"));
     // cancelled jobs too: submitting again is the explicit way to run them
-    const open: ManifestJob[] = manifest.jobs.filter((j) =>
-      ["created", "failed", "submitting", "cancelled"].includes(j.state),
-    );
+    const open: ManifestJob[] = manifest.jobs.filter((j) => inState(j, "submittable"));
     const cap = session.capacity();
     const toSubmit = cap === Infinity ? open : open.slice(0, cap);
     const waiting = open.length - toSubmit.length;

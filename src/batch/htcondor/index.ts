@@ -4,7 +4,8 @@ import { execOrThrow, type Shell } from "../../remote/shell.js";
 import { render } from "../render.js";
 import { defineBatchSystem } from "../define.js";
 import type { BatchContext, BatchStatus, GeneratedFile, SubmitFileContext, SubmitResult } from "../system.js";
-import { condorExtraLine, condorPath } from "../values.js";
+import { classAdString, condorExtraLine, condorPath } from "../values.js";
+import { checkCondorExtra } from "./reserved.js";
 import { HTCONDOR_PARAMS, htcondorNeedsHost, htcondorSettings, type HtcondorSettings } from "./params.js";
 import {
   STATUS_ATTRIBUTES,
@@ -101,7 +102,10 @@ export const htcondor = defineBatchSystem({
   submitFile(ctx: SubmitFileContext): GeneratedFile {
     condorPath("the job folder", ctx.jobDir);
     for (const f of ctx.transferInput) condorPath("transfer_input_files", f);
-    const settings = { ...ctx.settings, extra: ctx.settings.extra.map(condorExtraLine) };
+    const settings = {
+      ...ctx.settings,
+      extra: ctx.settings.extra.map((l) => checkCondorExtra(condorExtraLine(l))),
+    };
     return {
       path: `submit_${ctx.n}.sub`,
       content: render("htcondor/submit.sub.njk", { ...ctx, settings }),
@@ -133,6 +137,31 @@ export const htcondor = defineBatchSystem({
       if (schedd) return { ids, recorded: { schedd } };
     }
     return { ids };
+  },
+
+  async findSubmission(
+    shell: Shell,
+    sub: { n: number; jobDir: string; rows: number },
+    ctx: BatchContext,
+  ): Promise<string[] | undefined> {
+    // the cluster of a submission is the one whose jobs write its user log (logs/submit_<n>.log)
+    const log = classAdString("the job folder", `${sub.jobDir}/logs/submit_${sub.n}.log`);
+    const where = scheddArgs(ctx.settings as Partial<HtcondorSettings>);
+    for (const tool of ["condor_q", "condor_history"] as const) {
+      const extra = tool === "condor_history" ? ["-match", "1"] : [];
+      const out = await execOrThrow(
+        shell,
+        [tool, ...where, "-constraint", `UserLog == ${log}`, ...extra, "-af", "ClusterId"],
+        tool,
+        { env: ctx.env },
+      );
+      const cluster = out
+        .split("\n")
+        .map((l) => l.trim())
+        .find((l) => /^\d+$/.test(l));
+      if (cluster) return Array.from({ length: sub.rows }, (_, i) => `${cluster}.${i}`);
+    }
+    return undefined;
   },
 
   async query(shell: Shell, ids: string[], ctx: BatchContext): Promise<Map<string, BatchStatus>> {

@@ -6,7 +6,15 @@ import { defineBatchSystem } from "../define.js";
 import type { BatchContext, BatchStatus, GeneratedFile, SubmitFileContext, SubmitResult } from "../system.js";
 import { sbatchExtraLine } from "../values.js";
 import { SLURM_PARAMS, slurmSettings } from "./params.js";
-import { parseSbatch, parseScontrolJobs, parseSqueue, scontrolId, slurmStatus } from "./parse.js";
+import { checkSlurmExtra } from "./reserved.js";
+import {
+  parseSbatch,
+  parseScontrolJobs,
+  parseSqueue,
+  parseSqueueCommands,
+  scontrolId,
+  slurmStatus,
+} from "./parse.js";
 
 /**
  * Slurm: one job array per submission (task i runs row i of jobs_<n>.txt), so row i is job
@@ -26,7 +34,10 @@ export const slurm = defineBatchSystem({
   settings: slurmSettings,
 
   submitFile(ctx: SubmitFileContext): GeneratedFile {
-    const settings = { ...ctx.settings, extra: ctx.settings.extra.map(sbatchExtraLine) };
+    const settings = {
+      ...ctx.settings,
+      extra: ctx.settings.extra.map((l) => checkSlurmExtra(sbatchExtraLine(l))),
+    };
     return {
       path: `submit_${ctx.n}.sh`,
       content: render("slurm/submit.sh.njk", { ...ctx, settings }),
@@ -39,6 +50,23 @@ export const slurm = defineBatchSystem({
     const out = await execOrThrow(shell, ["sbatch", "--parsable", file], "sbatch", { env, cwd: ctx.jobDir });
     const arrayId = parseSbatch(out);
     return { ids: ctx.rows.map((_, i) => `${arrayId}_${i}`) };
+  },
+
+  async findSubmission(
+    shell: Shell,
+    sub: { n: number; jobDir: string; rows: number },
+    ctx: BatchContext,
+  ): Promise<string[] | undefined> {
+    // every state slurmctld still remembers (ended jobs for MinJobAge): array id and batch script
+    const out = await execOrThrow(
+      shell,
+      ["squeue", "-h", "-t", "all", "-n", ctx.jobName, "-o", "%F|%o"],
+      "squeue",
+      { env: ctx.env },
+    );
+    const script = posix.join(sub.jobDir, `submit_${sub.n}.sh`);
+    const arrayId = parseSqueueCommands(out).find((r) => r.command === script)?.arrayId;
+    return arrayId ? Array.from({ length: sub.rows }, (_, i) => `${arrayId}_${i}`) : undefined;
   },
 
   async query(shell: Shell, ids: string[], ctx: BatchContext): Promise<Map<string, BatchStatus>> {

@@ -28,6 +28,19 @@ export function parseSqueue(stdout: string): SqueueRow[] {
     });
 }
 
+/** Parses `squeue -h -o '%F|%o'`: the array job id and the batch script of each job. */
+export function parseSqueueCommands(stdout: string): { arrayId: string; command: string }[] {
+  return stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const bar = l.indexOf("|");
+      return { arrayId: l.slice(0, bar), command: l.slice(bar + 1) };
+    })
+    .filter((r) => /^\d+$/.test(r.arrayId));
+}
+
 /** Parses `scontrol -o show job`: one line per job of Key=Value fields (array tasks carry ArrayJobId/ArrayTaskId). */
 export function parseScontrolJobs(stdout: string): Record<string, string>[] {
   return stdout
