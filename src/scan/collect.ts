@@ -87,13 +87,13 @@ async function round(
       {
         title: "check the store",
         task: async (_: unknown, t: { title: string }) => {
-          const n = session.markComplete();
           // a submission a stopped run left unrecorded: found in the batch system, or submitted again
           events.push(
             ...(await polled(`looking for an interrupted submission in ${session.system.name}`, () =>
               session.settleInterrupted(),
             )),
           );
+          const n = session.markComplete();
           t.title = `check the store: ${m.jobs.filter((j) => j.state === "done").length} of ${m.jobs.length} job(s) done${n ? ` (${n} new)` : ""}`;
         },
       },

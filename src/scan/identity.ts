@@ -25,10 +25,11 @@ export function openSubmitted(id: ScanIdentity): { scan: Scan; manifest: Manifes
   }
   if (id.scan) {
     checkSameScan(manifest, id.scan);
-    return { scan: id.scan, manifest };
+    return { scan: checkMeasurementIndices(id.scan, manifest, id), manifest };
   }
+  let scan: Scan;
   try {
-    return { scan: scanFromStored(manifest.scan.args, id.name), manifest };
+    scan = scanFromStored(manifest.scan.args, id.name);
   } catch (err) {
     if (!(err instanceof MlprofError)) throw err;
     // the parameters stored at submission: an error in them is the manifest's, named with its field
@@ -37,4 +38,21 @@ export function openSubmitted(id: ScanIdentity): { scan: Scan; manifest: Manifes
       "the manifest is written by mlprof submit; restore it, or give the scan's parameters (--scan <file.yaml>)",
     );
   }
+  return { scan: checkMeasurementIndices(scan, manifest, id), manifest };
+}
+
+/** Checks that every job of a manifest names measurements of its scan (an index beyond them: its field). */
+function checkMeasurementIndices(scan: Scan, manifest: Manifest, id: ScanIdentity): Scan {
+  manifest.jobs.forEach((job, i) => {
+    job.measurements.forEach((index, k) => {
+      if (index >= scan.measurements.length) {
+        throw new MlprofError(
+          `scan manifest ${manifestPath(id.name, id.version)}: job ${job.id}: field 'jobs[${i}].measurements[${k}]': ` +
+            `expected a measurement of the scan (0 to ${scan.measurements.length - 1}), found ${index}`,
+          "the manifest is written by mlprof submit; restore it, or submit the scan again under another --version",
+        );
+      }
+    });
+  });
+  return scan;
 }

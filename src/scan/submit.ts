@@ -183,9 +183,9 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
       );
     }
     const session = new ScanSession(scan, manifest, shell ?? new LocalShell());
-    session.markComplete(!dryRun);
     // a submission a stopped run left unrecorded: found in the batch system, or submitted again (once)
     if (!dryRun) for (const line of await session.settleInterrupted()) print(chalk.yellow(`note: ${line}`));
+    session.markComplete(!dryRun);
 
     const done = manifest.jobs.filter((j) => j.state === "done");
     const queued = manifest.jobs.filter((j) => inState(j, "active"));

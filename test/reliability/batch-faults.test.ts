@@ -406,12 +406,14 @@ const prepared: (Case & { prepare: () => void })[] = [
         },
         submissions: 1,
         outputs: [],
+        createdAt: "",
+        updatedAt: "",
         jobs: [{ id: "j0000", measurements: [0], state: "lost", attempts: [] }],
       });
       writeManifest("state", text);
     },
     message:
-      /manifest\.json: field 'jobs\[0\]\.state': expected one of created, submitting, pending, running, held, done, failed, cancelled, found string "lost"/,
+      /manifest\.json: job j0000: field 'jobs\[0\]\.state': expected one of created, submitting, pending, running, held, done, failed, cancelled, found string "lost"/,
   },
   {
     name: "a manifest that is not JSON",
@@ -425,7 +427,7 @@ const prepared: (Case & { prepare: () => void })[] = [
     prepare: () => undefined,
     env: { X509_USER_PROXY: "" },
     message:
-      /the grid proxy .*x509up_expired on localhost expired \d+ (min|h) ago \(\d{4}-\d\d-\d\d [\d:]+ UTC\); condor_submit refuses expired proxies/,
+      /the grid proxy .*x509up_expired on localhost expired (\d+ h )?\d+ (min|h) ago \(\d{4}-\d\d-\d\d [\d:]+ UTC\); condor_submit refuses expired proxies/,
   },
   {
     name: "a grid proxy that ends before the jobs may",
@@ -433,7 +435,7 @@ const prepared: (Case & { prepare: () => void })[] = [
     prepare: () => undefined,
     env: { X509_USER_PROXY: "" },
     message:
-      /the grid proxy .*x509up_30 on localhost has (29|30) min left \(until .* UTC\), but a job may run 8 h \(--job-flavour workday\)/,
+      /the grid proxy .*x509up_30 on localhost has \d+ min left \(until .* UTC\), but a job may run 8 h \(--job-flavour workday\)/,
   },
   {
     name: "--x509-proxy yes without a proxy",

@@ -588,9 +588,10 @@ describe("a store that refuses collect's moves", () => {
           exec: async (argv) => ({
             exitCode: 0,
             stdout:
-              argv[0] === "find"
+              // the stage area's listing script: "f <path>" per file
+              argv[0] === "sh"
                 ? Object.keys(staged)
-                    .map((f) => `j0000/${f}`)
+                    .map((f) => `f j0000/${f}`)
                     .join("\n") + "\n"
                 : "",
             stderr: "",
