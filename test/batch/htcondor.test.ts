@@ -209,6 +209,36 @@ describe("the HTCondor job manager with recorded outputs", () => {
     await assert.rejects(htcondor.submit(shell, ctx(3), {}), /queued 100 jobs in cluster 837, expected 3/);
   });
 
+  test("findSubmission: the cluster whose jobs write submit_<n>.log, in the queue or the history", async () => {
+    const sub = { n: 2, jobDir: "/afs/x/jobs", rows: 3 };
+    const inQueue = new RecordedShell({ condor_q: { exitCode: 0, stdout: "841\n841\n841\n", stderr: "" } });
+    assert.deepEqual(await htcondor.findSubmission(inQueue, sub, bctx("schedd1.cern.ch")), [
+      "841.0",
+      "841.1",
+      "841.2",
+    ]);
+    assert.deepEqual(inQueue.calls[0], [
+      "condor_q",
+      "-name",
+      "schedd1.cern.ch",
+      "-constraint",
+      'UserLog == "/afs/x/jobs/logs/submit_2.log"',
+      "-af",
+      "ClusterId",
+    ]);
+    const ended = new RecordedShell({
+      condor_q: { exitCode: 0, stdout: "", stderr: "" },
+      condor_history: { exitCode: 0, stdout: "839\n", stderr: "" },
+    });
+    assert.deepEqual(await htcondor.findSubmission(ended, sub, bctx()), ["839.0", "839.1", "839.2"]);
+    assert.deepEqual(ended.calls[1]!.slice(-4), ["-match", "1", "-af", "ClusterId"]);
+    const never = new RecordedShell({
+      condor_q: { exitCode: 0, stdout: "", stderr: "" },
+      condor_history: { exitCode: 0, stdout: "", stderr: "" },
+    });
+    assert.equal(await htcondor.findSubmission(never, sub, bctx()), undefined);
+  });
+
   test("submit records the schedd that took the jobs; queries and removals name it (-name/-pool)", async () => {
     const shell = new RecordedShell({
       condor_submit: { exitCode: 0, stdout: recorded("condor_submit.txt"), stderr: "" },

@@ -592,6 +592,7 @@ describeUnless(slurmSkip, "a crashed submission on a real Slurm: neither lost no
       m.jobs[0]!.attempts.map((a) => a.submission),
       [1, 3],
     );
+    assert.equal(m.jobs[0]!.attempts[0]!.batchId, first, "the first attempt is kept");
     assert.equal(m.jobs[0]!.state, "done");
     assert.equal(arrays("lost").length, 2, "the first array and the one resubmission");
   });
