@@ -119,18 +119,23 @@ describe("scan files read as the command line reads flags", () => {
   const dry = (scanFile: string, ...extra: string[]) =>
     mlprof(["submit", "--dry-run", "--batch-system", "slurm", "--scan", scanFile, ...extra], data.env);
 
-  test("a FIFO as the scan file is refused at once, named (it would block the read)", async () => {
-    const fifo = join(dir, "fifo.yaml");
-    execFileSync("mkfifo", [fifo]);
-    const started = Date.now();
-    const r = await dry(fifo);
-    assert.equal(r.code, 1, r.stderr);
-    assert.equal(
-      r.stderr.split("\n")[0],
-      `error: scan file ${fifo}: expected a regular file, found a FIFO (named pipe)`,
-    );
-    assert.ok(Date.now() - started < 30_000, "refused before any read");
-  });
+  // before the fix the read blocked for ever: the timeout makes that a failure
+  test(
+    "a FIFO as the scan file is refused at once, named (it would block the read)",
+    { timeout: 60_000 },
+    async () => {
+      const fifo = join(dir, "fifo.yaml");
+      execFileSync("mkfifo", [fifo]);
+      const started = Date.now();
+      const r = await dry(fifo);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(
+        r.stderr.split("\n")[0],
+        `error: scan file ${fifo}: expected a regular file, found a FIFO (named pipe)`,
+      );
+      assert.ok(Date.now() - started < 30_000, "refused before any read");
+    },
+  );
 
   test("a folder, and a file beyond 1 MiB, as the scan file", async () => {
     const folder = join(dir, "folder.yaml");
