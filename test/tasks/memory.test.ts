@@ -52,7 +52,7 @@ function outputsOf(stdout: string): string[] {
 /** The merged memory records of a model. */
 function merged(name: string): MemoryRecord[] {
   const csv = listFiles(data.store).filter(
-    (f) => f.startsWith("MergeMemory") && f.includes(`model_${name}__`),
+    (f) => f.startsWith("MergeMemory") && f.includes(`model_${name}__`) && f.endsWith(".csv"),
   );
   assert.equal(csv.length, 1, `one merged memory CSV of ${name}: ${csv.join(", ")}`);
   return readMemoryCsv(join(data.store, csv[0]!));
