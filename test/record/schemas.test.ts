@@ -45,7 +45,8 @@ describe("the measurement record (runtime_bs_<N>.json)", () => {
     const read = readMeasurementRecord(file(extra));
     assert.equal((read.model as { contentSha256?: string }).contentSha256, "cd".repeat(32));
     assert.equal(read.measurement.batchSize, 4);
-    const { repeats: _, ...oneProcess } = rec;
+    const oneProcess: Partial<typeof rec> = { ...rec };
+    delete oneProcess.repeats;
     assert.equal(readMeasurementRecord(file(oneProcess)).repeats, undefined, "a repeat's record has none");
   });
   test("repeats: 5, [null], {} and a string where a number belongs", () => {
@@ -115,7 +116,8 @@ describe("the measurement process's metadata (process.json)", () => {
   const kind = "measurement process metadata";
   test("as the process writes it, it passes", () => {
     assert.equal(readProcessMeta(file(processMeta())).rows, 10);
-    const { firstCallMs: _, ...timings } = processMeta().timings;
+    const timings: Partial<ReturnType<typeof processMeta>["timings"]> = { ...processMeta().timings };
+    delete timings.firstCallMs;
     assert.equal(readProcessMeta(file({ ...processMeta(), timings })).timings.firstCallMs, undefined);
   });
   test("wrong fields are named", () => {
