@@ -6,10 +6,12 @@
 import { readFileSync } from "node:fs";
 import { lazyRequire } from "../util/lazy.js";
 import { MlprofError } from "../util/errors.js";
-import { MAX_RUNTIME_MS } from "../record/schemas.js";
 
 /** Loaded on first use (see util/lazy.ts). */
 const csv = lazyRequire<typeof import("csv-parse/sync")>("csv-parse/sync");
+
+/** The largest runtime of one call the tool accepts (one hour, in ms): beyond it a row is not a measurement. */
+export const MAX_RUNTIME_MS = 3_600_000;
 
 /** The columns of every runtime CSV, as the JSON records name them (the CSVs have no header line). */
 export const RUNTIME_CSV_COLUMNS = "batch_size,runtime_ms";

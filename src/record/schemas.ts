@@ -7,11 +7,12 @@
  * not know (newer writers add fields; the reader ignores them).
  */
 import { z } from "zod";
+import { MAX_RUNTIME_MS } from "../measure/csv.js";
 import { MlprofError } from "../util/errors.js";
 import { readJsonFile } from "../util/json.js";
 
-/** The largest runtime of one call the tool accepts (one hour, in ms): beyond it a row is not a measurement. */
-export const MAX_RUNTIME_MS = 3_600_000;
+/** The largest runtime of one call the tool accepts (see measure/csv.ts). */
+export { MAX_RUNTIME_MS };
 
 const count = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();

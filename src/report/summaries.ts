@@ -1,13 +1,12 @@
 import type { PlotSeries } from "../plot/figure.js";
 import { bandStats } from "../stats/stats.js";
-import { readRuntimeCsv } from "../measure/csv.js";
 import { summarize } from "../stats/summary.js";
 import { existsSync } from "node:fs";
 import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { repeatRowCounts } from "../record/repeats.js";
 import { repeatStats, repeatWarnings } from "../stats/repeats.js";
 import { MlprofError } from "../util/errors.js";
-import { MAX_RUNTIME_MS } from "../record/schemas.js";
+import { MAX_RUNTIME_MS, readRuntimeCsv } from "../measure/csv.js";
 import { plainLabel, type SummaryEntry } from "./text.js";
 
 /** The runtimes of one batch size: all calls in order, and the calls of each process. */
