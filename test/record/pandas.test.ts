@@ -102,8 +102,15 @@ test("pandas.read_csv as the original calls it reads every runtime CSV; its perc
       batchSize: number;
       csv: string;
       pooledCalls: { n: number; median: number; p16: number; p84: number };
+      acrossProcesses: { processes: number; processMedians: number[]; median: number };
     }[];
   };
+  // the table says which median is which, as the JSON and the README name them
+  assert.match(
+    res.stdout,
+    /median \(pooled calls\)\s+ms\/event\s+median across procs\s+95 % CI across procs/,
+  );
+  assert.match(res.stdout, /^median across procs: the geometric mean of the process medians/m);
   const close = (a: number, b: number, what: string) =>
     assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: pandas ${a}, MLProf ${b}`);
   for (const m of merged.measurements) {
@@ -114,6 +121,14 @@ test("pandas.read_csv as the original calls it reads every runtime CSV; its perc
       close(p.p16, m.pooledCalls.p16, `${name(csv)} batch size ${m.batchSize} p16`);
       close(p.p84, m.pooledCalls.p84, `${name(csv)} batch size ${m.batchSize} p84`);
     }
+    // the median across processes: the geometric mean of the repeats' medians, each as pandas reads it
+    const repeats = [1, 2].map(
+      (k) => read[csvs.find((c) => name(c) === `runtime_bs_${m.batchSize}_repeat_${k}.csv`)!]!,
+    );
+    const medians = repeats.map((r) => r.batchSizes[String(m.batchSize)]!.p50);
+    assert.equal(m.acrossProcesses.processes, 2);
+    medians.forEach((v, k) => close(v, m.acrossProcesses.processMedians[k]!, `process ${k + 1} median`));
+    close(Math.sqrt(medians[0]! * medians[1]!), m.acrossProcesses.median, "median across processes");
   }
 });
 
