@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import type { RunSettings } from "../../src/measure/run.js";
 import { expectedRows, requireStoredRows, runtimeCsvProblem } from "../../src/record/rows.js";
+import { splitSample, summarizeSample } from "../../src/report/summaries.js";
 import { measurementRecord } from "./records.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mlprof-rows-"));
@@ -138,4 +139,30 @@ test("a wrong measurement of the store is an error naming the file, its problem 
   assert.throws(() => requireStoredRows(good, goodJson, 4, run(), 2), {
     message: `measurement metadata ${goodJson}: field repeats: expected an array, found the number 5`,
   });
+});
+
+test("the statistics refuse non-finite and absurd runtimes, and process rows that contradict the calls", () => {
+  const sample = (values: number[]) => splitSample(Float64Array.from(values), undefined);
+  assert.throws(() => summarizeSample("m", 1, sample([0.5, NaN, 0.5])), {
+    message:
+      "m, batch size 1: call 2 has a runtime of NaN ms, expected a positive value of at most 3600000 ms",
+  });
+  assert.throws(() => summarizeSample("m", 2, sample([1e308, 0.5])), {
+    message:
+      "m, batch size 2: call 1 has a runtime of 1e+308 ms, expected a positive value of at most 3600000 ms",
+  });
+  assert.equal(summarizeSample("m", 1, sample([0.5, 0.7, 0.6])).summary.median, 0.6);
+  assert.throws(
+    () =>
+      splitSample(Float64Array.from(rows(19).map(() => 0.25)), measurementRecord(4, [10, 10]), "/s/x.csv"),
+    {
+      message: "/s/x.csv holds 19 rows, but its metadata gives 2 processes of 10 + 10 = 20 rows",
+    },
+  );
+  assert.deepEqual(
+    splitSample(Float64Array.from(rows(20).map(() => 0.25)), measurementRecord(4, [12, 8])).repeats.map(
+      (r) => r.length,
+    ),
+    [12, 8],
+  );
 });
