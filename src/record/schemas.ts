@@ -6,162 +6,177 @@
  * and what was found. The schemas check the type of every field the tool reads and accept keys they do
  * not know (newer writers add fields; the reader ignores them).
  */
-import { z } from "zod";
+import type * as zod from "zod";
+import { lazyRequire } from "../util/lazy.js";
 import { MAX_RUNTIME_MS } from "../measure/csv.js";
 import { MlprofError } from "../util/errors.js";
 import { readJsonFile } from "../util/json.js";
 
+/** Loaded on first use (see util/lazy.ts). */
+const zodLibrary = lazyRequire<typeof zod>("zod");
+
 /** The largest runtime of one call the tool accepts (see measure/csv.ts). */
 export { MAX_RUNTIME_MS };
 
-const count = z.number().int().nonnegative();
-const positiveInt = z.number().int().positive();
-const duration = z.number().nonnegative();
-const text = z.string();
+/**
+ * Builds the schemas (on first use: zod is loaded only by the commands that read records, see util/lazy.ts).
+ */
+function buildSchemas(z: typeof zod.z) {
+  const count = z.number().int().nonnegative();
+  const positiveInt = z.number().int().positive();
+  const duration = z.number().nonnegative();
+  const text = z.string();
 
-/** The timings a measurement process records (ms). */
-const timingsSchema = z.looseObject({
-  loadMs: duration,
-  firstCallMs: duration.optional(),
-  warmupMs: duration,
-  measureMs: duration,
-});
+  /** The timings a measurement process records (ms). */
+  const timingsSchema = z.looseObject({
+    loadMs: duration,
+    firstCallMs: duration.optional(),
+    warmupMs: duration,
+    measureMs: duration,
+  });
 
-/** The resident memory a measurement process records (kB; 0 where /proc/self/status is missing). */
-const memorySchema = z.looseObject({
-  rssBeforeLoadKb: count,
-  rssAfterLoadKb: count,
-  rssAfterWarmupKb: count,
-  rssAfterTimingKb: count,
-  peakRssKb: count,
-});
+  /** The resident memory a measurement process records (kB; 0 where /proc/self/status is missing). */
+  const memorySchema = z.looseObject({
+    rssBeforeLoadKb: count,
+    rssAfterLoadKb: count,
+    rssAfterWarmupKb: count,
+    rssAfterTimingKb: count,
+    peakRssKb: count,
+  });
 
-/** The windows of --until-stable. */
-const stabilitySchema = z.looseObject({
-  windowCalls: positiveInt,
-  threshold: duration,
-  maxDurationMs: duration,
-  events: z.array(
-    z.looseObject({
-      windowMediansMs: z.array(duration),
-      stable: z.boolean(),
-      discardedCalls: count,
-    }),
-  ),
-});
-
-/** What the measurement process writes about itself (process.json; `process` of a measurement record). */
-export const processMetaSchema = z.looseObject({
-  engine: z.looseObject({ name: text, version: text, binding: text.optional() }),
-  threads: z.looseObject({ intraOp: count, interOp: count }),
-  clock: text,
-  timings: timingsSchema,
-  stability: stabilitySchema.optional(),
-  memory: memorySchema,
-  rows: count,
-  pid: positiveInt,
-  preparation: z.looseObject({}).optional(),
-});
-
-/** The load averages of a host (1, 5 and 15 minutes). */
-const loadAverageSchema = z.array(duration);
-
-/** One process of a repeated measurement (`repeats[]` of a measurement record). */
-export const repeatEntrySchema = z.looseObject({
-  index: positiveInt,
-  csv: text,
-  json: text,
-  rows: positiveInt,
-  medianMs: z.number().positive().max(MAX_RUNTIME_MS),
-  startedAt: text,
-  finishedAt: text,
-  loadAverage: loadAverageSchema,
-  pid: positiveInt,
-  timings: timingsSchema,
-  memory: memorySchema,
-  stability: stabilitySchema.optional(),
-});
-
-/** The measurement record: runtime_bs_<N>.json of MeasureRuntime, runtime_bs_<N>_repeat_<K>.json of a repeat. */
-export const measurementRecordSchema = z.looseObject({
-  mlprof: z.looseObject({ revision: text }),
-  model: z.looseObject({
-    file: text,
-    graph: text,
-    graphSha256: text.optional(),
-    name: text,
-    label: text,
-    engine: text,
-  }),
-  measurement: z.looseObject({
-    batchSize: positiveInt,
-    nEvents: positiveInt,
-    nCalls: positiveInt,
-    nWarmup: count,
-    warmupSeconds: duration,
-    minDurationSeconds: duration,
-    interOpThreads: count,
-    cpuAffinity: text,
-    warmupPolicy: text,
-    inputData: text,
-    inputSeed: z.number().int(),
-    unit: z.literal("ms"),
-    repeats: positiveInt.optional(),
-    csvColumns: text.optional(),
-  }),
-  cmssw: z.looseObject({ version: text, scramArch: text, executor: text, engines: text.optional() }),
-  host: z.looseObject({
-    hostname: text,
-    cpuModel: text,
-    logicalCpus: count,
-    os: text,
-    kernel: text,
-    node: text,
-    loadAverage: loadAverageSchema,
-    frequencyGovernor: text,
-  }),
-  process: processMetaSchema,
-  startedAt: text,
-  finishedAt: text,
-  repeats: z.array(repeatEntrySchema).min(1).optional(),
-});
-
-/** The merged record of MergeRuntimes (runtimes_bs_<...>.json). */
-export const mergedRecordSchema = z.looseObject({
-  batchSizes: z.array(positiveInt).min(1),
-  statistics: z.looseObject({}),
-  warnings: z.array(text),
-  measurements: z
-    .array(
+  /** The windows of --until-stable. */
+  const stabilitySchema = z.looseObject({
+    windowCalls: positiveInt,
+    threshold: duration,
+    maxDurationMs: duration,
+    events: z.array(
       z.looseObject({
-        batchSize: positiveInt,
-        csv: text,
-        pooledCalls: z.looseObject({ n: positiveInt, median: z.number().positive() }).optional(),
-        metadata: measurementRecordSchema,
+        windowMediansMs: z.array(duration),
+        stable: z.boolean(),
+        discardedCalls: count,
       }),
-    )
-    .min(1),
-});
+    ),
+  });
 
-/** The memory record beside a memory CSV (memory_bs_<...>.json). */
-export const memoryRecordSchema = z.looseObject({
-  model: text,
-  batchSizes: z.array(positiveInt).min(1),
-  sources: z.array(text),
-  units: text,
-  csvColumns: text,
-});
+  /** What the measurement process writes about itself (process.json; `process` of a measurement record). */
+  const processMetaSchema = z.looseObject({
+    engine: z.looseObject({ name: text, version: text, binding: text.optional() }),
+    threads: z.looseObject({ intraOp: count, interOp: count }),
+    clock: text,
+    timings: timingsSchema,
+    stability: stabilitySchema.optional(),
+    memory: memorySchema,
+    rows: count,
+    pid: positiveInt,
+    preparation: z.looseObject({}).optional(),
+  });
 
-/** The kinds of records, by the name errors give them. */
-export const RECORD_KINDS = {
-  "measurement metadata": measurementRecordSchema,
-  "measurement process metadata": processMetaSchema,
-  "merged measurement metadata": mergedRecordSchema,
-  "memory metadata": memoryRecordSchema,
-} as const;
+  /** The load averages of a host (1, 5 and 15 minutes). */
+  const loadAverageSchema = z.array(duration);
+
+  /** One process of a repeated measurement (`repeats[]` of a measurement record). */
+  const repeatEntrySchema = z.looseObject({
+    index: positiveInt,
+    csv: text,
+    json: text,
+    rows: positiveInt,
+    medianMs: z.number().positive().max(MAX_RUNTIME_MS),
+    startedAt: text,
+    finishedAt: text,
+    loadAverage: loadAverageSchema,
+    pid: positiveInt,
+    timings: timingsSchema,
+    memory: memorySchema,
+    stability: stabilitySchema.optional(),
+  });
+
+  /** The measurement record: runtime_bs_<N>.json of MeasureRuntime, runtime_bs_<N>_repeat_<K>.json of a repeat. */
+  const measurementRecordSchema = z.looseObject({
+    mlprof: z.looseObject({ revision: text }),
+    model: z.looseObject({
+      file: text,
+      graph: text,
+      graphSha256: text.optional(),
+      name: text,
+      label: text,
+      engine: text,
+    }),
+    measurement: z.looseObject({
+      batchSize: positiveInt,
+      nEvents: positiveInt,
+      nCalls: positiveInt,
+      nWarmup: count,
+      warmupSeconds: duration,
+      minDurationSeconds: duration,
+      interOpThreads: count,
+      cpuAffinity: text,
+      warmupPolicy: text,
+      inputData: text,
+      inputSeed: z.number().int(),
+      unit: z.literal("ms"),
+      repeats: positiveInt.optional(),
+      csvColumns: text.optional(),
+    }),
+    cmssw: z.looseObject({ version: text, scramArch: text, executor: text, engines: text.optional() }),
+    host: z.looseObject({
+      hostname: text,
+      cpuModel: text,
+      logicalCpus: count,
+      os: text,
+      kernel: text,
+      node: text,
+      loadAverage: loadAverageSchema,
+      frequencyGovernor: text,
+    }),
+    process: processMetaSchema,
+    startedAt: text,
+    finishedAt: text,
+    repeats: z.array(repeatEntrySchema).min(1).optional(),
+  });
+
+  /** The merged record of MergeRuntimes (runtimes_bs_<...>.json). */
+  const mergedRecordSchema = z.looseObject({
+    batchSizes: z.array(positiveInt).min(1),
+    statistics: z.looseObject({}),
+    warnings: z.array(text),
+    measurements: z
+      .array(
+        z.looseObject({
+          batchSize: positiveInt,
+          csv: text,
+          pooledCalls: z.looseObject({ n: positiveInt, median: z.number().positive() }).optional(),
+          metadata: measurementRecordSchema,
+        }),
+      )
+      .min(1),
+  });
+
+  /** The memory record beside a memory CSV (memory_bs_<...>.json). */
+  const memoryRecordSchema = z.looseObject({
+    model: text,
+    batchSizes: z.array(positiveInt).min(1),
+    sources: z.array(text),
+    units: text,
+    csvColumns: text,
+  });
+
+  return {
+    "measurement metadata": measurementRecordSchema,
+    "measurement process metadata": processMetaSchema,
+    "merged measurement metadata": mergedRecordSchema,
+    "memory metadata": memoryRecordSchema,
+  };
+}
+
+let built: ReturnType<typeof buildSchemas> | undefined;
+
+/** The schema of each record kind, by the name errors give the kind. */
+export function recordSchemas(): ReturnType<typeof buildSchemas> {
+  return (built ??= buildSchemas(zodLibrary().z));
+}
 
 /** The name of a record kind. */
-export type RecordKind = keyof typeof RECORD_KINDS;
+export type RecordKind = keyof ReturnType<typeof buildSchemas>;
 
 /** A value as an error message shows what was found: its type, and the value where it is short. */
 export function describeFound(value: unknown): string {
@@ -192,7 +207,7 @@ const ARTICLE: Record<string, string> = {
 };
 
 /** What an issue says was expected, in words. */
-function expectedOf(issue: z.core.$ZodIssue): string {
+function expectedOf(issue: zod.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
       return ARTICLE[issue.expected] ?? issue.expected;
@@ -209,7 +224,7 @@ function expectedOf(issue: z.core.$ZodIssue): string {
 }
 
 /** The message of the first issue: `field <path>: expected <x>, found <y>` (and how many more there are). */
-function issueMessage(issues: z.core.$ZodIssue[]): string {
+function issueMessage(issues: zod.core.$ZodIssue[]): string {
   const issue = issues[0]!;
   const root = issue.path.length === 0;
   const where = root ? "the document" : `field ${fieldPath(issue.path)}`;
@@ -227,7 +242,7 @@ function issueMessage(issues: z.core.$ZodIssue[]): string {
  * error naming the kind, the file, the field, what was expected and what was found.
  */
 export function parseRecord<T>(kind: RecordKind, path: string, data: unknown): T {
-  const result = RECORD_KINDS[kind].safeParse(data, { reportInput: true });
+  const result = recordSchemas()[kind].safeParse(data, { reportInput: true });
   if (result.success) return data as T;
   throw new MlprofError(
     `${kind} ${path}: ${issueMessage(result.error.issues)}`,
