@@ -1,9 +1,20 @@
+/**
+ * The runtime CSVs in the original MLProf's format: one `batch_size,runtime_ms` row per timed call, no header
+ * line, no comments, so that `pandas.read_csv(path, delimiter=",", names=["batch_size", "runtimes"])` reads
+ * them. Every other fact of a measurement lives in the JSON beside its CSV (record/measurement.ts).
+ */
 import { readFileSync } from "node:fs";
 import { lazyRequire } from "../util/lazy.js";
 import { MlprofError } from "../util/errors.js";
 
 /** Loaded on first use (see util/lazy.ts). */
 const csv = lazyRequire<typeof import("csv-parse/sync")>("csv-parse/sync");
+
+/** The largest runtime of one call the tool accepts (one hour, in ms): beyond it a row is not a measurement. */
+export const MAX_RUNTIME_MS = 3_600_000;
+
+/** The columns of every runtime CSV, as the JSON records name them (the CSVs have no header line). */
+export const RUNTIME_CSV_COLUMNS = "batch_size,runtime_ms";
 
 /** One timed call: the batch size and the runtime in milliseconds. */
 export interface RuntimeRow {
@@ -13,22 +24,27 @@ export interface RuntimeRow {
   line?: number;
 }
 
-/** Parsed runtime CSV: the `# key: value` metadata lines and the rows. */
+/** Parsed runtime CSV: its rows. */
 export interface RuntimeCsv {
-  meta: Record<string, string>;
   rows: RuntimeRow[];
 }
 
-/** Renders metadata as the CSV's leading `# key: value` comment lines. */
-export function csvMetaLines(meta: Record<string, string | number>): string {
-  return Object.entries(meta)
-    .map(([k, v]) => `# ${k}: ${String(v).replace(/\n/g, " ")}\n`)
-    .join("");
+/**
+ * The data lines of a runtime CSV's text, each with its newline: empty lines and `#` comment lines (which
+ * CSVs of earlier MLProf versions began with) dropped.
+ */
+export function csvDataLines(text: string): string[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+    .map((line) => line + "\n");
 }
 
 /**
- * Reads a runtime CSV in the original's format (`batch_size,runtime_ms` rows, no header) preceded by
- * optional `# key: value` metadata lines; every malformed row is reported with its line number.
+ * Reads a runtime CSV in the original's format (`batch_size,runtime_ms` rows, no header). Lines starting
+ * with `#` (the metadata lines of CSVs written by earlier MLProf versions) are skipped. Every malformed row
+ * — not two fields, a batch size that is not a positive integer, a runtime that is not a finite number of
+ * at least 0 and at most MAX_RUNTIME_MS — is an error naming the file and its line.
  */
 export function readRuntimeCsv(path: string): RuntimeCsv {
   let text: string;
@@ -36,11 +52,6 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
     text = readFileSync(path, "utf8");
   } catch (err) {
     throw new MlprofError(`cannot read runtime CSV ${path}: ${(err as Error).message}`);
-  }
-  const meta: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^#\s*([^:]+):\s?(.*)$/.exec(line);
-    if (m) meta[m[1]!.trim()] = m[2]!.trim();
   }
   const records = csv().parse(text, {
     comment: "#",
@@ -57,8 +68,9 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
     const runtimeMs = Number(rt);
     if (
       record.length !== 2 ||
-      !Number.isInteger(batchSize) ||
+      !/^\s*\d+\s*$/.test(bs ?? "") ||
       batchSize <= 0 ||
+      (rt ?? "").trim() === "" ||
       !Number.isFinite(runtimeMs) ||
       runtimeMs < 0
     ) {
@@ -66,7 +78,12 @@ export function readRuntimeCsv(path: string): RuntimeCsv {
         `${path}, line ${info.lines}: expected 'batch_size,runtime_ms' with a positive integer and a number, found '${record.join(",")}'`,
       );
     }
+    if (runtimeMs > MAX_RUNTIME_MS) {
+      throw new MlprofError(
+        `${path}, line ${info.lines}: a runtime of ${rt!.trim()} ms is beyond ${MAX_RUNTIME_MS} ms (one hour per call), not a measurement`,
+      );
+    }
     return { batchSize, runtimeMs, line: info.lines };
   });
-  return { meta, rows };
+  return { rows };
 }

@@ -2,16 +2,15 @@
  * The measurement record: the metadata JSON every measurement writes beside its CSV (runtime_bs_<N>.json),
  * its one writer, and its one reader with a clear error naming the file.
  */
-import type { OnnxLibrary } from "../engines/onnx/library-kinds.js";
 import { rmSync } from "node:fs";
 import type { Model } from "../engines/model.js";
-import { csvMetaLines } from "../measure/csv.js";
+import { csvDataLines, RUNTIME_CSV_COLUMNS } from "../measure/csv.js";
 import type { HostInfo } from "../measure/host.js";
 import type { MeasureProcessMeta, PreparationMeta } from "../measure/job.js";
 import type { RunSettings } from "../measure/run.js";
 import { projectRevision } from "../paths.js";
-import { MlprofError } from "../util/errors.js";
 import { readJsonFile } from "../util/json.js";
+import { readRecord } from "./schemas.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 
 /** Seed of the random inputs (event e of input i uses seed + 1000 e + i); recorded in the metadata. */
@@ -46,6 +45,8 @@ export interface MeasurementRecord {
     inputData: string;
     inputSeed: number;
     unit: "ms";
+    /** The columns of the CSV beside the record (it has no header line): "batch_size,runtime_ms". */
+    csvColumns?: string;
     /** Fresh processes whose rows the CSV holds, in order (see `repeats`); absent: one. */
     repeats?: number;
   };
@@ -121,6 +122,7 @@ export function measurementRecord(t: MeasurementTarget, out: MeasurementOutcome)
       inputData: run.inputData,
       inputSeed: INPUT_SEED,
       unit: "ms",
+      csvColumns: RUNTIME_CSV_COLUMNS,
     },
     cmssw: { version: t.cmsswVersion, scramArch: t.scramArch, executor: run.executor, ...out.cmssw },
     host: out.host,
@@ -130,50 +132,17 @@ export function measurementRecord(t: MeasurementTarget, out: MeasurementOutcome)
   };
 }
 
-/** The `# key: value` lines of a measurement CSV. */
-function csvHeader(t: MeasurementTarget, out: MeasurementOutcome): string {
-  const { processMeta, host } = out;
-  const { run } = t;
-  const lib = out.preparation?.onnxLibrary as OnnxLibrary | undefined;
-  const library =
-    lib && `${lib.kind}: ${lib.path} (${lib.build ?? "no build info"}; sha256 ${lib.sha256.slice(0, 12)})`;
-  return csvMetaLines({
-    mlprof_revision: projectRevision(),
-    engine: `${processMeta.engine.name} ${processMeta.engine.version}`,
-    engines: String(out.cmssw.engines ?? "installed on this machine"),
-    ...(library && { engine_library: library }),
-    threads: `intra-op ${processMeta.threads.intraOp}, inter-op ${processMeta.threads.interOp}`,
-    cpu: host.cpuModel,
-    host: host.hostname,
-    batch_size: t.batchSize,
-    n_events: run.nEvents,
-    n_calls: run.nCalls,
-    n_warmup: run.nWarmup,
-    input_data: run.inputData,
-    input_seed: INPUT_SEED,
-    warmup_duration_s: run.warmupSeconds,
-    min_duration_s: run.minDurationSeconds,
-    cpu_affinity: run.cpuAffinity || "none",
-    graph_sha256: out.graphSha256 ?? "unknown",
-    model: t.model.fullName,
-    cmssw_version: t.cmsswVersion,
-    scram_arch: t.scramArch,
-    executor: run.executor,
-    columns: "batch_size,runtime_ms",
-  });
-}
-
 /**
- * Writes the result pair of a measurement: the metadata JSON, then the CSV (metadata lines and rows). The
- * pair is complete only once the CSV is in place; a failed CSV write takes its metadata with it.
+ * Writes the result pair of a measurement: the metadata JSON, then the CSV (the original's
+ * `batch_size,runtime_ms` rows, nothing else). The pair is complete only once the CSV is in place; a
+ * failed CSV write takes its metadata with it.
  */
 export function writeMeasurement(t: MeasurementTarget, out: MeasurementOutcome): void {
   const record = measurementRecord(t, out);
-  const header = csvHeader(t, out);
   rmSync(t.csvPath, { force: true });
   writeJsonAtomic(t.metaPath, record);
   try {
-    writeFileAtomic(t.csvPath, header + out.rowsCsv);
+    writeFileAtomic(t.csvPath, csvDataLines(out.rowsCsv).join(""));
   } catch (err) {
     rmSync(t.metaPath, { force: true });
     throw err;
@@ -183,18 +152,17 @@ export function writeMeasurement(t: MeasurementTarget, out: MeasurementOutcome):
 /** Reads a JSON file, with a clear error naming it when it cannot be read or parsed (util/json.ts). */
 export { readJsonFile };
 
-/** Reads a measurement's metadata JSON; an unreadable or malformed file is named in the error. */
+/**
+ * Reads a measurement's metadata JSON (runtime_bs_<N>.json, or a repeat's) and checks it against its schema
+ * (record/schemas.ts); an unreadable, malformed or wrong file is one error naming it and the field.
+ */
 export function readMeasurementRecord(path: string): MeasurementRecord {
-  const data = readJsonFile(path, "measurement metadata");
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new MlprofError(`measurement metadata ${path}: expected a JSON object`);
-  }
-  return data as MeasurementRecord;
+  return readRecord<MeasurementRecord>("measurement metadata", path);
 }
 
-/** Reads a measurement process's own metadata file. */
+/** Reads a measurement process's own metadata file (process.json), checked against its schema. */
 export function readProcessMeta(path: string): MeasureProcessMeta {
-  return readJsonFile(path, "measurement process metadata") as MeasureProcessMeta;
+  return readRecord<MeasureProcessMeta>("measurement process metadata", path);
 }
 
 /** A measurement record as read from any MLProf version: every part may be missing. */
@@ -209,14 +177,20 @@ export interface MergedRecord {
   batchSizes: number[];
   statistics: Record<string, unknown>;
   warnings: string[];
-  measurements: { batchSize: number; csv: string; summary: unknown; metadata: PartialRecord }[];
+  /** The columns of the merged CSV (it has no header line): "batch_size,runtime_ms". */
+  csvColumns?: string;
+  measurements: {
+    batchSize: number;
+    csv: string;
+    /** The statistics of every call pooled (report/summaries.ts summaryRecord). */
+    pooledCalls: unknown;
+    /** The process medians and their geometric mean. */
+    acrossProcesses?: unknown;
+    metadata: MeasurementRecord;
+  }[];
 }
 
-/** Reads a MergeRuntimes JSON; an unreadable or malformed file is named in the error. */
+/** Reads a MergeRuntimes JSON, checked against its schema; a wrong file is one error naming it and the field. */
 export function readMergedRecord(path: string): MergedRecord {
-  const data = readJsonFile(path, "merged measurement metadata") as Partial<MergedRecord> | null;
-  if (typeof data !== "object" || data === null || !Array.isArray(data.measurements)) {
-    throw new MlprofError(`merged measurement metadata ${path}: expected a JSON object with 'measurements'`);
-  }
-  return data as MergedRecord;
+  return readRecord<MergedRecord>("merged measurement metadata", path);
 }

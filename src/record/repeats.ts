@@ -1,11 +1,12 @@
 /**
  * A repeated measurement: the result pairs of several fresh processes (MeasureRepeat) joined into one
- * (MeasureRuntime): the CSV keeps the original's format with every process's rows in order, the JSON records
- * each process (its rows, median, timings, memory, load) beside the first process's record.
+ * (MeasureRuntime): the CSV keeps the original's format with every process's rows in order (nothing else),
+ * the JSON records each process (its rows, median, timings, memory, load) beside the first process's record.
  */
 import { readFileSync, rmSync } from "node:fs";
-import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
+import { csvDataLines, readRuntimeCsv } from "../measure/csv.js";
 import { medianOf } from "../stats/stats.js";
+import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { readMeasurementRecord, type MeasurementRecord, type RepeatEntry } from "./measurement.js";
 
@@ -23,9 +24,7 @@ export function writeRepeatedMeasurement(csvPath: string, metaPath: string, repe
   const parts = repeats.map((files, i) => {
     const parsed = readRuntimeCsv(files.csv);
     const record = readMeasurementRecord(files.json);
-    const body = readFileSync(files.csv, "utf8")
-      .split("\n")
-      .filter((line) => line !== "" && !line.startsWith("#"));
+    const body = csvDataLines(readFileSync(files.csv, "utf8"));
     const entry: RepeatEntry = {
       index: i + 1,
       csv: files.csv,
@@ -40,16 +39,9 @@ export function writeRepeatedMeasurement(csvPath: string, metaPath: string, repe
       memory: record.process.memory,
       ...(record.process.stability ? { stability: record.process.stability } : {}),
     };
-    return { parsed, record, body, entry };
+    return { record, body, entry };
   });
   const first = parts[0]!;
-  const { columns, ...meta } = first.parsed.meta;
-  const header = csvMetaLines({
-    ...meta,
-    repeats: parts.length,
-    repeat_rows: parts.map((p) => p.entry.rows).join(","),
-    columns: columns ?? "batch_size,runtime_ms",
-  });
   const record: MeasurementRecord = {
     ...first.record,
     measurement: { ...first.record.measurement, repeats: parts.length },
@@ -59,18 +51,30 @@ export function writeRepeatedMeasurement(csvPath: string, metaPath: string, repe
   rmSync(csvPath, { force: true });
   writeJsonAtomic(metaPath, record);
   try {
-    writeFileAtomic(csvPath, header + parts.map((p) => p.body.join("\n") + "\n").join(""));
+    writeFileAtomic(csvPath, parts.map((p) => p.body.join("")).join(""));
   } catch (err) {
     rmSync(metaPath, { force: true });
     throw err;
   }
 }
 
-/** The row counts of each process of a measurement's record (one process when it records none). */
+/**
+ * The row counts of each process of a measurement's record (one process when it records none). Counts that
+ * do not add up to the rows the CSV holds for it are an error naming `where` (the file the rows came from).
+ */
 export function repeatRowCounts(
   record: { repeats?: { rows: number }[] } | undefined,
   total: number,
+  where = "the CSV",
 ): number[] {
   const counts = record?.repeats?.map((r) => r.rows);
-  return counts && counts.reduce((a, b) => a + b, 0) === total ? counts : [total];
+  if (!counts) return [total];
+  const sum = counts.reduce((a, b) => a + b, 0);
+  if (sum !== total) {
+    throw new MlprofError(
+      `${where} holds ${total} rows, but its metadata gives ${counts.length} process${counts.length === 1 ? "" : "es"} of ${counts.join(" + ")} = ${sum} rows`,
+      "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again",
+    );
+  }
+  return counts;
 }

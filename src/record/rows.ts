@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { readRuntimeCsv, type RuntimeCsv, type RuntimeRow } from "../measure/csv.js";
 import type { RunSettings } from "../measure/run.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
+import { readMeasurementRecord, type MeasurementRecord } from "./measurement.js";
+import { describeFound } from "./schemas.js";
 
 /** What a measurement's rows must be. */
 export interface ExpectedRows {
@@ -64,33 +66,50 @@ export function rowsProblem(rows: RuntimeRow[], expected: ExpectedRows): string 
   return undefined;
 }
 
+/** The metadata JSON a runtime CSV is checked against: its path and its record of the processes. */
+export interface RowsRecord {
+  path: string;
+  record: { repeats?: unknown };
+}
+
 /**
- * The problem of a joined measurement's `repeat_rows` metadata line (the rows of each process, see
- * record/repeats.ts), or undefined: one count per repeat, each what one process writes, summing to the rows.
+ * The problem of a measurement record's processes (`repeats[].rows`, see record/repeats.ts) against the
+ * rows of its CSV, or undefined: one count per repeat, each what one process writes, summing to the rows.
+ * A record without `repeats` (one process, or an earlier MLProf version) has nothing to contradict.
  */
-function repeatRowsProblem(
-  text: string | undefined,
-  total: number,
-  expected: ExpectedRows,
-): string | undefined {
+function recordRowsProblem(json: RowsRecord, total: number, expected: ExpectedRows): string | undefined {
   const repeats = expected.repeats ?? 1;
-  if (text === undefined) return undefined;
-  const counts = text.split(",").map((c) => Number(c.trim()));
+  const entries = json.record.repeats;
+  if (entries === undefined) return undefined;
+  if (!Array.isArray(entries)) {
+    return `its metadata ${json.path}: field repeats: expected an array, found ${describeFound(entries)}`;
+  }
+  const counts = entries.map((e: unknown) => (e as { rows?: unknown } | null)?.rows);
+  const bad = counts.findIndex((c) => typeof c !== "number" || !Number.isInteger(c));
+  if (bad >= 0) {
+    return `its metadata ${json.path}: field repeats[${bad}].rows: expected an integer, found ${describeFound(counts[bad])}`;
+  }
+  const rows = counts as number[];
   const perProcess = expected.nEvents * expected.nCalls * (expected.windows ?? 1);
   const wrong =
-    counts.length !== repeats ||
-    counts.some((c) => !Number.isInteger(c) || (expected.atLeast ? c < perProcess : c !== perProcess)) ||
-    counts.reduce((a, b) => a + b, 0) !== total;
+    rows.length !== repeats ||
+    rows.some((c) => (expected.atLeast ? c < perProcess : c !== perProcess)) ||
+    rows.reduce((a, b) => a + b, 0) !== total;
   return wrong
-    ? `its metadata line 'repeat_rows: ${text}' does not give ${repeats} process${repeats === 1 ? "" : "es"} of ${expected.atLeast ? "at least " : ""}${perProcess} rows${repeats === 1 ? "" : " each"}, ${total} in all`
+    ? `its metadata ${json.path} (repeats[].rows: ${rows.join(",")}) does not give ${repeats} process${repeats === 1 ? "" : "es"} of ${expected.atLeast ? "at least " : ""}${perProcess} rows${repeats === 1 ? "" : " each"}, ${total} in all as the CSV holds`
     : undefined;
 }
 
 /**
- * Checks a runtime CSV file: complete (ends with a newline), parses, and its rows are what `expected` says.
- * Returns the problem, or undefined when the file is valid.
+ * Checks a runtime CSV file: complete (ends with a newline), parses, its rows are what `expected` says, and,
+ * given the metadata JSON beside it, they are the rows its record of the processes gives. Returns the
+ * problem, or undefined when the file is valid.
  */
-export function runtimeCsvProblem(csvPath: string, expected: ExpectedRows): string | undefined {
+export function runtimeCsvProblem(
+  csvPath: string,
+  expected: ExpectedRows,
+  json?: RowsRecord,
+): string | undefined {
   let text: string;
   try {
     text = readFileSync(csvPath, "utf8");
@@ -109,7 +128,7 @@ export function runtimeCsvProblem(csvPath: string, expected: ExpectedRows): stri
   }
   return (
     rowsProblem(parsed.rows, expected) ??
-    repeatRowsProblem(parsed.meta.repeat_rows, parsed.rows.length, expected)
+    (json ? recordRowsProblem(json, parsed.rows.length, expected) : undefined)
   );
 }
 
@@ -123,27 +142,39 @@ export function requireRows(
   run: RunSettings,
   writer: string,
   repeats = 1,
+  json?: RowsRecord,
 ): void {
-  const problem = runtimeCsvProblem(csvPath, expectedRows(batchSize, run, repeats));
+  const problem = runtimeCsvProblem(csvPath, expectedRows(batchSize, run, repeats), json);
   if (problem) throw new MlprofError(`${writer} wrote a wrong result: ${problem}`);
 }
 
 /**
- * Checks a measurement of the store before a task reads it (MergeRuntimes reads MeasureRuntime's CSVs):
- * the same check as requireRows (and collect's), for `repeats` processes; a wrong file is an error naming
- * it, its line and how to measure it again. Nothing is written.
+ * Checks a measurement of the store before a task reads it (MergeRuntimes reads MeasureRuntime's pairs):
+ * its metadata JSON (`jsonPath`) passes its schema and is of the batch size, and its CSV passes the same
+ * check as requireRows (and collect's) for `repeats` processes, with the rows the JSON records. A wrong
+ * file is an error naming it, its line or field, and how to measure it again. Returns the record; nothing
+ * is written.
  */
 export function requireStoredRows(
   csvPath: string,
+  jsonPath: string,
   batchSize: number,
   run: RunSettings,
   repeats: number,
-): void {
-  const problem = runtimeCsvProblem(csvPath, expectedRows(batchSize, run, repeats));
-  if (problem) {
+): MeasurementRecord {
+  const record = readMeasurementRecord(jsonPath);
+  const again =
+    "remove it and its .json, and run again to make it anew (e.g. the same command with --remove-output 1,a,y)";
+  const problem = runtimeCsvProblem(csvPath, expectedRows(batchSize, run, repeats), {
+    path: jsonPath,
+    record,
+  });
+  if (problem) throw new MlprofError(`measurement ${csvPath} of the store is wrong: ${problem}`, again);
+  if (record.measurement.batchSize !== batchSize) {
     throw new MlprofError(
-      `measurement ${csvPath} of the store is wrong: ${problem}`,
-      "remove it and its .json, and run again to make it anew (e.g. the same command with --remove-output 1,a,y)",
+      `measurement metadata ${jsonPath} of the store is wrong: it is of batch size ${record.measurement.batchSize}, expected ${batchSize}`,
+      again,
     );
   }
+  return record;
 }

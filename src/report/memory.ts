@@ -1,9 +1,10 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { lazyRequire } from "../util/lazy.js";
-import { csvMetaLines } from "../measure/csv.js";
 import type { PartialRecord } from "../record/measurement.js";
 import { medianOf } from "../stats/stats.js";
+import { readRecord } from "../record/schemas.js";
 import { MlprofError } from "../util/errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { plainLabel, sig, textTable, type Column } from "./text.js";
 
 /** Loaded on first use (see util/lazy.ts). */
@@ -106,8 +107,29 @@ export function memoryRecordFromMetadata(meta: PartialRecord, batchSize: number,
   };
 }
 
-/** A memory CSV: `# key: value` metadata lines, a header row, one row per record. */
-export function memoryCsv(records: MemoryRecord[], meta: Record<string, string | number>): string {
+/** The facts of a memory CSV, written as the JSON beside it (memory_bs_<...>.json; see record/schemas.ts). */
+export interface MemoryMeta {
+  model: string;
+  batchSizes: number[];
+  /** The files the values were read from: the MeasureRuntime JSONs, or the MeasureMemory CSVs merged. */
+  sources: string[];
+  units: string;
+  /** The CSV's header row. */
+  csvColumns: string;
+  /** Of a MeasureMemory: the engine, CPU and host of the measurement. */
+  engine?: string;
+  cpu?: string;
+  host?: string;
+}
+
+/** What the values of the memory CSVs are. */
+export const MEMORY_UNITS = "resident set size in MiB (VmRSS, peak VmHWM), load time in ms";
+
+/** The header row of the memory CSVs. */
+export const MEMORY_CSV_COLUMNS = MEMORY_COLUMNS.map(([, h]) => h).join(",");
+
+/** A memory CSV: a header row and one row per record, nothing else (its facts are in the JSON beside it). */
+export function memoryCsv(records: MemoryRecord[]): string {
   const rows = records.map((r) =>
     MEMORY_COLUMNS.map(([key]) =>
       key === "batchSize"
@@ -117,10 +139,33 @@ export function memoryCsv(records: MemoryRecord[], meta: Record<string, string |
           : "nan",
     ).join(","),
   );
-  return csvMetaLines(meta) + [MEMORY_COLUMNS.map(([, h]) => h).join(","), ...rows].join("\n") + "\n";
+  return [MEMORY_CSV_COLUMNS, ...rows].join("\n") + "\n";
 }
 
-/** Reads a memory CSV, checking its header and that every cell is a number. */
+/**
+ * Writes a memory CSV and the JSON of its facts beside it: the JSON first, the CSV last (a failed CSV write
+ * takes the JSON with it), as every result pair is written.
+ */
+export function writeMemoryPair(
+  csvPath: string,
+  jsonPath: string,
+  records: MemoryRecord[],
+  meta: MemoryMeta,
+): void {
+  rmSync(csvPath, { force: true });
+  writeJsonAtomic(jsonPath, meta);
+  try {
+    writeFileAtomic(csvPath, memoryCsv(records));
+  } catch (err) {
+    rmSync(jsonPath, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Reads a memory CSV, checking its header and that every cell is a number; `#` lines (the metadata lines of
+ * memory CSVs of earlier MLProf versions) are skipped.
+ */
 export function readMemoryCsv(path: string): MemoryRecord[] {
   let text: string;
   try {
@@ -136,7 +181,7 @@ export function readMemoryCsv(path: string): MemoryRecord[] {
       `${path}: expected the header '${expected.join(",")}', found '${header?.join(",")}'`,
     );
   }
-  return rows.map((row, i) => {
+  const out = rows.map((row, i) => {
     const values = row.map((cell) => (cell === "nan" ? NaN : Number(cell)));
     if (values.length !== expected.length || values.some((v, k) => !Number.isFinite(v) && row[k] !== "nan")) {
       throw new MlprofError(
@@ -145,6 +190,18 @@ export function readMemoryCsv(path: string): MemoryRecord[] {
     }
     return Object.fromEntries(MEMORY_COLUMNS.map(([key], k) => [key, values[k]])) as unknown as MemoryRecord;
   });
+  const jsonPath = path.replace(/\.csv$/, ".json");
+  if (jsonPath !== path && existsSync(jsonPath)) {
+    const meta = readRecord<MemoryMeta>("memory metadata", jsonPath);
+    const found = out.map((r) => r.batchSize).join(",");
+    if (found !== meta.batchSizes.join(",")) {
+      throw new MlprofError(
+        `${path}: its rows are of batch sizes ${found || "(none)"}, but ${jsonPath} gives ${meta.batchSizes.join(",")}`,
+        "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again",
+      );
+    }
+  }
+  return out;
 }
 
 /** The memory table printed at the end of the memory tasks. */

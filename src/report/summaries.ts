@@ -1,13 +1,13 @@
 import type { PlotSeries } from "../plot/figure.js";
 import { bandStats } from "../stats/stats.js";
-import { readRuntimeCsv } from "../measure/csv.js";
 import { summarize } from "../stats/summary.js";
 import { existsSync } from "node:fs";
 import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { repeatRowCounts } from "../record/repeats.js";
 import { repeatStats, repeatWarnings } from "../stats/repeats.js";
 import { MlprofError } from "../util/errors.js";
-import type { SummaryEntry } from "./text.js";
+import { MAX_RUNTIME_MS, readRuntimeCsv } from "../measure/csv.js";
+import { plainLabel, type SummaryEntry } from "./text.js";
 
 /** The runtimes of one batch size: all calls in order, and the calls of each process. */
 export interface BatchSample {
@@ -31,24 +31,43 @@ function stitchedIn(record: PartialRecord | undefined): boolean | undefined {
 
 /**
  * The runtimes of each batch size of a merged runtime CSV, split into its processes by the measurements'
- * records in the JSON beside it (runtimes_bs_….json; one process when there is none).
+ * records in the JSON beside it (runtimes_bs_….json, checked against its schema; one process when there is
+ * none). Rows of a batch size the JSON does not hold, or row counts other than its records give, are an
+ * error naming the files.
  */
 export function runtimeSamples(csvPath: string, batchSizes: number[]): Map<number, BatchSample> {
   const { rows } = readRuntimeCsv(csvPath);
   const jsonPath = csvPath.replace(/\.csv$/, ".json");
-  const merged = existsSync(jsonPath) ? readMergedRecord(jsonPath) : undefined;
+  const merged = jsonPath !== csvPath && existsSync(jsonPath) ? readMergedRecord(jsonPath) : undefined;
+  if (merged) {
+    const other = rows.find((r) => !merged.batchSizes.includes(r.batchSize));
+    if (other) {
+      throw new MlprofError(
+        `${csvPath}, line ${other.line}: a row of batch size ${other.batchSize}, but ${jsonPath} holds batch sizes ${merged.batchSizes.join(",")}`,
+        "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again",
+      );
+    }
+  }
   const out = new Map<number, BatchSample>();
   for (const bs of batchSizes) {
     const all = Float64Array.from(rows.filter((r) => r.batchSize === bs).map((r) => r.runtimeMs));
     if (all.length === 0) throw new MlprofError(`${csvPath}: no rows for batch size ${bs}`);
-    out.set(bs, splitSample(all, merged?.measurements.find((m) => m.batchSize === bs)?.metadata));
+    const record = merged?.measurements.find((m) => m.batchSize === bs)?.metadata;
+    out.set(bs, splitSample(all, record, `${csvPath} (batch size ${bs}, metadata in ${jsonPath})`));
   }
   return out;
 }
 
-/** The calls of one measurement split into its processes by its record (one process when it has none). */
-export function splitSample(all: Float64Array, record: PartialRecord | undefined): BatchSample {
-  const counts = repeatRowCounts(record, all.length);
+/**
+ * The calls of one measurement split into its processes by its record (one process when it has none);
+ * row counts the record contradicts are an error naming `where`.
+ */
+export function splitSample(
+  all: Float64Array,
+  record: PartialRecord | undefined,
+  where = "the CSV",
+): BatchSample {
+  const counts = repeatRowCounts(record, all.length, where);
   const repeats: Float64Array[] = [];
   let at = 0;
   for (const n of counts) {
@@ -70,8 +89,17 @@ export function runtimesByBatchSize(csvPath: string, batchSizes: number[]): Map<
   return new Map([...runtimeSamples(csvPath, batchSizes)].map(([bs, s]) => [bs, s.all]));
 }
 
-/** The summary of one batch size: the calls pooled, and across processes. */
+/**
+ * The summary of one batch size: the calls pooled, and across processes. Runtimes that are not positive,
+ * finite and at most MAX_RUNTIME_MS are refused (their sums would overflow the statistics).
+ */
 export function summarizeSample(label: string, batchSize: number, sample: BatchSample): SummaryEntry {
+  const bad = sample.all.findIndex((v) => !(v > 0 && v <= MAX_RUNTIME_MS));
+  if (bad >= 0) {
+    throw new MlprofError(
+      `${plainLabel(label)}, batch size ${batchSize}: call ${bad + 1} has a runtime of ${sample.all[bad]} ms, expected a positive value of at most ${MAX_RUNTIME_MS} ms`,
+    );
+  }
   const summary = summarize(sample.all, batchSize, undefined, undefined, sample.repeats);
   const repeats = repeatStats(sample.repeats);
   const warnings = [...summary.warnings, ...repeatWarnings(repeats, sample.stable)];
@@ -82,6 +110,38 @@ export function summarizeSample(label: string, batchSize: number, sample: BatchS
     repeats,
     stable: sample.stable,
     ...(sample.stitched !== undefined ? { stitched: sample.stitched } : {}),
+  };
+}
+
+/** What the two medians of a measurement are, as the merged JSON's `statistics.medians` says. */
+export const MEDIANS_METHOD =
+  "pooledCalls.median: the median of every call of every process pooled (the table's 'median (pooled calls)'); " +
+  "acrossProcesses.median: the geometric mean of the process medians, the measurement's median (the table's " +
+  "'median across procs'), with its Student-t interval";
+
+/**
+ * The summary of one batch size as the merged JSON records it (runtimes_bs_….json): `pooledCalls`, the
+ * statistics of every call pooled (its `median` is the median of the pooled calls), and `acrossProcesses`,
+ * the processes' medians and their geometric mean `median` with its interval.
+ */
+export function summaryRecord(entry: SummaryEntry): {
+  pooledCalls: SummaryEntry["summary"];
+  acrossProcesses?: Record<string, unknown>;
+} {
+  const r = entry.repeats;
+  return {
+    pooledCalls: entry.summary,
+    ...(r && {
+      acrossProcesses: {
+        processes: r.n,
+        processMedians: r.medians,
+        median: r.center,
+        medianMethod: "geometric mean of the process medians",
+        interval: r.interval,
+        betweenCv: r.betweenCv,
+        withinCv: r.withinCv,
+      },
+    }),
   };
 }
 

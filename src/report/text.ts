@@ -75,10 +75,17 @@ export function fixedColumn(values: (number | null)[], digits = 4): string[] {
   return values.map((v) => (v === null ? "–" : v.toFixed(decimals)));
 }
 
+/** The legend of the summary table: which median is which (the same words as the README and the JSON). */
+export const MEDIANS_LEGEND = [
+  "median (pooled calls): the median of every call of every process pooled (JSON: pooledCalls.median);",
+  "median across procs: the geometric mean of the process medians, the measurement's median (JSON: acrossProcesses.median).",
+];
+
 /**
  * The summary table printed at the end of the runtime tasks, followed by the warnings (grouped per model):
- * per batch size the processes, the calls, the median of the calls with the across-process estimate and
- * interval, per event, quantiles, the between- and within-process spreads and the throughput.
+ * per batch size the processes, the calls, the median of the pooled calls, per event, the median across
+ * processes (the geometric mean of the process medians) and its interval, quantiles, the between- and
+ * within-process spreads and the throughput; a legend says which median is which.
  */
 export function summaryTable(entries: SummaryEntry[]): string[] {
   const columns: Column[] = [
@@ -86,8 +93,9 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
     { header: "batch", right: true },
     { header: "procs", right: true },
     { header: "calls", right: true },
-    { header: "median ms", right: true },
+    { header: "median (pooled calls)", right: true },
     { header: "ms/event", right: true },
+    { header: "median across procs", right: true },
     { header: "95 % CI across procs", right: true },
     { header: "p16", right: true },
     { header: "p84", right: true },
@@ -101,6 +109,7 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
   const col = (f: (e: SummaryEntry) => number | null, digits = 4) => fixedColumn(entries.map(f), digits);
   const median = col((e) => e.summary.median);
   const perEvent = col((e) => e.summary.median / e.batchSize);
+  const across = col((e) => e.repeats?.center ?? null);
   const ciValues = entries.flatMap((e) =>
     e.repeats?.interval ? [e.repeats.interval.low, e.repeats.interval.high] : [],
   );
@@ -128,6 +137,7 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
     String(e.summary.n),
     median[i]!,
     perEvent[i]!,
+    across[i]!,
     ci[i]!,
     p16[i]!,
     p84[i]!,
@@ -138,7 +148,13 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
     within[i]!,
     rate[i]!,
   ]);
-  return ["", "runtime per call (ms):", ...textTable(columns, rows), ...groupedWarnings(entries)];
+  return [
+    "",
+    "runtime per call (ms):",
+    ...textTable(columns, rows),
+    ...MEDIANS_LEGEND,
+    ...groupedWarnings(entries),
+  ];
 }
 
 /** The warnings of summary entries, one heading line per model and one line per batch size's warning. */

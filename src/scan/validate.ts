@@ -55,7 +55,7 @@ export function checkMeasurement(
     }
   }
   try {
-    requireRows(csvPath, expected.batchSize, run, "the job", run.repeats);
+    requireRows(csvPath, expected.batchSize, run, "the job", run.repeats, { path: jsonPath, record: meta });
   } catch (err) {
     return errorMessage(err).replace(/^the job wrote a wrong result: /, "");
   }

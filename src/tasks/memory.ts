@@ -11,9 +11,11 @@
 import { join } from "node:path";
 import { buildQuantityFigure, pointSeries, type QuantityAxis } from "../plot/quantity.js";
 import {
+  MEMORY_CSV_COLUMNS,
   MEMORY_QUANTITIES,
   MEMORY_STAGES,
-  memoryCsv,
+  MEMORY_UNITS,
+  writeMemoryPair,
   memoryRecordFromMetadata,
   memoryTable,
   readMemoryCsv,
@@ -21,7 +23,6 @@ import {
   type MemoryQuantityName,
 } from "../report/memory.js";
 import { readMeasurementRecord } from "../record/measurement.js";
-import { writeFileAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { omit, param, type Values } from "../framework/parameters.js";
 import { Task, type TaskContext } from "../framework/task.js";
@@ -63,7 +64,8 @@ export class MeasureMemory extends Task {
   }
 
   outputs(): string[] {
-    return [join(memoryDir(this.family, this.cfg), `memory_bs_${this.batchSize}.csv`)];
+    const stem = join(memoryDir(this.family, this.cfg), `memory_bs_${this.batchSize}`);
+    return [`${stem}.csv`, `${stem}.json`];
   }
 
   reprParams(): Record<string, unknown> {
@@ -78,15 +80,17 @@ export class MeasureMemory extends Task {
     const metaPath = this.requires()[0]!.outputs()[1]!;
     const meta = readMeasurementRecord(metaPath);
     const record = memoryRecordFromMetadata(meta, this.batchSize, metaPath);
-    const header = {
+    const [csvPath, jsonPath] = this.outputs() as [string, string];
+    writeMemoryPair(csvPath, jsonPath, [record], {
       model: this.cfg.model.fullName,
-      engine: `${meta.process?.engine?.name ?? "?"} ${meta.process?.engine?.version ?? "?"}`,
-      cpu: meta.host?.cpuModel ?? "?",
-      host: meta.host?.hostname ?? "?",
-      source: metaPath,
-      units: "resident set size in MiB (VmRSS, peak VmHWM), load time in ms",
-    };
-    writeFileAtomic(this.outputs()[0]!, memoryCsv([record], header));
+      batchSizes: [this.batchSize],
+      sources: [metaPath],
+      units: MEMORY_UNITS,
+      csvColumns: MEMORY_CSV_COLUMNS,
+      engine: `${meta.process.engine.name} ${meta.process.engine.version}`,
+      cpu: meta.host.cpuModel,
+      host: meta.host.hostname,
+    });
   }
 }
 
@@ -120,7 +124,8 @@ export class MergeMemory extends Task {
   }
 
   outputs(): string[] {
-    return [join(memoryDir(this.family, this.cfg), `memory_bs_${this.batchSizes.join("_")}.csv`)];
+    const stem = join(memoryDir(this.family, this.cfg), `memory_bs_${this.batchSizes.join("_")}`);
+    return [`${stem}.csv`, `${stem}.json`];
   }
 
   reprParams(): Record<string, unknown> {
@@ -134,12 +139,14 @@ export class MergeMemory extends Task {
   async run(ctx: TaskContext): Promise<void> {
     const inputs = this.requires().map((t) => t.outputs()[0]!);
     const records = inputs.flatMap((p) => readMemoryCsv(p));
-    const header = {
+    const [csvPath, jsonPath] = this.outputs() as [string, string];
+    writeMemoryPair(csvPath, jsonPath, records, {
       model: this.cfg.model.fullName,
-      batch_sizes: this.batchSizes.join(","),
-      merged_from: inputs.join(" "),
-    };
-    writeFileAtomic(this.outputs()[0]!, memoryCsv(records, header));
+      batchSizes: this.batchSizes,
+      sources: inputs,
+      units: MEMORY_UNITS,
+      csvColumns: MEMORY_CSV_COLUMNS,
+    });
     memoryTable(records.map((record) => ({ label: this.cfg.model.label, record }))).forEach((l) =>
       ctx.log?.(l),
     );

@@ -341,7 +341,7 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       "model",
       "batch size",
       "processes × calls",
-      "median",
+      "median (pooled calls)",
       "per event",
       "95 % CI across processes",
       "p16 – p84",

@@ -1,13 +1,13 @@
 /** The measurement chain of one model: MeasureRuntime (one batch size) → MergeRuntimes (several). */
 import { join } from "node:path";
 import { getExecutor } from "../executors/registry.js";
-import { csvMetaLines, readRuntimeCsv } from "../measure/csv.js";
+import { readFileSync } from "node:fs";
+import { csvDataLines, readRuntimeCsv, RUNTIME_CSV_COLUMNS } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
 import { loadWarning } from "../measure/host.js";
 import { readMeasurementRecord } from "../record/measurement.js";
-import { splitSample, summarizeSample } from "../report/summaries.js";
+import { MEDIANS_METHOD, splitSample, summarizeSample, summaryRecord } from "../report/summaries.js";
 import { summaryMethod } from "../stats/summary.js";
-import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { param, positive } from "../framework/parameters.js";
@@ -234,30 +234,12 @@ export class MergeRuntimes extends Task {
     const [csvPath, metaPath] = this.outputs() as [string, string];
     const inputs = this.requires().map((t) => {
       const [csv, meta] = t.outputs() as [string, string];
-      // the one row check of every measurement entering a result (as collect and the executors check)
-      requireStoredRows(csv, t.batchSize, this.cfg.run, this.cfg.run.repeats);
-      const record = readMeasurementRecord(meta);
-      const recorded = record.measurement?.batchSize;
-      if (recorded !== undefined && recorded !== t.batchSize) {
-        throw new MlprofError(
-          `measurement metadata ${meta} of the store is wrong: it is of batch size ${String(recorded)}, expected ${t.batchSize}`,
-        );
-      }
+      // the one check of every measurement entering a result (as collect and the executors check): the
+      // record's schema and batch size, the rows, and the rows the record gives its processes
+      const record = requireStoredRows(csv, meta, t.batchSize, this.cfg.run, this.cfg.run.repeats);
       return { batchSize: t.batchSize, csv, parsed: readRuntimeCsv(csv), meta: record };
     });
-    const first = inputs[0]!.parsed.meta;
-    const common: Record<string, string> = {};
-    for (const [k, v] of Object.entries(first)) {
-      if (k !== "batch_size" && inputs.every((i) => i.parsed.meta[k] === v)) common[k] = v;
-    }
-    const header = csvMetaLines({
-      ...common,
-      batch_sizes: this.batchSizes.join(","),
-      merged_from: inputs.map((i) => i.csv).join(" "),
-    });
-    const body = inputs
-      .flatMap((i) => i.parsed.rows.map((r) => `${r.batchSize},${r.runtimeMs.toFixed(6)}\n`))
-      .join("");
+    const body = inputs.flatMap((i) => csvDataLines(readFileSync(i.csv, "utf8"))).join("");
     const summaries = inputs.map((i) =>
       summarizeSample(
         this.cfg.model.label,
@@ -265,12 +247,14 @@ export class MergeRuntimes extends Task {
         splitSample(
           Float64Array.from(i.parsed.rows, (r) => r.runtimeMs),
           i.meta,
+          i.csv,
         ),
       ),
     );
     writeJsonAtomic(metaPath, {
       batchSizes: this.batchSizes,
-      statistics: summaryMethod(),
+      csvColumns: RUNTIME_CSV_COLUMNS,
+      statistics: { ...summaryMethod(), medians: MEDIANS_METHOD },
       warnings: summaries.flatMap((e, k) =>
         [...e.summary.warnings, ...loadWarnings(inputs[k]!.meta)].map(
           (w) => `batch size ${e.batchSize}: ${w}`,
@@ -279,12 +263,11 @@ export class MergeRuntimes extends Task {
       measurements: inputs.map((i, k) => ({
         batchSize: i.batchSize,
         csv: i.csv,
-        summary: summaries[k]!.summary,
-        acrossProcesses: summaries[k]!.repeats,
+        ...summaryRecord(summaries[k]!),
         metadata: i.meta,
       })),
     });
-    writeFileAtomic(csvPath, header + body);
+    writeFileAtomic(csvPath, body);
     summaryTable(summaries).forEach((line) => ctx.log?.(line));
   }
 }

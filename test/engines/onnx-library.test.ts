@@ -68,10 +68,7 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
     );
     assert.match(a.process.preparation.onnxLibrary.sha256, /^[0-9a-f]{64}$/);
     assert.match(a.process.preparation.onnxLibrary.build, /git-commit-id=\w+/);
-    assert.match(
-      readFileSync(wheelCsv!, "utf8"),
-      /^# engine_library: pypi: \/.*libonnxruntime\.so\.1\.30\.0 \(git-branch=/m,
-    );
+    assert.match(readFileSync(wheelCsv!, "utf8"), /^1,[0-9.]+\n/, "the CSV holds the rows only");
 
     const b = JSON.parse(readFileSync(npmJson!, "utf8"));
     assert.equal(b.process.engine.library.kind, "npm");

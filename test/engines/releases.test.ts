@@ -104,9 +104,7 @@ describe("measuring a release's engines", () => {
       assert.equal(res.code, 0, res.stderr + res.stdout);
       const [csv, json] = outputs(res.stdout);
       assert.match(csv!, /__engines_release__ortlib_npm\/rel\/runtime_bs_1\.csv$/);
-      const text = readFileSync(csv!, "utf8");
-      assert.ok(text.includes(`# engine: onnxruntime ${measured}\n`), text.slice(0, 300));
-      assert.ok(text.includes(`# engines: ${line}\n`));
+      assert.doesNotMatch(readFileSync(csv!, "utf8"), /^#/m, "the CSV holds the rows only");
       const meta = JSON.parse(readFileSync(json!, "utf8"));
       assert.equal(meta.process.engine.version, measured);
       assert.equal(meta.cmssw.engines, line);
@@ -131,9 +129,9 @@ describe("measuring a release's engines", () => {
     assert.equal(emulated.code, 0, emulated.stderr);
     assert.equal(installed.code, 0, installed.stderr);
     const [a] = outputs(emulated.stdout);
-    const [b] = outputs(installed.stdout);
+    const [b, bJson] = outputs(installed.stdout);
     assert.notEqual(a, b);
-    assert.match(readFileSync(b!, "utf8"), /# engines: installed on this machine\n/);
+    assert.equal(JSON.parse(readFileSync(bJson!, "utf8")).cmssw.engines, "installed on this machine");
   });
 
   test("a release's TensorFlow that pip cannot install: one clear error, nothing in the store", async () => {

@@ -404,11 +404,12 @@ cmsRun() {
 
     const csv = readRuntimeCsv(second.csvPath);
     assert.equal(csv.rows.length, 10);
-    assert.equal(csv.meta.executor, "cmssw");
-    assert.equal(csv.meta.cmssw_version, "CMSSW_14_1_0_pre4");
+    assert.doesNotMatch(readFileSync(second.csvPath, "utf8"), /^#/m, "the CSV holds the rows only");
     const meta = JSON.parse(readFileSync(second.metaPath, "utf8")) as {
-      cmssw: { note: string; config: string };
+      cmssw: { note: string; config: string; executor: string; version: string };
     };
+    assert.equal(meta.cmssw.executor, "cmssw");
+    assert.equal(meta.cmssw.version, "CMSSW_14_1_0_pre4");
     assert.match(meta.cmssw.note, /cmsRun of CMSSW_14_1_0_pre4/);
     assert.match(meta.cmssw.config, /cms\.EDAnalyzer\(\s*"TFInference"/);
     const seen = JSON.parse(readFileSync(join(fake, "last_params.json"), "utf8")) as Record<string, unknown>;

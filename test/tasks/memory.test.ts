@@ -52,10 +52,18 @@ function outputsOf(stdout: string): string[] {
 /** The merged memory records of a model. */
 function merged(name: string): MemoryRecord[] {
   const csv = listFiles(data.store).filter(
-    (f) => f.startsWith("MergeMemory") && f.includes(`model_${name}__`),
+    (f) => f.startsWith("MergeMemory") && f.includes(`model_${name}__`) && f.endsWith(".csv"),
   );
   assert.equal(csv.length, 1, `one merged memory CSV of ${name}: ${csv.join(", ")}`);
-  return readMemoryCsv(join(data.store, csv[0]!));
+  const path = join(data.store, csv[0]!);
+  assert.match(
+    readFileSync(path, "utf8"),
+    /^batch_size,rss_before_load_mib,/,
+    "a header row, no comment lines",
+  );
+  const facts = JSON.parse(readFileSync(path.replace(/\.csv$/, ".json"), "utf8")) as { batchSizes: number[] };
+  assert.deepEqual(facts.batchSizes, [1, 2], "the facts in the JSON beside it");
+  return readMemoryCsv(path);
 }
 
 test("load memory grows with the model size for the DNN and CNN ONNX examples", async () => {

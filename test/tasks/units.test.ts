@@ -47,6 +47,7 @@ test("plotted statistics equal hand-computed values, with and without batch-size
   const csv = join(dir, "runtimes_bs_1_4.csv");
   // batch size 1: 1..5 ms; batch size 4: 4, 8, 12, 16, 20 ms
   const rows = [1, 2, 3, 4, 5].map((v) => `1,${v}`).concat([4, 8, 12, 16, 20].map((v) => `4,${v}`));
+  // a comment line, as CSVs of earlier MLProf versions began with, is skipped
   writeFileSync(csv, "# engine: test\n" + rows.join("\n") + "\n");
   const raw = seriesFromCsv(csv, "m", [1, 4], false);
   assert.deepEqual(raw.batchSizes, [1, 4]);
@@ -58,7 +59,7 @@ test("plotted statistics equal hand-computed values, with and without batch-size
   assert.deepEqual(norm.median, [3, 3]);
   assert.ok(Math.abs(norm.low[1]! - 1.64) < 1e-9 && Math.abs(norm.high[1]! - 4.36) < 1e-9);
   assert.throws(() => seriesFromCsv(csv, "m", [1, 8], true), /no rows for batch size 8/);
-  assert.deepEqual(readRuntimeCsv(csv).meta, { engine: "test" });
+  assert.equal(readRuntimeCsv(csv).rows.length, 10);
 });
 
 test("a malformed runtime CSV is reported with its line", () => {
