@@ -668,12 +668,18 @@ const storeFiles: Case[] = [
   {
     name: "repeat rows that do not add up",
     setup: () =>
-      brokenCopy("reprows", (csv) =>
-        writeFileSync(csv, seedCsv().replace("# repeat_rows: 20", "# repeat_rows: 15,5")),
+      brokenCopy("reprows", (_csv, json) =>
+        writeFileSync(
+          json,
+          readFileSync(json, "utf8").replace(
+            '"rows": 20,\n      "medianMs"',
+            '"rows": 15,\n      "medianMs"',
+          ),
+        ),
       ),
     args: () => merge("reprows"),
     message:
-      /\/reprows\/runtime_bs_1\.csv of the store is wrong: its metadata line 'repeat_rows: 15,5' does not give 1 process of 20 rows, 20 in all/,
+      /\/reprows\/runtime_bs_1\.csv of the store is wrong: its metadata .*\/reprows\/runtime_bs_1\.json \(repeats\[\]\.rows: 15\) does not give 1 process of 20 rows, 20 in all as the CSV holds/,
   },
 ];
 
