@@ -51,7 +51,7 @@ mlprof run PlotRuntimes --version shots --model-file "$HERE/examples/dnn/model_o
   --batch-sizes 1,2,4,8,16,32,64,128,256,512,1024 "${QUICK[@]}" --remove-output 0,a,y 2>&1 | tee "$WORK/log"
 topng "$(printed pdf)" linear_x
 
-mlprof run CompareRuntimes --versions baseline_onnxruntime_1_16_3_el8_amd64_gcc11,candidate_onnxruntime_1_20_1_el9_amd64_gcc13 \
+mlprof run CompareRuntimes --version shots --versions baseline_onnxruntime_1_16_3_el8_amd64_gcc11,candidate_onnxruntime_1_20_1_el9_amd64_gcc13 \
   --model-files "$HERE/examples/dnn/model_onnx_l10u128.yaml" --batch-sizes 1,2,4,8,16,32 --n-calls 20 --repeats 2 \
   --x-log True --file-types pdf --remove-output 0,a,y | tee "$WORK/log"
 topng "$(printed pdf)" ratio

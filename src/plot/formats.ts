@@ -1,7 +1,8 @@
 /**
  * The file types a plot can be written as (`--file-types`): pdf and svg (vector), png (raster) and eps
- * (converted from the PDF by poppler's pdftocairo, the converter Debian's poppler-utils ships; EPS has no
- * transparency, so cairo draws the light bands as embedded images at 300 dpi, everything else stays vector).
+ * (converted from the PDF by poppler's pdftops, PostScript level 3, which Debian's poppler-utils ships;
+ * pdftocairo's EPS of a landscape page has a wrong bounding box). EPS has no transparency: the regions with
+ * the light bands are embedded as 300 dpi images, the text (fonts embedded), lines and markers stay vector.
  */
 import { execFile } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -21,7 +22,7 @@ export type FileType = (typeof FILE_TYPES)[number];
 export const EPS_WORK_PREFIX = "mlprof-eps";
 
 /** The converter of PDF to EPS. */
-const PDF_TO_EPS = "pdftocairo";
+const PDF_TO_EPS = "pdftops";
 
 /**
  * The distinct file types of `--file-types`, checked: each one known, at least one, and for eps the
@@ -47,12 +48,12 @@ export function checkFileTypes(given: string[], env: NodeJS.ProcessEnv = process
   return types as FileType[];
 }
 
-/** Converts a PDF (its bytes) to EPS with pdftocairo; the bounding box is the PDF's page. */
+/** Converts a PDF (its bytes) to EPS with pdftops; the bounding box is the PDF's page. */
 export async function pdfToEps(pdf: Uint8Array): Promise<Uint8Array> {
   const dir = makeTempDir(EPS_WORK_PREFIX);
   try {
     await writeFile(join(dir, "figure.pdf"), pdf);
-    await promisify(execFile)(PDF_TO_EPS, ["-eps", "-origpagesizes", "figure.pdf", "figure.eps"], {
+    await promisify(execFile)(PDF_TO_EPS, ["-level3", "-eps", "figure.pdf", "figure.eps"], {
       cwd: dir,
     });
     return await readFile(join(dir, "figure.eps"));

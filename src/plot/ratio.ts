@@ -92,7 +92,7 @@ export function buildRatioFigure(
           };
     })
     .filter((t) => t !== undefined);
-  const layout = figure.layout as { yaxis: object; margin: object; title?: object; shapes?: object[] };
+  const layout = figure.layout as { yaxis: object; margin: object; annotations: object[] };
   const one = {
     type: "line",
     xref: "paper",
@@ -107,17 +107,27 @@ export function buildRatioFigure(
     data: [noise, ...data, ...verdicts],
     layout: {
       ...layout,
-      margin: { ...layout.margin, t: 116 },
-      title: {
-        text: `A: ${latexToPlotly(shortened(labels.a))}<br>B: ${latexToPlotly(shortened(labels.b))}`,
-        x: 0.5,
-        xanchor: "center",
-        y: 0.985,
-        yanchor: "top",
-        font: { size: TEXT_SIZE.title },
-      },
+      margin: { ...layout.margin, t: 104 },
       yaxis: { ...layout.yaxis, title: { text: "Runtime ratio B / A", standoff: 10 } },
       shapes: [one],
+      // which measurements A and B are, above the CMS header (an annotation: a multi-line title would be
+      // anchored at its first line and overflow the top of the page)
+      annotations: [
+        ...layout.annotations,
+        {
+          xref: "paper",
+          yref: "paper",
+          x: 0.5,
+          xanchor: "center",
+          y: 1,
+          yanchor: "bottom",
+          yshift: 42,
+          showarrow: false,
+          align: "center",
+          text: `A: ${latexToPlotly(shortened(labels.a))}<br>B: ${latexToPlotly(shortened(labels.b))}`,
+          font: { size: TEXT_SIZE.title },
+        },
+      ],
     },
   };
 }
