@@ -42,7 +42,7 @@ export const FIGURE_HEIGHT = 600;
  * figure with 26 pt text: 3.6 % of the figure's height; the "CMS" label 1.3 times that): 22 px is 3.7 % of
  * 600 px. On a 600 × 450 pt PDF page that is 16.5 pt, readable with the plot shrunk to half a slide.
  */
-export const TEXT_SIZE = { text: 22, legend: 20, cms: 29, title: 20 } as const;
+export const TEXT_SIZE = { text: 22, legend: 20, manyLegend: 16, cms: 29, title: 20 } as const;
 
 /** Fonts shipped with Debian (DejaVu) first, then common fallbacks. */
 const FONT_FAMILY = "DejaVu Sans, Arial, sans-serif";
@@ -404,7 +404,8 @@ export function buildRuntimeFigure(
       y: 0.98,
       yanchor: "top",
       tracegroupgap: 2,
-      font: { size: TEXT_SIZE.legend },
+      // many curves: a smaller legend, so that it does not take the plot's place
+      font: { size: series.length > 8 ? TEXT_SIZE.manyLegend : TEXT_SIZE.legend },
       bgcolor: "rgba(255, 255, 255, 0.8)",
       bordercolor: "#bbbbbb",
       borderwidth: 1,
