@@ -350,7 +350,7 @@ export const PLOT_PARAMS = {
     default: DEFAULT_PALETTE,
     choices: PALETTES.map((p) => p.name),
     description:
-      "curve colours: petroff (Petroff's 6, 8 or 10 colours by the number of curves, as mplhep's CMS style), petroff6, petroff8, petroff10, okabe-ito; beyond the colours, other markers and dashes",
+      "curve colours (petroff: Petroff's 6, 8 or 10 colours by the number of curves, as mplhep's CMS style); beyond them, other markers and dashes",
   }),
   topRightLabel: param.string({
     flag: "top-right-label",
