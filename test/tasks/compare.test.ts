@@ -83,7 +83,7 @@ test("the 20x256 DNN is slower than the 10x128 one at every batch size, with rat
   const page = readFileSync(html!, "utf8");
   // a short axis title; the subtitle names A and B
   assert.match(page, /"text":"Runtime ratio B \/ A"/);
-  assert.match(page, /"text":"A: ONNX 10x128\u003cbr>B: ONNX 20x256"/);
+  assert.match(page, /"text":"A: ONNX 10x128\\u003cbr>B: ONNX 20x256"/);
   // each verdict is a marker trace of its own, in the legend
   assert.match(page, /"mode":"markers","x":\[1,2\],"y":\[[\d.,]+\],"name":"B slower"/);
   assert.match(page, /"name":"noise threshold ±5 %"/);
