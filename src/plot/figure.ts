@@ -236,9 +236,9 @@ const AXIS_STYLE = {
 /** Width of the plot area in px on the default figure (the figure less the margins and the y labels). */
 const PLOT_AREA_WIDTH = 660;
 
-/** Estimated width in px of a tick label of `text` at the figure's text size (DejaVu Sans digits). */
-function labelWidth(text: string): number {
-  return 0.64 * TEXT_SIZE.text * text.length;
+/** Estimated width in px of a tick label of `text` at a text size (DejaVu Sans digits). */
+function labelWidth(text: string, font: number): number {
+  return 0.64 * font * text.length;
 }
 
 /** Smallest empty space in px between two neighbouring tick labels. */
@@ -249,14 +249,19 @@ const LABEL_GAP = 8;
  * the last) whose labels do not overlap on the plot area, on a linear or log axis. The others keep an
  * unlabelled tick.
  */
-export function labelledTicks(batchSizes: number[], log: boolean, width = PLOT_AREA_WIDTH): number[] {
+export function labelledTicks(
+  batchSizes: number[],
+  log: boolean,
+  width = PLOT_AREA_WIDTH,
+  font: number = TEXT_SIZE.text,
+): number[] {
   const pos = (x: number) => (log ? Math.log10(x) : x);
   const first = batchSizes[0];
   const last = batchSizes[batchSizes.length - 1];
   if (first === undefined || last === undefined || first === last) return [...batchSizes];
   const px = (x: number) => ((pos(x) - pos(first)) / (pos(last) - pos(first))) * width;
   const apart = (a: number, b: number) =>
-    Math.abs(px(b) - px(a)) >= (labelWidth(String(a)) + labelWidth(String(b))) / 2 + LABEL_GAP;
+    Math.abs(px(b) - px(a)) >= (labelWidth(String(a), font) + labelWidth(String(b), font)) / 2 + LABEL_GAP;
   const kept = [first];
   for (const x of batchSizes.slice(1, -1)) {
     if (apart(kept[kept.length - 1]!, x) && apart(x, last)) kept.push(x);
@@ -414,4 +419,59 @@ export function buildRuntimeFigure(
     hovermode: "closest",
   };
   return { data, layout };
+}
+
+/** A layout's text sizes and margins times `k` (fonts of the layout, legend, title and annotations). */
+function scaledLayout(layout: Record<string, unknown>, k: number): Record<string, unknown> {
+  const font = (f: unknown) => {
+    const o = (f ?? {}) as { size?: number };
+    return o.size === undefined ? f : { ...o, size: Math.round(o.size * k) };
+  };
+  const withFont = (o: unknown) => {
+    const obj = o as Record<string, unknown> | undefined;
+    return obj && typeof obj === "object"
+      ? { ...obj, ...(obj["font"] ? { font: font(obj["font"]) } : {}) }
+      : o;
+  };
+  const margin = layout["margin"] as Record<string, number> | undefined;
+  const annotations = layout["annotations"] as unknown[] | undefined;
+  return {
+    ...layout,
+    font: font(layout["font"]),
+    legend: withFont(layout["legend"]),
+    ...(layout["title"] ? { title: withFont(layout["title"]) } : {}),
+    ...(margin && {
+      margin: Object.fromEntries(Object.entries(margin).map(([key, v]) => [key, Math.round(v * k)])),
+    }),
+    ...(annotations && {
+      annotations: annotations.map((a) =>
+        withFont(
+          a && typeof a === "object" && "yshift" in a
+            ? { ...a, yshift: Math.round((a.yshift as number) * k) }
+            : a,
+        ),
+      ),
+    }),
+  };
+}
+
+/**
+ * The figure laid out for another size than the default 800 × 600 px (e.g. the report's figures): text
+ * sizes and margins in proportion, and the x tick labels chosen again for the narrower plot area.
+ */
+export function resized(
+  figure: { data: object[]; layout: object },
+  width: number,
+  height: number,
+): { data: object[]; layout: object } {
+  if (width === FIGURE_WIDTH && height === FIGURE_HEIGHT) return figure;
+  const k = Math.min(width / FIGURE_WIDTH, height / FIGURE_HEIGHT);
+  const layout = scaledLayout({ ...(figure.layout as Record<string, unknown>), width, height }, k);
+  const xaxis = layout["xaxis"] as { tickvals?: number[]; ticktext?: string[]; type?: string } | undefined;
+  if (xaxis?.tickvals && xaxis.ticktext) {
+    const area = width - (FIGURE_WIDTH - PLOT_AREA_WIDTH) * k;
+    const shown = new Set(labelledTicks(xaxis.tickvals, xaxis.type === "log", area, TEXT_SIZE.text * k));
+    layout["xaxis"] = { ...xaxis, ticktext: xaxis.tickvals.map((v) => (shown.has(v) ? String(v) : "")) };
+  }
+  return { data: figure.data, layout };
 }

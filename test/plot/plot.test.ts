@@ -8,6 +8,7 @@ import { findChromium } from "../../src/plot/chromium.js";
 import {
   buildRuntimeFigure,
   labelledTicks,
+  resized,
   type PlotOptions,
   type PlotSeries,
 } from "../../src/plot/figure.js";
@@ -279,4 +280,34 @@ test("crowded batch-size axes label a readable subset, always the first and last
   );
   assert.deepEqual(labelledTicks([1, 2, 4, 8, 16, 32, 64, 128, 256], false), [1, 16, 32, 64, 128, 256]);
   assert.deepEqual(labelledTicks([4], false), [4]);
+});
+
+test("a figure resized for the report: text and margins in proportion (the smaller of 560/800 and 430/600), x labels chosen for its width", () => {
+  const bs = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+  const series = [{ label: "A", batchSizes: bs, median: bs, low: bs, high: bs }];
+  const figure = buildRuntimeFigure(series, OPTS);
+  const small = resized(figure, 560, 430).layout as Layout & {
+    font: { size: number };
+    legend: { font: { size: number } };
+    margin: { l: number };
+  };
+  assert.equal(small["width"], 560);
+  assert.equal(small.font.size, Math.round(22 * 0.7));
+  assert.equal(small.legend.font.size, Math.round(20 * 0.7));
+  assert.equal(small.margin.l, Math.round(80 * 0.7));
+  const labels = (l: Layout) => (l.xaxis["ticktext"] as string[]).filter((t) => t !== "");
+  assert.deepEqual(labels(figure.layout as Layout), ["1", "16", "32", "64", "128", "256"]);
+  assert.deepEqual(labels(small), labels(figure.layout as Layout), "text and plot area shrink alike");
+  // a wide, flat figure: smaller text on a plot area as wide as before, so more labels fit
+  assert.deepEqual(labels(resized(figure, 800, 300).layout as Layout), [
+    "1",
+    "8",
+    "16",
+    "32",
+    "64",
+    "128",
+    "256",
+  ]);
+  assert.deepEqual(small.xaxis["tickvals"], bs, "a tick at every batch size still");
+  assert.equal(resized(figure, 800, 600), figure);
 });
