@@ -1,4 +1,5 @@
 import { latexToPlotly } from "./labels.js";
+import { DEFAULT_PALETTE, curveStyles, paletteByName, type CurveStyle } from "./palette.js";
 
 /** One measured model / configuration: runtime quantiles per batch size. */
 export interface PlotSeries {
@@ -22,8 +23,10 @@ export interface PlotOptions {
   yMax?: number;
   /** Only decides the y-axis title: "Runtime / batch size [ms]" vs "Runtime [ms]". */
   bsNormalized: boolean;
-  /** "band": filled 16–84 % band; "bars": asymmetric error bars. */
+  /** "band": filled 16–84 % band; "bars": markers with asymmetric error bars, no lines. */
   errorStyle: "band" | "bars";
+  /** Name of the colour palette (palette.ts, PALETTES); default: Petroff's sequence by the number of curves. */
+  palette?: string;
   /** Text above the top-right corner of the plot area (may contain simple LaTeX). */
   topRightLabel?: string;
   /** Figure title (may contain simple LaTeX). */
@@ -34,15 +37,22 @@ export interface PlotOptions {
 export const FIGURE_WIDTH = 800;
 export const FIGURE_HEIGHT = 600;
 
-/** Okabe-Ito colour-blind-friendly palette, reordered so that well-contrasting colours come first. */
-const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442"];
+/**
+ * Text sizes in px on the 800 × 600 px figure, in the proportions of mplhep's CMS style (a 10 × 10 in
+ * figure with 26 pt text: 3.6 % of the figure's height; the "CMS" label 1.3 times that): 22 px is 3.7 % of
+ * 600 px. On a 600 × 450 pt PDF page that is 16.5 pt, readable with the plot shrunk to half a slide.
+ */
+export const TEXT_SIZE = { text: 22, legend: 20, manyLegend: 16, cms: 29, title: 20 } as const;
 
 /** Fonts shipped with Debian (DejaVu) first, then common fallbacks. */
 const FONT_FAMILY = "DejaVu Sans, Arial, sans-serif";
 
-/** Bands are light, with edges in the curve's colour, so that overlapping bands stay attributable. */
-const BAND_OPACITY = 0.15;
-const BAND_EDGE_OPACITY = 0.55;
+/**
+ * Bands are light, with edges in the curve's colour, so that overlapping bands of close curves stay
+ * attributable instead of blending into one brown.
+ */
+const BAND_OPACITY = 0.12;
+const BAND_EDGE_OPACITY = 0.7;
 
 /** Converts `#rrggbb` to an `rgba()` string with the given opacity. */
 function withAlpha(hex: string, alpha: number): string {
@@ -62,13 +72,14 @@ function checkSeries(s: PlotSeries): void {
 }
 
 /** Plotly traces of the 16–84 % band of one series: invisible low/high lines, filled in between. */
-function bandTraces(s: PlotSeries, color: string, group: string): object[] {
+function bandTraces(s: PlotSeries, style: CurveStyle, group: string): object[] {
   const label = latexToPlotly(s.label);
+  const color = style.color;
   const common = {
     type: "scatter",
     x: s.batchSizes,
     mode: "lines",
-    line: { width: 0.8, color: withAlpha(color, BAND_EDGE_OPACITY) },
+    line: { width: 1, color: withAlpha(color, BAND_EDGE_OPACITY), dash: style.dash },
     legendgroup: group,
     showlegend: false,
     hoverinfo: "skip",
@@ -85,17 +96,27 @@ function bandTraces(s: PlotSeries, color: string, group: string): object[] {
   ];
 }
 
-/** Plotly trace of the medians of one series, with asymmetric error bars if requested. */
-function medianTrace(s: PlotSeries, color: string, group: string, bars: boolean, x = s.batchSizes): object {
+/**
+ * Plotly trace of the medians of one series: a line with markers, or with `bars` markers with asymmetric
+ * error bars and no line (as the original's error-bar style).
+ */
+function medianTrace(
+  s: PlotSeries,
+  style: CurveStyle,
+  group: string,
+  bars: boolean,
+  x = s.batchSizes,
+): object {
+  const color = style.color;
   return {
     type: "scatter",
     x,
     y: s.median,
     customdata: s.batchSizes,
     name: latexToPlotly(s.label),
-    mode: "lines+markers",
-    line: { color, width: 2 },
-    marker: { color, size: 7 },
+    mode: bars ? "markers" : "lines+markers",
+    line: { color, width: 2.5, dash: style.dash },
+    marker: { color, size: 9, symbol: style.marker, line: { color: style.edge, width: 1 } },
     legendgroup: group,
     hovertemplate: "batch size %{customdata}: %{y:.4g} ms",
     ...(bars && {
@@ -105,8 +126,8 @@ function medianTrace(s: PlotSeries, color: string, group: string, bars: boolean,
         array: s.high.map((h, i) => h - (s.median[i] ?? NaN)),
         arrayminus: s.median.map((m, i) => m - (s.low[i] ?? NaN)),
         color,
-        thickness: 1.5,
-        width: 4,
+        thickness: 2,
+        width: 6,
       },
     }),
   };
@@ -212,50 +233,89 @@ const AXIS_STYLE = {
   automargin: true,
 };
 
-/** Smallest distance between two labelled x ticks, as a fraction of the axis span. */
-const MIN_TICK_GAP = 0.045;
+/** Width of the plot area in px on the default figure (the figure less the margins and the y labels). */
+const PLOT_AREA_WIDTH = 660;
+
+/** Estimated width in px of a tick label of `text` at a text size (DejaVu Sans digits). */
+function labelWidth(text: string, font: number): number {
+  return 0.64 * font * text.length;
+}
+
+/** Smallest empty space in px between two neighbouring tick labels. */
+const LABEL_GAP = 8;
 
 /**
  * The batch sizes that get a tick label: all of them when they fit, else a subset (always the first and
- * the last) whose labels are at least MIN_TICK_GAP of the axis apart, on a linear or log axis.
+ * the last) whose labels do not overlap on the plot area, on a linear or log axis. The others keep an
+ * unlabelled tick.
  */
-export function labelledTicks(batchSizes: number[], log: boolean): number[] {
+export function labelledTicks(
+  batchSizes: number[],
+  log: boolean,
+  width = PLOT_AREA_WIDTH,
+  font: number = TEXT_SIZE.text,
+): number[] {
   const pos = (x: number) => (log ? Math.log10(x) : x);
   const first = batchSizes[0];
   const last = batchSizes[batchSizes.length - 1];
   if (first === undefined || last === undefined || first === last) return [...batchSizes];
-  const span = pos(last) - pos(first);
+  const px = (x: number) => ((pos(x) - pos(first)) / (pos(last) - pos(first))) * width;
+  const apart = (a: number, b: number) =>
+    Math.abs(px(b) - px(a)) >= (labelWidth(String(a), font) + labelWidth(String(b), font)) / 2 + LABEL_GAP;
   const kept = [first];
   for (const x of batchSizes.slice(1, -1)) {
-    if (
-      pos(x) - pos(kept[kept.length - 1]!) >= MIN_TICK_GAP * span &&
-      pos(last) - pos(x) >= MIN_TICK_GAP * span
-    ) {
-      kept.push(x);
-    }
+    if (apart(kept[kept.length - 1]!, x) && apart(x, last)) kept.push(x);
   }
   kept.push(last);
   return kept;
 }
 
+/**
+ * The measured batch sizes without a tick label on the x axis (their labels would overlap), and whether the
+ * sizes span more than two decades: then a linear axis crowds the small ones and a log axis would space
+ * them evenly.
+ */
+export function crowdedBatchSizes(
+  batchSizes: number[],
+  xLog: boolean,
+): { unlabelled: number[]; decades: number } {
+  const sorted = [...new Set(batchSizes)].sort((a, b) => a - b);
+  const labelled = new Set(labelledTicks(sorted, xLog));
+  const lo = sorted[0] ?? 1;
+  const hi = sorted[sorted.length - 1] ?? 1;
+  return {
+    unlabelled: sorted.filter((b) => !labelled.has(b)),
+    decades: lo > 0 ? Math.log10(hi / lo) : 0,
+  };
+}
+
 /** Share of the x axis between the error bars of neighbouring series at one batch size. */
-const DODGE = 0.008;
+const DODGE = 0.012;
 
 /**
- * x positions of series `i` of `n` with error bars: shifted by a small fraction of the axis around the
- * batch size (multiplicatively on a log axis), so that overlapping bars stay apart; hover shows the batch size.
+ * x positions of series `i` with error bars. A point stays at its batch size unless another series has a
+ * point at the same batch size whose 16–84 % interval overlaps its own (their bars would be drawn on top
+ * of each other): the overlapping points are then spread by DODGE of the axis per series, around the batch
+ * size (multiplicatively on a log axis). Hover still shows the batch size.
  */
-export function dodged(x: number[], i: number, n: number, all: number[], log: boolean): number[] {
-  if (n < 2 || all.length === 0) return x;
-  const k = i - (n - 1) / 2;
-  const first = all[0]!;
-  const last = all[all.length - 1]!;
-  if (log) {
-    const span = Math.log10(last / first) || 1;
-    return x.map((v) => v * 10 ** (DODGE * span * k));
-  }
-  const span = last - first || 1;
-  return x.map((v) => v + DODGE * span * k);
+export function dodged(series: PlotSeries[], i: number, all: number[], log: boolean): number[] {
+  const s = series[i]!;
+  const first = all[0];
+  const last = all[all.length - 1];
+  if (series.length < 2 || first === undefined || last === undefined) return s.batchSizes;
+  return s.batchSizes.map((x, j) => {
+    const lo = s.low[j]!;
+    const hi = s.high[j]!;
+    // the series whose bars at this batch size overlap this one's, this one included
+    const group = series
+      .map((o, k) => ({ o, k, at: o.batchSizes.indexOf(x) }))
+      .filter(({ o, at }) => at >= 0 && o.low[at]! <= hi && o.high[at]! >= lo)
+      .map(({ k }) => k);
+    if (group.length < 2) return x;
+    const offset = group.indexOf(i) - (group.length - 1) / 2;
+    if (log) return x * 10 ** (DODGE * (Math.log10(last / first) || 1) * offset);
+    return x + DODGE * (last - first || 1) * offset;
+  });
 }
 
 /** Builds the Plotly figure (data + layout) of runtime vs. batch size; pure function. */
@@ -264,9 +324,9 @@ export function buildRuntimeFigure(
   opts: PlotOptions,
 ): { data: object[]; layout: object } {
   series.forEach(checkSeries);
-  const colors = series.map((_, i) => PALETTE[i % PALETTE.length] as string);
+  const styles = curveStyles(series.length, paletteByName(opts.palette ?? DEFAULT_PALETTE));
   const bands =
-    opts.errorStyle === "band" ? series.flatMap((s, i) => bandTraces(s, colors[i] as string, `s${i}`)) : [];
+    opts.errorStyle === "band" ? series.flatMap((s, i) => bandTraces(s, styles[i]!, `s${i}`)) : [];
   // Bands first so that no band covers the median line of another series.
   const batchSizes = [...new Set(series.flatMap((s) => s.batchSizes))].sort((a, b) => a - b);
   const bars = opts.errorStyle === "bars";
@@ -275,10 +335,10 @@ export function buildRuntimeFigure(
     ...series.map((s, i) =>
       medianTrace(
         s,
-        colors[i] as string,
+        styles[i]!,
         `s${i}`,
         bars,
-        bars ? dodged(s.batchSizes, i, series.length, batchSizes, opts.xLog) : s.batchSizes,
+        bars ? dodged(series, i, batchSizes, opts.xLog) : s.batchSizes,
       ),
     ),
   ];
@@ -286,10 +346,17 @@ export function buildRuntimeFigure(
   const range = yRange(series, opts);
   const [yLo, yHi] = range ?? dataExtent(series, opts.yLog) ?? [0, 0];
   const left = legendOnLeft(series);
+  const labelled = new Set(labelledTicks(batchSizes, opts.xLog));
 
   const header = { xref: "paper", yref: "paper", y: 1, yanchor: "bottom", yshift: 4, showarrow: false };
   const annotations: object[] = [
-    { ...header, x: 0, xanchor: "left", text: "<b>CMS</b> <i>Simulation, MLProf</i>", font: { size: 18 } },
+    {
+      ...header,
+      x: 0,
+      xanchor: "left",
+      text: "<b>CMS</b> <i>Simulation, MLProf</i>",
+      font: { size: TEXT_SIZE.cms },
+    },
   ];
   if (opts.topRightLabel) {
     annotations.push({
@@ -297,27 +364,35 @@ export function buildRuntimeFigure(
       x: 1,
       xanchor: "right",
       text: latexToPlotly(opts.topRightLabel),
-      font: { size: 14 },
+      font: { size: TEXT_SIZE.text },
     });
   }
 
   const layout = {
     width: FIGURE_WIDTH,
     height: FIGURE_HEIGHT,
-    margin: { l: 70, r: 30, t: opts.title ? 90 : 50, b: 50 },
+    margin: { l: 80, r: 30, t: opts.title ? 110 : 56, b: 60 },
     paper_bgcolor: "#ffffff",
     plot_bgcolor: "#ffffff",
-    font: { family: FONT_FAMILY, size: 14, color: "#000000" },
+    font: { family: FONT_FAMILY, size: TEXT_SIZE.text, color: "#000000" },
     ...(opts.title && {
-      title: { text: latexToPlotly(opts.title), x: 0.5, xanchor: "center", font: { size: 18 } },
+      title: {
+        text: latexToPlotly(opts.title),
+        x: 0.5,
+        xanchor: "center",
+        y: 0.985,
+        yanchor: "top",
+        font: { size: TEXT_SIZE.title },
+      },
     }),
     xaxis: {
       ...AXIS_STYLE,
       type: opts.xLog ? "log" : "linear",
       title: { text: "Batch size", standoff: 10 },
       tickmode: "array",
-      tickvals: labelledTicks(batchSizes, opts.xLog),
-      ticktext: labelledTicks(batchSizes, opts.xLog).map(String),
+      // a tick at every measured batch size, labelled where the label does not overlap another
+      tickvals: batchSizes,
+      ticktext: batchSizes.map((b) => (labelled.has(b) ? String(b) : "")),
       tickangle: 0,
     },
     yaxis: {
@@ -334,6 +409,8 @@ export function buildRuntimeFigure(
       y: 0.98,
       yanchor: "top",
       tracegroupgap: 2,
+      // many curves: a smaller legend, so that it does not take the plot's place
+      font: { size: series.length > 8 ? TEXT_SIZE.manyLegend : TEXT_SIZE.legend },
       bgcolor: "rgba(255, 255, 255, 0.8)",
       bordercolor: "#bbbbbb",
       borderwidth: 1,
@@ -342,4 +419,59 @@ export function buildRuntimeFigure(
     hovermode: "closest",
   };
   return { data, layout };
+}
+
+/** A layout's text sizes and margins times `k` (fonts of the layout, legend, title and annotations). */
+function scaledLayout(layout: Record<string, unknown>, k: number): Record<string, unknown> {
+  const font = (f: unknown) => {
+    const o = (f ?? {}) as { size?: number };
+    return o.size === undefined ? f : { ...o, size: Math.round(o.size * k) };
+  };
+  const withFont = (o: unknown) => {
+    const obj = o as Record<string, unknown> | undefined;
+    return obj && typeof obj === "object"
+      ? { ...obj, ...(obj["font"] ? { font: font(obj["font"]) } : {}) }
+      : o;
+  };
+  const margin = layout["margin"] as Record<string, number> | undefined;
+  const annotations = layout["annotations"] as unknown[] | undefined;
+  return {
+    ...layout,
+    font: font(layout["font"]),
+    legend: withFont(layout["legend"]),
+    ...(layout["title"] ? { title: withFont(layout["title"]) } : {}),
+    ...(margin && {
+      margin: Object.fromEntries(Object.entries(margin).map(([key, v]) => [key, Math.round(v * k)])),
+    }),
+    ...(annotations && {
+      annotations: annotations.map((a) =>
+        withFont(
+          a && typeof a === "object" && "yshift" in a
+            ? { ...a, yshift: Math.round((a.yshift as number) * k) }
+            : a,
+        ),
+      ),
+    }),
+  };
+}
+
+/**
+ * The figure laid out for another size than the default 800 × 600 px (e.g. the report's figures): text
+ * sizes and margins in proportion, and the x tick labels chosen again for the narrower plot area.
+ */
+export function resized(
+  figure: { data: object[]; layout: object },
+  width: number,
+  height: number,
+): { data: object[]; layout: object } {
+  if (width === FIGURE_WIDTH && height === FIGURE_HEIGHT) return figure;
+  const k = Math.min(width / FIGURE_WIDTH, height / FIGURE_HEIGHT);
+  const layout = scaledLayout({ ...(figure.layout as Record<string, unknown>), width, height }, k);
+  const xaxis = layout["xaxis"] as { tickvals?: number[]; ticktext?: string[]; type?: string } | undefined;
+  if (xaxis?.tickvals && xaxis.ticktext) {
+    const area = width - (FIGURE_WIDTH - PLOT_AREA_WIDTH) * k;
+    const shown = new Set(labelledTicks(xaxis.tickvals, xaxis.type === "log", area, TEXT_SIZE.text * k));
+    layout["xaxis"] = { ...xaxis, ticktext: xaxis.tickvals.map((v) => (shown.has(v) ? String(v) : "")) };
+  }
+  return { data: figure.data, layout };
 }

@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Browser } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { atCommandEnd } from "../util/command-end.js";
+import { makeTempDir, removeStaleTemporaries, tmpSibling, writeError } from "../util/fs.js";
 import { findChromium } from "./chromium.js";
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from "./figure.js";
+import { EPS_WORK_PREFIX, pdfToEps } from "./formats.js";
 import { LEGEND_PLACEMENT_SCRIPT } from "./placement.js";
 import { plotlySource } from "./plotly.js";
 
@@ -12,6 +14,8 @@ import { plotlySource } from "./plotly.js";
 export interface RenderTargets {
   pdf?: string;
   png?: string;
+  svg?: string;
+  eps?: string;
   html?: string;
 }
 
@@ -28,7 +32,11 @@ export interface RenderOptions {
 /** A Plotly figure as built by `buildRuntimeFigure`. */
 type Figure = { data: object[]; layout: object };
 
-/** Flags Chromium is always launched with (besides a fresh --user-data-dir). */
+/**
+ * Flags Chromium is always launched with (besides a fresh --user-data-dir): headless, nothing that starts
+ * a network request or a background service. (--no-zygote, --disable-extensions and --single-process
+ * made no measurable difference to the launch time.)
+ */
 const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -43,6 +51,9 @@ const CHROMIUM_FLAGS = [
   "--mute-audio",
   "--font-render-hinting=none",
 ];
+
+/** Name prefixes of the temporaries of rendering in the system's temporary folder. */
+const PROFILE_PREFIX = "mlprof-chromium";
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -69,54 +80,91 @@ export const SETTINGS_ELEMENT = "mlprof-plot-settings";
 const escapeHtml = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
+/** Escapes a value as JSON inside a <script> element: "<" cannot end the element ("</script>"). */
+const scriptJson = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c");
+
 /**
- * Self-contained HTML page that draws the figure into `#plot`, places the legend from the rendered data,
- * and exposes the promise of both as `window.mlprofReady`. `interactive` keeps hover/zoom and shows the
- * page heading and facts; otherwise the page is the bare, static figure (for PDF and PNG).
+ * Browser-side source: `mlprofDraw(figure, config)` draws a figure into `#plot` (replacing the previous
+ * one), places the legend from the rendered data and resolves to where it went.
  */
-function figureHtml(figure: Figure, plotly: string, interactive: boolean, page?: PageInfo): string {
+const DRAW_SCRIPT = `${LEGEND_PLACEMENT_SCRIPT}
+async function mlprofDraw(figure, config) {
+  const gd = document.getElementById("plot");
+  Plotly.purge(gd);
+  await Plotly.newPlot(gd, figure.data, figure.layout, config);
+  return mlprofPlaceLegend(gd);
+}
+`;
+
+/**
+ * Self-contained interactive HTML page (plotly.js inlined): the page heading and facts, then the figure at
+ * the width of the window (4:3, at most the window's height), with hover and zoom. The legend is placed
+ * from the rendered data as in the PDF; `window.mlprofReady` resolves when it is.
+ */
+function interactiveHtml(figure: Figure, plotly: string, page?: PageInfo): string {
   const { width, height } = figureSize(figure.layout);
-  const config = interactive ? { displaylogo: false, displayModeBar: "hover" } : { staticPlot: true };
-  // Escaping "<" keeps user text such as "</script>" from ending the script element.
-  const json = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c");
-  const header =
-    interactive && page
-      ? `<header>
+  const config = { displaylogo: false, displayModeBar: "hover", responsive: true };
+  // the page's width, not the PDF's: Plotly lays the figure out for the element's size
+  const layout: Record<string, unknown> = { ...figure.layout, autosize: true };
+  delete layout["width"];
+  delete layout["height"];
+  const header = page
+    ? `<header>
 <h1>${escapeHtml(page.heading)}</h1>
 <dl>${page.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>
 </header>
-<script type="application/json" id="${SETTINGS_ELEMENT}">${json(page.settings ?? {})}</script>
+<script type="application/json" id="${SETTINGS_ELEMENT}">${scriptJson(page.settings ?? {})}</script>
 `
-      : "";
-  const title = interactive && page ? escapeHtml(page.heading) : "MLProf figure";
+    : "";
   return `<!DOCTYPE html>
 <html>
 <head>
 <meta charset="utf-8">
-<title>${title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page ? escapeHtml(page.heading) : "MLProf figure"}</title>
 <style>
-@page { size: ${width}px ${height}px; margin: 0; }
 html, body { margin: 0; padding: 0; background: #ffffff; }
 body { font-family: "DejaVu Sans", Arial, sans-serif; }
-header { max-width: ${width}px; padding: 16px 16px 0 16px; box-sizing: border-box; }
-h1 { font-size: 18px; margin: 0 0 8px 0; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 8px 0; font-size: 13px; }
+header { padding: 12px 16px 0 16px; box-sizing: border-box; }
+h1 { font-size: 18px; margin: 0 0 6px 0; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 6px 0; font-size: 13px; }
 dt { color: #555555; }
 dd { margin: 0; }
-#plot { width: ${width}px; height: ${height}px; overflow: hidden; }
+#plot { width: 100%; height: min(${((100 * height) / width).toFixed(2)}vw, 92vh); min-height: 360px; overflow: hidden; }
 </style>
 <script>${plotly}</script>
 </head>
 <body>
 ${header}<div id="plot"></div>
 <script>
-${LEGEND_PLACEMENT_SCRIPT}
-const figure = ${json(figure)};
-window.mlprofReady = Plotly.newPlot("plot", figure.data, figure.layout, ${json(config)})
-  .then((gd) => mlprofPlaceLegend(gd))
+${DRAW_SCRIPT}
+window.mlprofReady = mlprofDraw({ data: ${scriptJson(figure.data)}, layout: ${scriptJson(layout)} }, ${scriptJson(config)})
   .then((placed) => { window.mlprofLegend = placed; return true; });
 </script>
 </body>
+</html>
+`;
+}
+
+/**
+ * The page the static figures (PDF, PNG, SVG) are drawn in: plotly.js and the drawing script, loaded once
+ * per browser; each figure is then drawn into the same page (no second parse of plotly.js).
+ */
+function staticPageHtml(plotly: string): string {
+  return `<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>MLProf figure</title>
+<style id="page-size"></style>
+<style>
+html, body { margin: 0; padding: 0; background: #ffffff; }
+#plot { overflow: hidden; }
+</style>
+<script>${plotly}</script>
+<script>${DRAW_SCRIPT}</script>
+</head>
+<body><div id="plot"></div></body>
 </html>
 `;
 }
@@ -131,16 +179,31 @@ interface SharedBrowser {
   browser: Browser;
   executablePath: string;
   userDataDir: string;
+  /** The page with plotly.js loaded, drawn into figure after figure. */
+  page?: Promise<Page>;
 }
 
 let shared: Promise<SharedBrowser> | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 
-/** Time a shared browser stays open after its last page, for the next figure of the same command. */
+/** Time a shared browser stays open after its last figure, for the next figure of the same command. */
 const IDLE_CLOSE_MS = 1500;
 
+/**
+ * Removes the Chromium profile folders and EPS work folders that processes of this host left when they were
+ * killed while plotting (SIGINT, kill -9): only those whose owner (host, pid and start time in the name)
+ * has ended, never a live process's.
+ */
+export function removeStaleRenderTemporaries(dir = os.tmpdir()): string[] {
+  return removeStaleTemporaries(
+    dir,
+    (name) => name.startsWith(`${PROFILE_PREFIX}-`) || name.startsWith(`${EPS_WORK_PREFIX}-`),
+  );
+}
+
 async function launchBrowser(executablePath: string, timeout: number): Promise<SharedBrowser> {
-  const userDataDir = await mkdtemp(path.join(os.tmpdir(), "mlprof-chromium-"));
+  removeStaleRenderTemporaries();
+  const userDataDir = makeTempDir(PROFILE_PREFIX);
   try {
     // loaded on first use: puppeteer is the heaviest module of the CLI, and most commands render nothing
     const { default: puppeteer } = await import("puppeteer-core");
@@ -165,7 +228,7 @@ async function launchBrowser(executablePath: string, timeout: number): Promise<S
  * The headless Chromium of this command: launched on first use, shared by every figure of the command
  * (one launch instead of one per plot), closed when the command ends or after a short idle time.
  */
-async function sharedBrowser(executablePath: string, timeout: number): Promise<Browser> {
+async function sharedBrowser(executablePath: string, timeout: number): Promise<SharedBrowser> {
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
   if (!shared) {
@@ -178,7 +241,43 @@ async function sharedBrowser(executablePath: string, timeout: number): Promise<B
     await closeRenderer();
     return sharedBrowser(executablePath, timeout);
   }
-  return s.browser;
+  return s;
+}
+
+/** The shared browser's drawing page (opened and loaded with plotly.js on first use). */
+async function drawingPage(s: SharedBrowser, timeout: number): Promise<Page> {
+  s.page ??= (async () => {
+    // the tab Chromium opened at launch (about:blank): no second one to create
+    const page = (await s.browser.pages())[0] ?? (await s.browser.newPage());
+    page.setDefaultTimeout(timeout);
+    await page.setContent(staticPageHtml(plotlySource()), { waitUntil: "load" });
+    return page;
+  })();
+  s.page.catch(() => (s.page = undefined));
+  const page = await s.page;
+  if (page.isClosed()) {
+    s.page = undefined;
+    return drawingPage(s, timeout);
+  }
+  return page;
+}
+
+/**
+ * Starts the renderer ahead of time: launches Chromium and loads plotly.js into its drawing page, so that
+ * the next figure only draws. For a task to call once its last measurement has finished (never while a
+ * measurement runs: Chromium would compete with it). Resolves when ready; a failure is reported by the
+ * first figure rendered instead. The browser closes at the command's end, or after a short idle time
+ * once it has drawn a figure.
+ */
+export async function prepareRenderer(
+  opts: Pick<RenderOptions, "chromium" | "timeoutMs"> = {},
+): Promise<void> {
+  const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    await drawingPage(await sharedBrowser(opts.chromium ?? findChromium(), timeout), timeout);
+  } catch {
+    // the figure that needs the renderer reports why it cannot start
+  }
 }
 
 /** Closes the shared browser (if any) and removes its profile folder. */
@@ -192,25 +291,35 @@ export async function closeRenderer(): Promise<void> {
   await rm(s.userDataDir, { recursive: true, force: true });
 }
 
-/** Renders the static page in the shared headless Chromium and returns the requested PDF and PNG bytes. */
+/** What the browser renders of one figure. */
+interface Rendered {
+  pdf?: Uint8Array;
+  png?: Uint8Array;
+  svg?: string;
+  legend?: string;
+}
+
+/** Draws the figure in the shared headless Chromium and returns the requested PDF, PNG and SVG. */
 async function renderInBrowser(
-  html: string,
-  size: { width: number; height: number },
-  want: { pdf: boolean; png: boolean },
+  figure: Figure,
+  want: { pdf: boolean; png: boolean; svg: boolean },
   opts: RenderOptions,
-): Promise<{ pdf?: Uint8Array; png?: Uint8Array; legend?: string }> {
+): Promise<Rendered> {
+  const size = figureSize(figure.layout);
   const executablePath = opts.chromium ?? findChromium();
   const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const browser = await sharedBrowser(executablePath, timeout);
-  const page = await browser.newPage();
+  const page = await drawingPage(await sharedBrowser(executablePath, timeout), timeout);
   try {
-    page.setDefaultTimeout(timeout);
     const dpi = opts.pngDpi ?? DEFAULT_PNG_DPI;
     await page.setViewport({ ...size, deviceScaleFactor: dpi / CSS_DPI });
-    await page.setContent(html, { waitUntil: "load" });
-    await page.evaluate("window.mlprofReady"); // rejects if Plotly.newPlot fails
-    await page.evaluate("document.fonts.ready.then(() => true)");
-    const legend = (await page.evaluate("window.mlprofLegend")) as string | undefined;
+    const css = `@page { size: ${size.width}px ${size.height}px; margin: 0; }
+#plot { width: ${size.width}px; height: ${size.height}px; }`;
+    // rejects if Plotly.newPlot fails
+    const legend = (await page.evaluate(
+      `document.getElementById("page-size").textContent = ${JSON.stringify(css)};
+       mlprofDraw(${scriptJson(figure)}, { staticPlot: true })
+         .then((placed) => document.fonts.ready.then(() => placed))`,
+    )) as string | undefined;
     const png = want.png
       ? withPngDpi(await page.screenshot({ type: "png", clip: { x: 0, y: 0, ...size } }), dpi)
       : undefined;
@@ -222,9 +331,15 @@ async function renderInBrowser(
           pageRanges: "1",
         })
       : undefined;
-    return { pdf, png, legend };
+    // Plotly's own SVG export of the drawn figure (the legend where it was placed)
+    const svg = want.svg
+      ? ((await page.evaluate(
+          `Plotly.toImage(document.getElementById("plot"), { format: "svg", width: ${size.width}, height: ${size.height} })
+             .then((url) => decodeURIComponent(url.slice(url.indexOf(",") + 1)))`,
+        )) as string)
+      : undefined;
+    return { pdf, png, svg, legend };
   } finally {
-    await page.close().catch(() => undefined);
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = setTimeout(() => void closeRenderer(), IDLE_CLOSE_MS);
   }
@@ -256,44 +371,54 @@ export function withPngDpi(png: Uint8Array, dpi: number): Uint8Array {
   return Buffer.concat([buf.subarray(0, ihdrEnd), chunk, buf.subarray(ihdrEnd)]);
 }
 
-/** Writes all files via `<path>.tmp-<pid>` + rename; on error no tmp file remains. */
+/**
+ * Writes all files via temporary siblings + rename; on error no temporary remains, and the error names the
+ * file and the real cause (a FileWriteError: "no space left on device (ENOSPC)"), which the scheduler
+ * reports as the store's error for a file in the store.
+ */
 async function writeAtomically(outputs: [file: string, content: string | Uint8Array][]): Promise<void> {
-  const tmp = (file: string): string => `${file}.tmp-${process.pid}`;
+  const tmps = outputs.map(([file]) => tmpSibling(file));
+  let writing = "";
   try {
-    for (const [file, content] of outputs) {
+    for (const [i, [file, content]] of outputs.entries()) {
+      writing = file;
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(tmp(file), content);
+      await writeFile(tmps[i]!, content);
     }
-    for (const [file] of outputs) await rename(tmp(file), file);
+    for (const [i, [file]] of outputs.entries()) {
+      writing = file;
+      await rename(tmps[i]!, file);
+    }
   } catch (error) {
-    await Promise.all(outputs.map(([file]) => rm(tmp(file), { force: true })));
-    throw error;
+    await Promise.all(tmps.map((tmp) => rm(tmp, { force: true }).catch(() => undefined)));
+    throw writeError(writing, error);
   }
 }
 
 /**
- * Renders the figure to each requested target: PDF (vector, page size = figure size), PNG (2× device
- * scale) and a standalone interactive HTML page with plotly.js inlined. Uses at most one Chromium
- * launch; files are only written (atomically) once everything has rendered, so nothing is left on error.
+ * Renders the figure to each requested target: PDF (vector, page size = figure size), PNG (at pngDpi),
+ * SVG (Plotly's vector export), EPS (converted from the PDF) and a standalone interactive HTML page with
+ * plotly.js inlined. Uses the command's one Chromium; files are only written (atomically) once everything
+ * has rendered, so nothing is left on error.
  */
 export async function renderFigure(
   figure: Figure,
   targets: RenderTargets,
   opts: RenderOptions = {},
 ): Promise<{ legend?: string }> {
-  if (!targets.pdf && !targets.png && !targets.html) return {};
-  const plotly = plotlySource();
+  const { pdf, png, svg, eps, html } = targets;
+  if (!pdf && !png && !svg && !eps && !html) return {};
   const outputs: [string, string | Uint8Array][] = [];
   let legend: string | undefined;
-  if (targets.pdf || targets.png) {
-    const size = figureSize(figure.layout);
-    const html = figureHtml(figure, plotly, false);
-    const rendered = await renderInBrowser(html, size, { pdf: !!targets.pdf, png: !!targets.png }, opts);
+  if (pdf || png || svg || eps) {
+    const rendered = await renderInBrowser(figure, { pdf: !!(pdf || eps), png: !!png, svg: !!svg }, opts);
     legend = rendered.legend;
-    if (targets.pdf && rendered.pdf) outputs.push([targets.pdf, rendered.pdf]);
-    if (targets.png && rendered.png) outputs.push([targets.png, rendered.png]);
+    if (pdf && rendered.pdf) outputs.push([pdf, rendered.pdf]);
+    if (png && rendered.png) outputs.push([png, rendered.png]);
+    if (svg && rendered.svg) outputs.push([svg, rendered.svg]);
+    if (eps && rendered.pdf) outputs.push([eps, await pdfToEps(rendered.pdf)]);
   }
-  if (targets.html) outputs.push([targets.html, figureHtml(figure, plotly, true, opts.page)]);
+  if (html) outputs.push([html, interactiveHtml(figure, plotlySource(), opts.page)]);
   await writeAtomically(outputs);
   return { legend };
 }

@@ -1,3 +1,4 @@
+import { resized } from "../plot/figure.js";
 import { LEGEND_PLACEMENT_SCRIPT } from "../plot/placement.js";
 
 /** A figure of the report: a Plotly figure with a heading. */
@@ -104,6 +105,11 @@ export const REPORT_WIDTH = 1200;
  * `plotly` is the library's source (see plotlySource).
  */
 export function reportHtml(content: ReportContent, plotly: string): string {
+  // the figures are smaller than a plot's page: their text and tick labels in proportion
+  const fitted = (figure: { data: object[]; layout: object }) => {
+    const { width, height } = figure.layout as { width?: number; height?: number };
+    return width && height ? resized(figure, width, height) : figure;
+  };
   // "<" escaped so that user text such as "</script>" cannot end the script element
   const json = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
   const figures = content.figures.map(
@@ -112,7 +118,7 @@ export function reportHtml(content: ReportContent, plotly: string): string {
   );
   const draw = content.figures.map(
     (f, i) =>
-      `Plotly.newPlot("figure-${i}", ${json(f.figure.data)}, ${json(f.figure.layout)}, {displaylogo: false}).then(mlprofPlaceLegend);`,
+      `Plotly.newPlot("figure-${i}", ${json(f.figure.data)}, ${json(fitted(f.figure).layout)}, {displaylogo: false}).then(mlprofPlaceLegend);`,
   );
   return `<!DOCTYPE html>
 <html lang="en">

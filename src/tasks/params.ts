@@ -3,6 +3,7 @@
  * measurement settings, the release(s), batch sizes and plot options. Those that shape outputs are marked
  * `significant`; the measurement settings carry their part of the output path.
  */
+import { DEFAULT_PALETTE, PALETTES } from "../plot/palette.js";
 import { join } from "node:path";
 import { ONNX_LIBRARIES } from "../engines/onnx/library-kinds.js";
 import { executorNames } from "../executors/registry.js";
@@ -342,7 +343,14 @@ export const PLOT_PARAMS = {
     flag: "error-style",
     default: "band",
     choices: ["band", "bars"],
-    description: "how the 16-84 % interval is drawn",
+    description: "how the 16-84 % interval is drawn: a light band, or error bars on the markers (no lines)",
+  }),
+  palette: param.string({
+    flag: "palette",
+    default: DEFAULT_PALETTE,
+    choices: PALETTES.map((p) => p.name),
+    description:
+      "curve colours (petroff: Petroff's 6, 8 or 10 colours by the number of curves, as mplhep's CMS style); beyond them, other markers and dashes",
   }),
   topRightLabel: param.string({
     flag: "top-right-label",
@@ -353,7 +361,8 @@ export const PLOT_PARAMS = {
     flag: "file-types",
     default: ["pdf"],
     significant: true,
-    description: "comma-separated plot file types (pdf, png); an interactive .html is always written too",
+    description:
+      "comma-separated plot file types (pdf, png, svg, eps); an interactive .html is always written too",
   }),
   plotPostfix: param.string({
     flag: "plot-postfix",

@@ -1,5 +1,6 @@
 /** The runtime plots: PlotRuntimes (one model) and PlotMultiRuntimes (models × releases × architectures). */
 import { buildRuntimeFigure } from "../plot/figure.js";
+import { prepareRenderer } from "../plot/render.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
 import { plainLabel, summaryTable, type SummaryEntry } from "../report/text.js";
 import { defineTask } from "../framework/family.js";
@@ -104,8 +105,10 @@ export class PlotRuntimes extends Task {
   }
 
   async run(ctx: TaskContext): Promise<void> {
+    // Chromium starts while the results are read (the measurements have finished: this task runs after them)
+    void prepareRenderer();
     const hint = xAxisHint(this.batchSizes, this.plot);
-    if (hint) ctx.log?.(hint);
+    if (hint) ctx.warn?.(hint);
     const merged = this.requires()[0]!.outputs()[0]!;
     const entries = summarizeRuntimeCsv(merged, this.cfg.model.label, this.batchSizes);
     const label = this.cfg.model.label + unstableNote(entries);
@@ -176,8 +179,10 @@ export class PlotMultiRuntimes extends Task {
   }
 
   async run(ctx: TaskContext): Promise<void> {
+    // Chromium starts while the results are read (the measurements have finished: this task runs after them)
+    void prepareRenderer();
     const hint = xAxisHint(this.batchSizes, this.plot);
-    if (hint) ctx.log?.(hint);
+    if (hint) ctx.warn?.(hint);
     const merged = this.curves.map((c) => new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!);
     const perCurve = this.curves.map((c, i) => summarizeRuntimeCsv(merged[i]!, c.label, this.batchSizes));
     const series = this.curves.map((c, i) =>
@@ -188,10 +193,20 @@ export class PlotMultiRuntimes extends Task {
         this.plot.options.bsNormalized,
       ),
     );
-    const page = plotPage(
-      `Runtimes of ${this.curves.map((c) => plainLabel(c.label)).join(", ")}`,
+    // a short heading (the plot keeps the page's width); the curves are listed among the facts
+    const labels = this.curves.map((c) => plainLabel(c.label));
+    const facts = plotPage(
+      "",
       merged.map((m) => m.replace(/\.csv$/, ".json")),
     );
+    const page = {
+      heading:
+        labels.length <= 2 ? `Runtimes of ${labels.join(", ")}` : `Runtimes of ${labels.length} curves`,
+      facts:
+        labels.length <= 2
+          ? facts.facts
+          : [["curves", labels.join("; ")] as [string, string], ...facts.facts],
+    };
     await renderAndView(buildRuntimeFigure(series, this.plot.options), this.plot, this.outputs(), ctx, page);
     summaryTable(perCurve.flat()).forEach((l) => ctx.log?.(l));
   }

@@ -8,6 +8,7 @@ import { findChromium } from "../../src/plot/chromium.js";
 import {
   buildRuntimeFigure,
   labelledTicks,
+  resized,
   type PlotOptions,
   type PlotSeries,
 } from "../../src/plot/figure.js";
@@ -118,10 +119,13 @@ void test("band style: filled traces between the 16 % and 84 % quantiles", () =>
   assert.ok(medians.every((t) => t.error_y === undefined));
 });
 
-void test("bars style: asymmetric error bars", () => {
+void test("bars style: asymmetric error bars on markers, no lines, no sideways shift", () => {
   const { data } = build({ errorStyle: "bars" });
   assert.equal(data.length, SERIES.length);
   assert.ok(data.every((t) => t.fill === undefined));
+  assert.ok(data.every((t) => t["mode"] === "markers"));
+  // the curves' intervals overlap at no shared batch size: every point stays at its batch size
+  data.forEach((t, k) => assert.deepEqual(t["x"], SERIES[k]!.batchSizes));
   SERIES.forEach((s, k) => {
     const err = data[k]?.error_y;
     assert.equal(err?.["symmetric"], false);
@@ -250,13 +254,60 @@ void test("a failing render throws and leaves no files", async (t) => {
   assert.deepEqual(await readdir(dir), []);
 });
 
+void test("bars style: points whose bars would coincide are spread, the others stay at their batch size", () => {
+  const twin = (label: string, last: number): PlotSeries => ({
+    label,
+    batchSizes: [1, 10, 100],
+    median: [1, 5, last],
+    low: [0.9, 4.5, last - 0.5],
+    high: [1.1, 5.5, last + 0.5],
+  });
+  const { data } = build({ errorStyle: "bars", xLog: true }, [twin("a", 9), twin("b", 12)]);
+  const [a, b] = data.map((t) => t["x"] as number[]);
+  // at batch sizes 1 and 10 the bars coincide (spread symmetrically), at 100 they are apart
+  assert.ok(a![0]! < 1 && b![0]! > 1 && Math.abs(a![0]! * b![0]! - 1) < 1e-9, `${a} ${b}`);
+  assert.ok(a![1]! < 10 && b![1]! > 10);
+  assert.deepEqual([a![2], b![2]], [100, 100]);
+  assert.deepEqual(data[0]!["customdata"], [1, 10, 100], "hover shows the batch size");
+});
+
 test("crowded batch-size axes label a readable subset, always the first and last size", () => {
   const sizes = Array.from({ length: 25 }, (_, i) => i + 1);
-  assert.deepEqual(labelledTicks(sizes, true), [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 16, 19, 25]);
+  assert.deepEqual(labelledTicks(sizes, true), [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 14, 17, 25]);
   assert.deepEqual(
     labelledTicks([1, 2, 4, 8, 16, 32, 64, 128, 256], true),
     [1, 2, 4, 8, 16, 32, 64, 128, 256],
   );
   assert.deepEqual(labelledTicks([1, 2, 4, 8, 16, 32, 64, 128, 256], false), [1, 16, 32, 64, 128, 256]);
   assert.deepEqual(labelledTicks([4], false), [4]);
+});
+
+test("a figure resized for the report: text and margins in proportion (the smaller of 560/800 and 430/600), x labels chosen for its width", () => {
+  const bs = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+  const series = [{ label: "A", batchSizes: bs, median: bs, low: bs, high: bs }];
+  const figure = buildRuntimeFigure(series, OPTS);
+  const small = resized(figure, 560, 430).layout as Layout & {
+    font: { size: number };
+    legend: { font: { size: number } };
+    margin: { l: number };
+  };
+  assert.equal(small["width"], 560);
+  assert.equal(small.font.size, Math.round(22 * 0.7));
+  assert.equal(small.legend.font.size, Math.round(20 * 0.7));
+  assert.equal(small.margin.l, Math.round(80 * 0.7));
+  const labels = (l: Layout) => (l.xaxis["ticktext"] as string[]).filter((t) => t !== "");
+  assert.deepEqual(labels(figure.layout as Layout), ["1", "16", "32", "64", "128", "256"]);
+  assert.deepEqual(labels(small), labels(figure.layout as Layout), "text and plot area shrink alike");
+  // a wide, flat figure: smaller text on a plot area as wide as before, so more labels fit
+  assert.deepEqual(labels(resized(figure, 800, 300).layout as Layout), [
+    "1",
+    "8",
+    "16",
+    "32",
+    "64",
+    "128",
+    "256",
+  ]);
+  assert.deepEqual(small.xaxis["tickvals"], bs, "a tick at every batch size still");
+  assert.equal(resized(figure, 800, 600), figure);
 });

@@ -81,9 +81,11 @@ test("the 20x256 DNN is slower than the 10x128 one at every batch size, with rat
   assert.ok(res.stdout.includes(table.trim()), "the table is printed at the end");
   assert.deepEqual([...readFileSync(png!).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   const page = readFileSync(html!, "utf8");
-  assert.match(page, /Runtime ratio ONNX 20x256 \/ ONNX 10x128/);
+  // a short axis title; the subtitle names A and B
+  assert.match(page, /"text":"Runtime ratio B \/ A"/);
+  assert.match(page, /"text":"A: ONNX 10x128\\u003cbr>B: ONNX 20x256"/);
   // each verdict is a marker trace of its own, in the legend
-  assert.match(page, /"mode":"markers","x":\[1,2\],"y":\[[\d.,]+\],"name":"ONNX 20x256 slower"/);
+  assert.match(page, /"mode":"markers","x":\[1,2\],"y":\[[\d.,]+\],"name":"B slower"/);
   assert.match(page, /"name":"noise threshold ±5 %"/);
 });
 

@@ -1,7 +1,9 @@
 /** What the plotting tasks share: the plot configuration, output names and rendering. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { PlotOptions } from "../../plot/figure.js";
+import { crowdedBatchSizes, type PlotOptions } from "../../plot/figure.js";
+import { checkFileTypes, type FileType } from "../../plot/formats.js";
+import { DEFAULT_PALETTE } from "../../plot/palette.js";
 import { readMergedRecord, type PartialRecord } from "../../record/measurement.js";
 import { SETTINGS_ELEMENT, renderFigure, type PageInfo, type RenderTargets } from "../../plot/render.js";
 import { MlprofError } from "../../util/errors.js";
@@ -13,24 +15,14 @@ import { distinctValues } from "../../report/text.js";
 /** Plot settings shared by the plotting tasks. */
 export interface PlotConfig {
   options: PlotOptions;
-  fileTypes: ("pdf" | "png")[];
+  fileTypes: FileType[];
   postfix: string;
   viewCmd: string;
 }
 
-const FILE_TYPES = ["pdf", "png"] as const;
-
 /** Checks and converts the plot parameters (PLOT_PARAMS). */
 export function plotConfig(v: Values<typeof PLOT_PARAMS>): PlotConfig {
-  const fileTypes = [...new Set(v.fileTypes)];
-  for (const t of fileTypes) {
-    if (!(FILE_TYPES as readonly string[]).includes(t)) {
-      throw new MlprofError(
-        `--file-types: expected pdf and/or png, found '${t}' (an interactive .html is always written)`,
-      );
-    }
-  }
-  if (fileTypes.length === 0) throw new MlprofError("--file-types: expected at least one of pdf, png");
+  const fileTypes = checkFileTypes(v.fileTypes);
   const { yMin, yMax, yLog } = v;
   if (yMin !== undefined && yMax !== undefined && yMin >= yMax) {
     throw new MlprofError(`--y-min (${yMin}) must be smaller than --y-max (${yMax})`);
@@ -46,9 +38,10 @@ export function plotConfig(v: Values<typeof PLOT_PARAMS>): PlotConfig {
       yMax,
       bsNormalized: v.bsNormalized,
       errorStyle: v.errorStyle as "band" | "bars",
+      palette: v.palette,
       topRightLabel: v.topRightLabel || undefined,
     },
-    fileTypes: fileTypes as ("pdf" | "png")[],
+    fileTypes,
     postfix: v.plotPostfix,
     viewCmd: v.viewCmd,
   };
@@ -70,6 +63,7 @@ export function plotSettings(plot: PlotConfig): Record<string, unknown> {
     yMax: o.yMax ?? null,
     bsNormalized: o.bsNormalized,
     errorStyle: o.errorStyle,
+    palette: o.palette ?? DEFAULT_PALETTE,
     topRightLabel: o.topRightLabel ?? "",
   };
 }
@@ -100,7 +94,7 @@ export function changedSettings(outputs: string[], plot: PlotConfig): string[] {
   const now = plotSettings(plot);
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const show = (v: unknown) =>
-    typeof v === "boolean" ? (v ? "True" : "False") : v === null ? "(none)" : String(v);
+    typeof v === "boolean" ? (v ? "True" : "False") : v == null ? "(none)" : String(v);
   return Object.keys(now)
     .filter((k) => JSON.stringify(now[k]) !== JSON.stringify(before[k]))
     .map((k) => `${flag(k)} ${show(now[k])} (was ${show(before[k])})`);
@@ -152,13 +146,21 @@ export function plotPage(heading: string, mergedJsons: string[]): Omit<PageInfo,
   return { heading, facts: facts.filter(([, v]) => v !== "") };
 }
 
-/** A one-time hint: batch sizes over more than a decade crowd the small ones on the default linear axis. */
+/**
+ * A hint for a linear x axis whose batch sizes span more than two decades (the small ones share a sliver of
+ * the axis), naming the sizes whose tick labels were left out because they would overlap; undefined on a
+ * log axis or a narrower span.
+ */
 export function xAxisHint(batchSizes: number[], plot: PlotConfig): string | undefined {
+  if (plot.options.xLog || batchSizes.length === 0) return undefined;
+  const { unlabelled, decades } = crowdedBatchSizes(batchSizes, false);
+  if (decades <= 2) return undefined;
   const lo = Math.min(...batchSizes);
   const hi = Math.max(...batchSizes);
-  return !plot.options.xLog && lo > 0 && hi / lo > 10
-    ? `the batch sizes span ${lo} to ${hi}: --x-log True spaces them evenly`
-    : undefined;
+  const dropped = unlabelled.length
+    ? ` (batch size${unlabelled.length > 1 ? "s" : ""} ${unlabelled.join(", ")} without tick labels)`
+    : "";
+  return `the batch sizes span ${lo} to ${hi} on a linear x axis${dropped}: --x-log True spaces them evenly`;
 }
 
 /**
