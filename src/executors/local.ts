@@ -4,6 +4,7 @@ import type { ProcessCommand } from "../engines/engine.js";
 import { releaseEngines } from "../cmssw/releases.js";
 import { describeEngines } from "../engines/emulation.js";
 import { getEngine } from "../engines/registry.js";
+import { currentSpec, modelContent, provenanceChange, settingsSha256 } from "../engines/provenance.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
 import { storeRoot } from "../paths.js";
@@ -53,6 +54,8 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const jobFile = join(tmp, "job.json");
     writeFileAtomic(jobFile, JSON.stringify(job, null, 2));
     const command = pinned(driver.command(jobFile), run.cpuAffinity);
+    // the model content measured: the record carries it, and it must not change while it is measured
+    const before = { ...modelContent(spec), settingsSha256: settingsSha256(req) };
     // the timed work of this host, one measurement at a time (whatever process or store asks)
     const what = `measuring ${spec.yamlPath} at batch size ${batchSize} into ${storeRoot()}`;
     const { startedAt, host } = await withMeasurementLock(
@@ -66,6 +69,15 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     );
 
     const writer = `measurement process of ${spec.yamlPath}`;
+    const changed = provenanceChange(
+      { ...modelContent(currentSpec(spec.yamlPath)), settingsSha256: before.settingsSha256 },
+      before,
+    );
+    if (changed)
+      throw new MlprofError(
+        `the model ${spec.yamlPath} changed while it was measured at batch size ${batchSize} (${changed}): nothing was written`,
+        "measure again once the model files stay as they are",
+      );
     requireRows(job.csvPath, req.batchSize, run, writer);
     writeMeasurement(req, {
       rowsCsv: readFileSync(job.csvPath, "utf8"),

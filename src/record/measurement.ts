@@ -5,6 +5,7 @@
 import type { OnnxLibrary } from "../engines/onnx/library-kinds.js";
 import { rmSync } from "node:fs";
 import type { Model } from "../engines/model.js";
+import { measurementProvenance, type MeasurementProvenance } from "../engines/provenance.js";
 import { csvMetaLines } from "../measure/csv.js";
 import type { HostInfo } from "../measure/host.js";
 import type { MeasureProcessMeta, PreparationMeta } from "../measure/job.js";
@@ -57,6 +58,12 @@ export interface MeasurementRecord {
   finishedAt: string;
   /** Each process of a MeasureRuntime of several repeats, in the order of its rows. */
   repeats?: RepeatEntry[];
+  /**
+   * The fingerprint of the model content (graph hash, the yaml's declared inputs and outputs) and of the
+   * significant settings the measurement was made from (engines/provenance.ts); absent in records written
+   * before MLProf recorded it (unknown provenance).
+   */
+  provenance?: MeasurementProvenance;
 }
 
 /** One process of a repeated measurement, as its aggregate records it. */
@@ -127,6 +134,7 @@ export function measurementRecord(t: MeasurementTarget, out: MeasurementOutcome)
     process: out.preparation ? { ...processMeta, preparation: out.preparation } : processMeta,
     startedAt: out.startedAt,
     finishedAt: new Date().toISOString(),
+    provenance: measurementProvenance(model.spec, t),
   };
 }
 
