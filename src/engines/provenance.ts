@@ -100,7 +100,7 @@ export function currentSpec(yamlPath: string): ModelSpec {
 
 /** SHA-256 of the significant settings of a measurement (the number of repeats is not one of its own). */
 export function settingsSha256(s: ProvenanceSettings): string {
-  const { repeats: _repeats, ...run } = s.run;
+  const run = Object.fromEntries(Object.entries(s.run).filter(([key]) => key !== "repeats"));
   return sha256(canonicalJson({ run, cmsswVersion: s.cmsswVersion, scramArch: s.scramArch }));
 }
 
