@@ -55,12 +55,17 @@ function ownerAlive(owner: LockOwner): boolean {
   );
 }
 
-/** Who holds a lock, in words: "process 12 on host" and, when it named one, its timing process. */
+/**
+ * Who holds a lock, in words: "process 12 on host", and the timing process it named ("(its measurement
+ * process 34)", or "(ended; its measurement process 34 still runs)" when the owner died).
+ */
 function holder(owner: LockOwner): string {
   const who = `process ${owner.pid} on ${owner.host}`;
   if (!owner.timing) return who;
-  const gone = owner.host === hostname() && !alive(owner.pid, owner.start);
-  return `${who}${gone ? " (ended)" : ""} and its measurement process ${owner.timing.pid}`;
+  const t = owner.timing;
+  if (owner.host === hostname() && !alive(owner.pid, owner.start))
+    return `${who} (ended; its measurement process ${t.pid} still runs)`;
+  return `${who} (its measurement process ${t.pid})`;
 }
 
 /** Options of withLock. */
@@ -145,7 +150,7 @@ export class LockBusyError extends MlprofError {
     readonly owner: LockOwner,
   ) {
     super(
-      `${owner.what} is in progress: ${holder(owner)} hold${owner.timing ? "" : "s"} ${lockDir} since ${owner.since}`,
+      `${owner.what} is in progress: ${holder(owner)} holds ${lockDir} since ${owner.since}`,
       owner.host === hostname()
         ? "wait for it to end"
         : `remove ${lockDir} if that process on ${owner.host} no longer runs`,
