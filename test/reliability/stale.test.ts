@@ -504,7 +504,7 @@ describe("signals to the parent", () => {
 
   test("the Node measurement process checks its parent between events: reparented, it ends itself", async () => {
     const watch = join(REPO, "dist", "measure", "parent-watch.js");
-    const script = `import(${JSON.stringify(watch)}).then(({ endIfOrphaned }) => setInterval(endIfOrphaned, 50))`;
+    const script = `import(${JSON.stringify(watch)}).then(({ endIfOrphaned }) => { console.log("ready"); setInterval(endIfOrphaned, 50); })`;
     // sh starts the watcher with its own pid as the parent, prints the watcher's pid and waits
     const sh = spawn(
       "sh",
@@ -514,9 +514,10 @@ describe("signals to the parent", () => {
       },
     );
     started.push(sh);
-    const pid = Number(
-      await new Promise<string>((r) => sh.stdout!.once("data", (d: Buffer) => r(d.toString()))),
-    );
+    let out = "";
+    sh.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    await until(() => /^\d+\nready\n/.test(out), "the watcher to start", 10000);
+    const pid = Number(out.split("\n")[0]);
     await sleep(300);
     assert.ok(processAlive(pid), "alive while its parent lives");
     sh.kill("SIGKILL");
