@@ -8,13 +8,18 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { execa } from "execa";
 import { FIXTURES, listFiles, mlprof, REPO, tempData } from "../helpers/cli.js";
+import { testJob } from "../helpers/job.js";
 import { ensureBuilt, useSharedTestSoftware } from "../helpers/software.js";
+import { buildNative } from "../../src/native/build.js";
+import { writeRunnerJob } from "../../src/native/jobfile.js";
+import { checkRunnerSpec } from "../../src/native/sources.js";
 
 useSharedTestSoftware();
 ensureBuilt();
@@ -522,6 +527,51 @@ describe("signals to the parent", () => {
     assert.ok(processAlive(pid), "alive while its parent lives");
     sh.kill("SIGKILL");
     await until(() => !processAlive(pid), "the orphaned watcher to end", 3000);
+  });
+});
+
+describe("native runners end with their parent", () => {
+  let runner = "";
+  let work = "";
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "mlprof-stale-native-"));
+    runner = (await buildNative(checkRunnerSpec(), { cacheDir: join(work, "native") })).binary;
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  /** A job file of check_runner whose calls last 0.1 s each, 1000 of them. */
+  const longJob = (name: string) => {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    const jobFile = join(dir, "job.runner");
+    writeRunnerJob(jobFile, testJob(dir, {}, { nCalls: 1000 }), { spin_ns: "100000000" });
+    return jobFile;
+  };
+
+  test("SIGKILL of the runner's parent: the runner ends with it (PR_SET_PDEATHSIG)", async () => {
+    const sh = spawn("sh", ["-c", `"${runner}" "${longJob("killed")}" & echo $!; wait`], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    started.push(sh);
+    const pid = Number(
+      await new Promise<string>((r) => sh.stdout!.once("data", (d: Buffer) => r(d.toString()))),
+    );
+    await sleep(1000);
+    assert.ok(processAlive(pid), "the runner times while its parent lives");
+    sh.kill("SIGKILL");
+    await until(() => !processAlive(pid), "the runner to end with its parent", 3000);
+  });
+
+  test("a runner whose parent ended before it set PR_SET_PDEATHSIG ends at once", async () => {
+    // MLPROF_PARENT_PID names another process (pid 1) than its parent: as if the parent had died before and
+    // the runner had been reparented
+    const res = await execa(runner, [longJob("late")], {
+      reject: false,
+      env: { MLPROF_PARENT_PID: "1" },
+      timeout: 20000,
+    });
+    assert.equal(res.signal, "SIGKILL");
+    assert.equal(res.timedOut, false);
   });
 });
 
