@@ -5,7 +5,7 @@
  * or other settings are never joined with these.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ModelSpec } from "../model/spec.js";
 import type { RunSettings } from "../measure/run.js";
@@ -59,11 +59,14 @@ export function contentHash(path: string): string {
   return hash;
 }
 
-/** The graph paths of an engine's section: its string values that are absolute paths (file, saved_model). */
+/**
+ * The graph paths of an engine's section: its string values that are absolute paths of existing files or
+ * folders (file, saved_model).
+ */
 function graphPaths(section: unknown): { key: string; path: string }[] {
   if (section === null || typeof section !== "object") return [];
   return Object.entries(section as Record<string, unknown>)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && isAbsolute(e[1]))
+    .filter((e): e is [string, string] => typeof e[1] === "string" && isAbsolute(e[1]) && existsSync(e[1]))
     .map(([key, path]) => ({ key, path }))
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }

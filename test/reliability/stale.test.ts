@@ -161,6 +161,7 @@ describe("model content changes between runs", () => {
     const record = JSON.parse(readFileSync(join(data.store, merged), "utf8")) as {
       measurements: {
         metadata: {
+          cmssw: Record<string, unknown>;
           model: { graphSha256: string };
           provenance: { graphSha256: string; contentSha256: string };
         };
@@ -171,6 +172,10 @@ describe("model content changes between runs", () => {
       [now, now],
     );
     assert.equal(record.measurements[0]!.metadata.model.graphSha256, now);
+    assert.match(
+      String(record.measurements[0]!.metadata.cmssw.parentDeath),
+      /^setpriv --pdeathsig KILL: the measurement process ends with the run that started it$/,
+    );
     assert.match(record.measurements[0]!.metadata.provenance.contentSha256, /^[0-9a-f]{64}$/);
   });
 
@@ -224,6 +229,29 @@ describe("model content changes between runs", () => {
     assert.match(res.stderr, /--remove-output 1,a,y/);
     assert.ok(!listFiles(data.store).some((f) => f.startsWith("MeasureRuntime/")), "nothing joined");
     assert.ok(!listFiles(data.store).some((f) => f.endsWith("repeat_2.csv")), "nothing measured");
+  });
+
+  test("the .onnx swapped while it is being measured: that measurement fails, nothing written", async () => {
+    const args = ["run", "MeasureRepeat", "--version", "v1", "--model-file", model, "--n-calls", "5"];
+    let swapped = false;
+    const res = await mlprof([...args, "--min-duration", "3"], data.env, {
+      onStdout: () => {
+        if (!swapped && lockOwner()?.timing) {
+          swapped = true;
+          swapGraph();
+        }
+      },
+    });
+    assert.ok(swapped, res.stdout);
+    assert.equal(res.code, 1, res.stdout);
+    assert.match(
+      res.stderr,
+      /^error: the model .*\/identity\.yaml changed while it was measured at batch size 1 \(graph changed: sha256 [0-9a-f]{12}… was [0-9a-f]{12}…\): nothing was written$/m,
+    );
+    assert.deepEqual(
+      listFiles(data.store).filter((f) => f.endsWith(".csv") || f.endsWith(".json")),
+      [],
+    );
   });
 
   test("the model unchanged: a later run with new batch sizes reuses the stored measurement, silently", async () => {
