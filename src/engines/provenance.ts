@@ -59,14 +59,11 @@ export function contentHash(path: string): string {
   return hash;
 }
 
-/**
- * The graph paths of an engine's section: its string values that are absolute paths of existing files or
- * folders (file, saved_model).
- */
+/** The graph paths of an engine's section: its string values that are absolute paths (file, saved_model). */
 function graphPaths(section: unknown): { key: string; path: string }[] {
   if (section === null || typeof section !== "object") return [];
   return Object.entries(section as Record<string, unknown>)
-    .filter((e): e is [string, string] => typeof e[1] === "string" && isAbsolute(e[1]) && existsSync(e[1]))
+    .filter((e): e is [string, string] => typeof e[1] === "string" && isAbsolute(e[1]))
     .map(([key, path]) => ({ key, path }))
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
@@ -74,7 +71,7 @@ function graphPaths(section: unknown): { key: string; path: string }[] {
 /** The model content of a validated model file: the graph hash and what the yaml declares. */
 export function modelContent(spec: ModelSpec): Omit<MeasurementProvenance, "settingsSha256"> {
   const paths = graphPaths(spec.section);
-  const hashes = paths.map((p) => contentHash(p.path));
+  const hashes = paths.map((p) => (existsSync(p.path) ? contentHash(p.path) : "missing"));
   const graphSha256 = hashes.length === 1 ? hashes[0]! : sha256(hashes.join("\n"));
   const section = Object.fromEntries(
     Object.entries((spec.section ?? {}) as Record<string, unknown>).filter(
