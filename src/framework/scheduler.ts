@@ -110,7 +110,8 @@ export interface RunOptions {
  * is waited for (or, with `wait: false`, refused), and a task it completed meanwhile is not run again.
  * Temporaries that killed processes left beside the outputs are removed first; a failure leaves no empty
  * folders, and a write the store cannot take (full, read-only) is one error naming the store and the cause.
- * Returns whether the task ran.
+ * A task whose requirements' outputs became outdated meanwhile is refused (requireCurrentInputs). Returns
+ * whether the task ran.
  */
 async function runLocked(root: Task, task: Task, ctx: TaskContext): Promise<boolean> {
   const store = storeRoot();
@@ -165,7 +166,9 @@ function refusal(err: unknown): MlprofError | undefined {
 }
 
 /**
- * Runs the incomplete tasks of the tree one after the other (measurements never overlap), with listr2
+ * Refuses a tree with outdated outputs (framework/provenance.ts: one error naming them and the ways out;
+ * outputs of unknown provenance are used with one warning). Then runs the incomplete tasks of the tree one
+ * after the other (measurements never overlap), with listr2
  * progress; complete tasks are not run again, nor those another process completes while this one waits
  * for it (see runLocked). The store is made ready first (writable, stale temporaries removed). With more
  * than one task the titles count them ("[k/n]") and give the ETA of the rest from the finished ones; a
