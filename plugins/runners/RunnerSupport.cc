@@ -188,6 +188,7 @@ namespace mlprof {
   }
 
   int runnerMain(int argc, char** argv, RunnerEngine& engine) {
+    endWithParent();
     if (argc != 2) {
       std::fprintf(stderr, "usage: %s <job file>\n", argc > 0 ? argv[0] : "runner");
       return 2;

@@ -85,9 +85,10 @@ namespace mlprof {
   };
 
   /**
-   * The main function of a runner: `<runner> <job file>`. Loads the model, runs every event (fresh inputs,
-   * warm-up, timed calls), writes the CSV rows, the dump when asked and the metadata; on failure writes the
-   * error file ({"phase", "message", "known"}) and returns 3 (2 on a usage error).
+   * The main function of a runner: `<runner> <job file>`. Ends with its parent (endWithParent), loads the
+   * model, runs every event (fresh inputs, warm-up, timed calls), writes the CSV rows, the dump when asked
+   * and the metadata; on failure writes the error file ({"phase", "message", "known"}) and returns 3 (2 on
+   * a usage error).
    */
   int runnerMain(int argc, char** argv, RunnerEngine& engine);
 

@@ -4,6 +4,7 @@ import type { ProcessCommand } from "../engines/engine.js";
 import { releaseEngines } from "../cmssw/releases.js";
 import { describeEngines } from "../engines/emulation.js";
 import { getEngine } from "../engines/registry.js";
+import { currentSpec, modelContent, provenanceChange, settingsSha256 } from "../engines/provenance.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
 import { storeRoot } from "../paths.js";
@@ -15,6 +16,8 @@ import { makeTempDir, removeEmptyDirs, writeFileAtomic } from "../util/fs.js";
 import { withMeasurementLock } from "../util/lock.js";
 import { sha256File } from "../util/hash.js";
 import { runStreaming } from "../util/process.js";
+import { findExecutable } from "../util/which.js";
+import { PARENT_PID_ENV } from "../measure/parent-watch.js";
 import { ProgressBar } from "../util/progress.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
 
@@ -52,20 +55,32 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const preparation = await driver.prepare?.(job, spec, req.progress, release);
     const jobFile = join(tmp, "job.json");
     writeFileAtomic(jobFile, JSON.stringify(job, null, 2));
-    const command = pinned(driver.command(jobFile), run.cpuAffinity);
+    const guarded = endingWithParent(pinned(driver.command(jobFile), run.cpuAffinity));
+    const command = guarded.command;
+    // the model content measured: the record carries it, and it must not change while it is measured
+    const before = { ...modelContent(spec), settingsSha256: settingsSha256(req) };
     // the timed work of this host, one measurement at a time (whatever process or store asks)
     const what = `measuring ${spec.yamlPath} at batch size ${batchSize} into ${storeRoot()}`;
     const { startedAt, host } = await withMeasurementLock(
       { what, progress: req.progress, signal: req.signal, wait: req.wait },
-      async () => {
+      async (lock) => {
         const startedAt = new Date().toISOString();
         const host = hostInfo();
-        await runMeasureProcess(command, job, req, spec.yamlPath);
+        await runMeasureProcess(command, job, req, spec.yamlPath, (pid) => lock.nameTimingProcess(pid));
         return { startedAt, host };
       },
     );
 
     const writer = `measurement process of ${spec.yamlPath}`;
+    const changed = provenanceChange(
+      { ...modelContent(currentSpec(spec.yamlPath)), settingsSha256: before.settingsSha256 },
+      before,
+    );
+    if (changed)
+      throw new MlprofError(
+        `the model ${spec.yamlPath} changed while it was measured at batch size ${batchSize} (${changed}): nothing was written`,
+        "measure again once the model files stay as they are",
+      );
     requireRows(job.csvPath, req.batchSize, run, writer);
     writeMeasurement(req, {
       rowsCsv: readFileSync(job.csvPath, "utf8"),
@@ -77,6 +92,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       graphSha256: existsSync(job.modelPath) ? await sha256File(job.modelPath) : undefined,
       cmssw: {
         engines: describeEngines(preparation?.engines ?? undefined),
+        parentDeath: guarded.note,
         note: preparation?.engines
           ? `local executor: the engine versions ${req.cmsswVersion} ships, as published for this machine (an emulation, not CMSSW's own build)`
           : "local executor: the engines installed on this machine were measured, not those of this release",
@@ -86,6 +102,26 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot());
   }
+}
+
+/**
+ * The measurement command made to end with this process (never to time on, orphaned, beside the next
+ * run): started through `setpriv --pdeathsig KILL` where util-linux has it, and told this process's pid
+ * (MLPROF_PARENT_PID) so that it can check between events that its parent is still this one (the native
+ * runners also set PR_SET_PDEATHSIG themselves). `note` says which guard applies (recorded).
+ */
+function endingWithParent(cmd: ProcessCommand): { command: ProcessCommand; note: string } {
+  const env = { ...cmd.env, [PARENT_PID_ENV]: String(process.pid) };
+  const setpriv = findExecutable("setpriv");
+  if (!setpriv)
+    return {
+      command: { ...cmd, env },
+      note: "setpriv (util-linux) not found: the measurement process checks its parent between events (native runners: PR_SET_PDEATHSIG)",
+    };
+  return {
+    command: { ...cmd, env, file: setpriv, args: ["--pdeathsig", "KILL", "--", cmd.file, ...cmd.args] },
+    note: "setpriv --pdeathsig KILL: the measurement process ends with the run that started it",
+  };
 }
 
 /** Prefixes the measurement command with `taskset -c <cpus>` when a CPU affinity is asked for. */
@@ -99,6 +135,7 @@ async function runMeasureProcess(
   job: MeasureJob,
   req: MeasurementRequest,
   yamlPath: string,
+  onSpawn: (pid: number) => void,
 ): Promise<void> {
   // the process reports between events (and windows) on its own; the bar is drawn here, in the parent
   const bar = new ProgressBar(req.progress, { label: `batch size ${job.batchSize}`, unit: "calls" });
@@ -107,6 +144,7 @@ async function runMeasureProcess(
     extendEnv: true,
     signal: req.signal,
     forceKillAfterMs: 2000,
+    onSpawn,
     onLine(line, stream) {
       if (stream !== "stdout") return;
       const msg = progressReport(line);

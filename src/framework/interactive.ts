@@ -7,6 +7,7 @@ import { MlprofError } from "../util/errors.js";
 import { removeEmptyDirs } from "../util/fs.js";
 import type { Task } from "./task.js";
 import { walkTree, type TreeNode } from "./scheduler.js";
+import { provenanceFindings } from "./provenance.js";
 
 type Print = (line: string) => void;
 
@@ -40,20 +41,31 @@ export function treePrefixes(nodes: readonly TreeNode[]): { head: string; body: 
   });
 }
 
-/** law's --print-status: the tree up to `depth` (-1: all) with each output and whether it exists. */
+/**
+ * law's --print-status: the tree up to `depth` (-1: all) with each output and whether it exists, and
+ * whether existing ones are outdated (made from other model content or settings, with the reason).
+ */
 export function printStatus(root: Task, depthText: string, print: Print): void {
   const depth = parseDepth("print-status", depthText, true);
   print(`print task status with max_depth ${depth}`);
   print("");
   const nodes = walkTree(root, depth);
   const prefixes = treePrefixes(nodes);
+  const findings = new Map(provenanceFindings(root, nodes).map((f) => [f.task.id, f]));
   nodes.forEach(({ task, depth: d }, i) => {
     const { head, body } = prefixes[i]!;
     const complete = task.complete();
+    const found = findings.get(task.id);
+    const existent =
+      found?.state === "outdated"
+        ? chalk.yellow(`existent, outdated (${found.reason})`)
+        : found?.state === "unknown"
+          ? chalk.green(`existent (${found.reason})`)
+          : chalk.green("existent");
     print(`${head}${d} > ${chalk.bold(task.repr())}`);
     for (const out of task.outputs()) {
       print(`${body}  ${out}`);
-      print(`${body}    ${existsSync(out) ? chalk.green("existent") : chalk.red("absent")}`);
+      print(`${body}    ${existsSync(out) ? existent : chalk.red("absent")}`);
     }
     if (!complete && task.outputs().some(existsSync))
       print(`${body}  ${chalk.yellow("(partially complete)")}`);

@@ -6,6 +6,12 @@ import { MlprofError } from "../util/errors.js";
 import { isTmpSibling, removeEmptyDirs, removeStaleTemporaries } from "../util/fs.js";
 import { acquireLock, LockBusyError } from "../util/lock.js";
 import { formatDuration, progressMode, type ProgressMode } from "../util/progress.js";
+import {
+  outdatedError,
+  outputProvenance,
+  provenanceFindings,
+  UNKNOWN_PROVENANCE_WARNING,
+} from "./provenance.js";
 import type { Task, TaskContext } from "./task.js";
 
 /** A task with its depth in the dependency tree (0 = the task that was called). */
@@ -104,9 +110,10 @@ export interface RunOptions {
  * is waited for (or, with `wait: false`, refused), and a task it completed meanwhile is not run again.
  * Temporaries that killed processes left beside the outputs are removed first; a failure leaves no empty
  * folders, and a write the store cannot take (full, read-only) is one error naming the store and the cause.
- * Returns whether the task ran.
+ * A task whose requirements' outputs became outdated meanwhile is refused (requireCurrentInputs). Returns
+ * whether the task ran.
  */
-async function runLocked(task: Task, ctx: TaskContext): Promise<boolean> {
+async function runLocked(root: Task, task: Task, ctx: TaskContext): Promise<boolean> {
   const store = storeRoot();
   let release: () => void;
   try {
@@ -122,6 +129,7 @@ async function runLocked(task: Task, ctx: TaskContext): Promise<boolean> {
   }
   try {
     if (task.complete()) return false;
+    requireCurrentInputs(root, task);
     const dirs = [...new Set(task.outputs().map((o) => dirname(o)))];
     dirs.forEach((dir) => removeStaleTemporaries(dir, isTmpSibling));
     try {
@@ -136,6 +144,18 @@ async function runLocked(task: Task, ctx: TaskContext): Promise<boolean> {
   }
 }
 
+/**
+ * Refuses to run a task whose requirements' outputs became outdated during the run (the model was
+ * replaced between two repeats, say): what it reads must be made from what it asks for now.
+ */
+function requireCurrentInputs(root: Task, task: Task): void {
+  const requirements = task.requires();
+  if (requirements.length === 0) return;
+  if (!requirements.some((r) => outputProvenance(r)?.state === "outdated")) return;
+  const outdated = provenanceFindings(root, walkTree(root)).filter((f) => f.state === "outdated");
+  if (outdated.length > 0) throw outdatedError(outdated);
+}
+
 /** A lock refused with --no-wait, worded for the command line. */
 function refusal(err: unknown): MlprofError | undefined {
   if (!(err instanceof LockBusyError)) return undefined;
@@ -146,7 +166,9 @@ function refusal(err: unknown): MlprofError | undefined {
 }
 
 /**
- * Runs the incomplete tasks of the tree one after the other (measurements never overlap), with listr2
+ * Refuses a tree with outdated outputs (framework/provenance.ts: one error naming them and the ways out;
+ * outputs of unknown provenance are used with one warning). Then runs the incomplete tasks of the tree one
+ * after the other (measurements never overlap), with listr2
  * progress; complete tasks are not run again, nor those another process completes while this one waits
  * for it (see runLocked). The store is made ready first (writable, stale temporaries removed). With more
  * than one task the titles count them ("[k/n]") and give the ETA of the rest from the finished ones; a
@@ -161,11 +183,20 @@ export async function runTree(
   print: (line: string) => void = (line) => console.log(line),
   opts: RunOptions = {},
 ): Promise<number> {
+  // outputs made from other model content or settings are never read as current: one error names them
+  const findings = provenanceFindings(root, walkTree(root));
+  const outdated = findings.filter((f) => f.state === "outdated");
+  if (outdated.length > 0) throw outdatedError(outdated);
+  const warnings = new Map<string, string[]>();
+  const unknown = findings.filter((f) => f.state === "unknown").map((f) => f.task.title());
+  if (unknown.length > 0) warnings.set(UNKNOWN_PROVENANCE_WARNING, unknown);
   const pending = pendingTasks(root);
-  if (pending.length === 0) return 0;
+  if (pending.length === 0) {
+    printWarnings(warnings, print);
+    return 0;
+  }
   prepareStore();
   const lines: string[] = [];
-  const warnings = new Map<string, string[]>();
   let ran = 0;
   const { Listr } = await import("listr2");
   const n = pending.length;
@@ -197,7 +228,7 @@ export async function runTree(
           ]);
         };
         const t0 = performance.now();
-        if (await runLocked(task, { signal, progress, log, warn, wait: opts.wait })) {
+        if (await runLocked(root, task, { signal, progress, log, warn, wait: opts.wait })) {
           ran++;
           const seconds = (performance.now() - t0) / 1000;
           finished.push({ family: task.family, seconds });
@@ -220,13 +251,16 @@ export async function runTree(
     await list.run();
   } finally {
     tidyStore();
-    for (const [text, tasks] of warnings) {
-      print(
-        `${chalk.yellow("warning:")} ${text}: ${tasks.length === 1 ? tasks[0] : `${tasks.length} tasks`}`,
-      );
-      if (tasks.length > 1) tasks.forEach((t) => print(`  ${t}`));
-    }
+    printWarnings(warnings, print);
     lines.forEach((line) => print(line));
   }
   return ran;
+}
+
+/** Prints the warnings of a run once, each with the tasks it concerns. */
+function printWarnings(warnings: Map<string, string[]>, print: (line: string) => void): void {
+  for (const [text, tasks] of warnings) {
+    print(`${chalk.yellow("warning:")} ${text}: ${tasks.length === 1 ? tasks[0] : `${tasks.length} tasks`}`);
+    if (tasks.length > 1) tasks.forEach((t) => print(`  ${t}`));
+  }
 }

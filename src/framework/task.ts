@@ -19,6 +19,14 @@ export interface TaskContext {
   wait?: boolean;
 }
 
+/** What a task's existing outputs were made from, compared with what the task asks for now. */
+export type OutputProvenance =
+  | { state: "current" }
+  /** Made from other model content or settings: `reason` says what changed. */
+  | { state: "outdated"; reason: string }
+  /** Nothing recorded to compare (outputs of an older version): used as they are, with a warning. */
+  | { state: "unknown"; reason: string };
+
 /**
  * A task in the sense of law: parameters, requirements, outputs derived from the parameters (and
  * --version), and a run method. A task is complete when all its outputs exist.
@@ -45,6 +53,16 @@ export abstract class Task {
    * that compared measurements see the same machine and drifts cancel. Undefined for other tasks.
    */
   interleaving(): { round: number; order: number } | undefined {
+    return undefined;
+  }
+
+  /**
+   * How this task's existing outputs compare with what it asks for now (framework/provenance.ts): made
+   * from the same model content and settings ("current"), from other ones ("outdated", with the reason),
+   * or unknown. Called only when an output exists. Undefined (the default): the task records nothing of
+   * its own, and its outputs are outdated when those of a requirement are.
+   */
+  provenance(): OutputProvenance | undefined {
     return undefined;
   }
 

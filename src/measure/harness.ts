@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../util/errors.js";
 import type { DumpedTensor, MeasureJob, MeasureProcessMeta, StabilityEvent } from "./job.js";
 import { readRss } from "./memory.js";
+import { endIfOrphaned } from "./parent-watch.js";
 
 /** A model loaded by an engine inside the measurement process. */
 export interface LoadedModel {
@@ -37,6 +38,7 @@ export function lastThreeAgree(medians: number[], threshold: number): boolean {
 
 /** Reports progress on stdout with a blocking write (the timed loop never yields to the event loop). */
 function progress(done: number, total: number, phase: string): void {
+  endIfOrphaned(); // between events: a process whose run was killed ends here (parent-watch.ts)
   writeSync(1, JSON.stringify({ type: "progress", done, total, phase }) + "\n");
 }
 

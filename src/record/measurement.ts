@@ -4,6 +4,7 @@
  */
 import { rmSync } from "node:fs";
 import type { Model } from "../engines/model.js";
+import { measurementProvenance, type MeasurementProvenance } from "../engines/provenance.js";
 import { csvDataLines, RUNTIME_CSV_COLUMNS } from "../measure/csv.js";
 import type { HostInfo } from "../measure/host.js";
 import type { MeasureProcessMeta, PreparationMeta } from "../measure/job.js";
@@ -58,6 +59,12 @@ export interface MeasurementRecord {
   finishedAt: string;
   /** Each process of a MeasureRuntime of several repeats, in the order of its rows. */
   repeats?: RepeatEntry[];
+  /**
+   * The fingerprint of the model content (graph hash, the yaml's declared inputs and outputs) and of the
+   * significant settings the measurement was made from (engines/provenance.ts); absent in records written
+   * before MLProf recorded it (unknown provenance).
+   */
+  provenance?: MeasurementProvenance;
 }
 
 /** One process of a repeated measurement, as its aggregate records it. */
@@ -129,6 +136,7 @@ export function measurementRecord(t: MeasurementTarget, out: MeasurementOutcome)
     process: out.preparation ? { ...processMeta, preparation: out.preparation } : processMeta,
     startedAt: out.startedAt,
     finishedAt: new Date().toISOString(),
+    provenance: measurementProvenance(model.spec, t),
   };
 }
 

@@ -26,7 +26,12 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { omit, param, type Values } from "../framework/parameters.js";
 import { Task, type TaskContext } from "../framework/task.js";
-import { checkPerModel, refuseLocalReleaseComparison, releaseLabel } from "./mixins/curves.js";
+import {
+  checkPerModel,
+  refuseLocalReleaseComparison,
+  refuseSharedNames,
+  releaseLabel,
+} from "./mixins/curves.js";
 import { plotConfig, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
 import { runtimeConfig, type RuntimeConfig } from "./mixins/runtime.js";
 import {
@@ -157,7 +162,9 @@ function compareSides(v: CompareValues): [Side, Side] {
     if (differs("scram-archs")) parts.push(cfg.scramArch);
     return { cfg, label: parts.join(", ") };
   };
-  return [side(0), side(1)];
+  const sides: [Side, Side] = [side(0), side(1)];
+  refuseSharedNames(sides);
+  return sides;
 }
 
 /** Compares the runtimes of two measurement sets per batch size: ratio of medians, Mann–Whitney U, verdict. */

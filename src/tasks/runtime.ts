@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { csvDataLines, readRuntimeCsv, RUNTIME_CSV_COLUMNS } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
 import { loadWarning } from "../measure/host.js";
-import { readMeasurementRecord } from "../record/measurement.js";
+import { readMeasurementRecord, readMergedRecord } from "../record/measurement.js";
 import { MEDIANS_METHOD, splitSample, summarizeSample, summaryRecord } from "../report/summaries.js";
 import { summaryMethod } from "../stats/summary.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
@@ -14,12 +14,13 @@ import { param, positive } from "../framework/parameters.js";
 import { writeRepeatedMeasurement } from "../record/repeats.js";
 import { requireRows, requireStoredRows } from "../record/rows.js";
 import { cmsswPart, taskDir } from "../store.js";
-import { Task, type TaskContext } from "../framework/task.js";
+import { Task, type OutputProvenance, type TaskContext } from "../framework/task.js";
 import {
   commonRepr,
   runtimeConfig,
   runtimeDir,
   RUNTIME_PARAMS,
+  storedProvenance,
   titleName,
   type RuntimeConfig,
 } from "./mixins/runtime.js";
@@ -85,6 +86,13 @@ export class MeasureRepeat extends Task {
 
   override interleaving(): { round: number; order: number } {
     return { round: this.repeat, order: this.batchSize };
+  }
+
+  /** Its record's fingerprint against the model and settings as they are now. */
+  override provenance(): OutputProvenance {
+    return storedProvenance(this.cfg, () => [
+      { label: "", provenance: readMeasurementRecord(this.outputs()[1]!).provenance },
+    ]);
   }
 
   reprParams(): Record<string, unknown> {
@@ -168,6 +176,13 @@ export class MeasureRuntime extends Task {
     return { ...commonRepr(this.cfg), batch_size: this.batchSize, repeats: this.cfg.run.repeats };
   }
 
+  /** Its record's fingerprint (that of the repeats it joined) against the model and settings now. */
+  override provenance(): OutputProvenance {
+    return storedProvenance(this.cfg, () => [
+      { label: "", provenance: readMeasurementRecord(this.outputs()[1]!).provenance },
+    ]);
+  }
+
   override title(): string {
     return `MeasureRuntime ${titleName(this.cfg)}, batch size ${this.batchSize}, ${this.cfg.run.repeats} x ${this.cfg.run.nEvents} x ${this.cfg.run.nCalls} calls`;
   }
@@ -224,6 +239,16 @@ export class MergeRuntimes extends Task {
 
   reprParams(): Record<string, unknown> {
     return { ...commonRepr(this.cfg), batch_sizes: this.batchSizes };
+  }
+
+  /** The fingerprint of each merged measurement against the model and settings now. */
+  override provenance(): OutputProvenance {
+    return storedProvenance(this.cfg, () =>
+      readMergedRecord(this.outputs()[1]!).measurements.map((m) => ({
+        label: `batch size ${m.batchSize}`,
+        provenance: m.metadata?.provenance,
+      })),
+    );
   }
 
   override title(): string {

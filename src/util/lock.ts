@@ -13,7 +13,7 @@ import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MlprofError } from "../util/errors.js";
-import { ownerTag, ownStartTime, processAlive as alive } from "./procs.js";
+import { ownerTag, ownStartTime, processAlive as alive, processStartTime } from "./procs.js";
 
 /** Who holds a lock: written into the lock folder. */
 export interface LockOwner {
@@ -23,6 +23,11 @@ export interface LockOwner {
   what: string;
   /** The owner's process start time (absent in locks of older versions): a reused pid is not the owner. */
   start?: string;
+  /**
+   * The process that times under the lock (the measurement process the owner started), named once it
+   * runs: the lock stays taken while it lives, also when the owner has died.
+   */
+  timing?: { pid: number; start?: string };
 }
 
 function readOwner(lockDir: string): LockOwner | undefined {
@@ -39,9 +44,28 @@ function folderId(dir: string): string | undefined {
   return st ? `${st.dev}:${st.ino}` : undefined;
 }
 
-/** Whether the owner of a lock of this host still runs (the same process, not one that reused its pid). */
+/**
+ * Whether the owner of a lock of this host, or the timing process it named, still runs (the same process,
+ * not one that reused its pid).
+ */
 function ownerAlive(owner: LockOwner): boolean {
-  return alive(owner.pid, owner.start);
+  return (
+    alive(owner.pid, owner.start) ||
+    (owner.timing !== undefined && alive(owner.timing.pid, owner.timing.start))
+  );
+}
+
+/**
+ * Who holds a lock, in words: "process 12 on host", and the timing process it named ("(its measurement
+ * process 34)", or "(ended; its measurement process 34 still runs)" when the owner died).
+ */
+function holder(owner: LockOwner): string {
+  const who = `process ${owner.pid} on ${owner.host}`;
+  if (!owner.timing) return who;
+  const t = owner.timing;
+  if (owner.host === hostname() && !alive(owner.pid, owner.start))
+    return `${who} (ended; its measurement process ${t.pid} still runs)`;
+  return `${who} (its measurement process ${t.pid})`;
 }
 
 /** Options of withLock. */
@@ -126,7 +150,7 @@ export class LockBusyError extends MlprofError {
     readonly owner: LockOwner,
   ) {
     super(
-      `${owner.what} is in progress: process ${owner.pid} on ${owner.host} holds ${lockDir} since ${owner.since}`,
+      `${owner.what} is in progress: ${holder(owner)} holds ${lockDir} since ${owner.since}`,
       owner.host === hostname()
         ? "wait for it to end"
         : `remove ${lockDir} if that process on ${owner.host} no longer runs`,
@@ -167,12 +191,38 @@ export function measurementLockDir(env: NodeJS.ProcessEnv = process.env): string
   return join(env.MLPROF_LOCK_DIR || join(tmpdir(), "mlprof-locks"), "measurement.lock");
 }
 
+/** What a holder of the host-wide lock of timed work can do with it. */
+export interface MeasurementLock {
+  /**
+   * Names the process that times (pid and start time) in the lock: the lock then stays taken while that
+   * process lives, even if this one dies.
+   */
+  nameTimingProcess(pid: number): void;
+}
+
+/**
+ * Names `pid` as the timing process of the lock `lockDir` held by this process: its owner file is
+ * replaced atomically by one that adds it. A lock this process does not hold is left alone.
+ */
+export function nameTimingProcess(lockDir: string, pid: number): void {
+  const owner = readOwner(lockDir);
+  if (!owner || owner.pid !== process.pid || owner.host !== hostname()) return;
+  const next: LockOwner = { ...owner, timing: { pid, start: processStartTime(pid) } };
+  const tmp = join(lockDir, `owner.json.${ownerTag()}`);
+  writeFileSync(tmp, JSON.stringify(next) + "\n");
+  renameSync(tmp, join(lockDir, "owner.json"));
+}
+
 /**
  * Runs `fn` holding the host-wide lock of timed work (measurementLockDir), waiting for another holder
- * without a time limit (it is alive, or its lock is stale and taken over). Its folder is created open to
- * every user of the host (sticky, as /tmp), so that the measurements of all users exclude each other.
+ * without a time limit (it is alive, or its lock is stale and taken over); `fn` names the process that
+ * times in it (MeasurementLock). Its folder is created open to every user of the host (sticky, as /tmp),
+ * so that the measurements of all users exclude each other.
  */
-export async function withMeasurementLock<T>(opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withMeasurementLock<T>(
+  opts: LockOptions,
+  fn: (lock: MeasurementLock) => Promise<T>,
+): Promise<T> {
   const lockDir = measurementLockDir();
   const parent = dirname(lockDir);
   if (!existsSync(parent)) {
@@ -183,7 +233,9 @@ export async function withMeasurementLock<T>(opts: LockOptions, fn: () => Promis
       // another user's folder, or created at the same moment: acquireLock reports a real problem
     }
   }
-  return withLock(lockDir, { timeoutMs: Infinity, ...opts }, fn);
+  return withLock(lockDir, { timeoutMs: Infinity, ...opts }, () =>
+    fn({ nameTimingProcess: (pid) => nameTimingProcess(lockDir, pid) }),
+  );
 }
 
 /**
@@ -203,11 +255,11 @@ export async function acquireLock(lockDir: string, opts: LockOptions): Promise<(
     what: opts.what,
     start: ownStartTime(),
   };
-  const pause = async (ms: number, holder?: LockOwner) => {
+  const pause = async (ms: number, by?: LockOwner) => {
     try {
       await sleep(ms, undefined, { signal: opts.signal });
     } catch {
-      const held = holder ? ` held by process ${holder.pid} on ${holder.host} (${holder.what})` : "";
+      const held = by ? ` held by ${holder(by)} (${by.what})` : "";
       throw new MlprofError(`interrupted while waiting for the lock ${lockDir}${held}`);
     }
   };
@@ -230,14 +282,12 @@ export async function acquireLock(lockDir: string, opts: LockOptions): Promise<(
     }
     if (opts.wait === false) throw new LockBusyError(lockDir, owner);
     if (!told) {
-      opts.progress?.(
-        `waiting for process ${owner.pid} on ${owner.host} (${owner.what}, since ${owner.since})`,
-      );
+      opts.progress?.(`waiting for ${holder(owner)} (${owner.what}, since ${owner.since})`);
       told = true;
     }
     if (Date.now() > deadline) {
       throw new MlprofError(
-        `timed out waiting for the lock ${lockDir} held by process ${owner.pid} on ${owner.host} (${owner.what})`,
+        `timed out waiting for the lock ${lockDir} held by ${holder(owner)} (${owner.what})`,
         `remove ${lockDir} if that process no longer runs`,
       );
     }

@@ -16,6 +16,8 @@ export interface StreamOptions {
   onLine?: (line: string, stream: StreamName) => void;
   /** How many of the last lines to keep for messages (default 60). */
   keep?: number;
+  /** Called with the pid of the started process, once it runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** How a followed process ended. */
@@ -60,6 +62,7 @@ export async function runStreaming(
     cancelSignal: opts.signal,
     forceKillAfterDelay: opts.forceKillAfterMs ?? 5000,
   });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   const follow = (stream: StreamName) => {
     let pending = "";
     const emit = (line: string) => {

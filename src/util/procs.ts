@@ -7,22 +7,27 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { shortHash } from "./hash.js";
 
-/** The start time of a process (field 22 of /proc/<pid>/stat), undefined where it cannot be read. */
-export function processStartTime(pid: number): string | undefined {
+/** The fields of /proc/<pid>/stat after the command name (field 3 first), undefined where unreadable. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // the command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const start = fields[19];
-    return start && /^\d+$/.test(start) ? start : undefined;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
 }
 
+/** The start time of a process (field 22 of /proc/<pid>/stat), undefined where it cannot be read. */
+export function processStartTime(pid: number): string | undefined {
+  const start = statFields(pid)?.[19];
+  return start && /^\d+$/.test(start) ? start : undefined;
+}
+
 /**
  * Whether the process `pid` lives on this host; with `start` (its start time when it was recorded) a
- * process that has reused the pid since does not count.
+ * process that has reused the pid since does not count, nor does one that has ended and waits to be
+ * reaped (a zombie, as an orphan whose new parent does not reap it).
  */
 export function processAlive(pid: number, start?: string): boolean {
   try {
@@ -30,6 +35,8 @@ export function processAlive(pid: number, start?: string): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  const state = statFields(pid)?.[0];
+  if (state === "Z" || state === "X") return false;
   if (start === undefined || start === "0") return true;
   const now = processStartTime(pid);
   return now === undefined || now === start;

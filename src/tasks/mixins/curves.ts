@@ -114,6 +114,7 @@ export function buildCurves(v: Values<typeof CURVE_PARAMS>): Curve[] {
       }
     }
   });
+  refuseSharedNames(curves);
   // legend labels from the parameters that vary, as the original
   for (const curve of curves) {
     const parts: string[] = [];
@@ -123,6 +124,28 @@ export function buildCurves(v: Values<typeof CURVE_PARAMS>): Curve[] {
     curve.label = parts.join(", ");
   }
   return curves;
+}
+
+/**
+ * Refuses one name in output paths given to two different model files of one --version (by --model-names,
+ * or derived): both would be measured into, and read from, the same folder, so one model's numbers would be
+ * shown as the other's.
+ */
+export function refuseSharedNames(curves: readonly { cfg: RuntimeConfig }[]): void {
+  const files = new Map<string, string>();
+  for (const { cfg } of curves) {
+    const name = cfg.model.fullName;
+    const key = `${name}\0${cfg.version}`;
+    const other = files.get(key);
+    if (other === undefined) files.set(key, cfg.model.file);
+    else if (other !== cfg.model.file) {
+      throw new MlprofError(
+        `--model-names: the name '${name}' is given to two different model files, ${other} and ${cfg.model.file}; ` +
+          "their measurements would share one output folder and one would be plotted as the other",
+        "give each model file its own name",
+      );
+    }
+  }
 }
 
 /**

@@ -2,6 +2,14 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { Model } from "../../engines/model.js";
+import {
+  currentSpec,
+  measurementProvenance,
+  provenanceChange,
+  type MeasurementProvenance,
+} from "../../engines/provenance.js";
+import type { OutputProvenance } from "../../framework/task.js";
+import { errorMessage } from "../../util/errors.js";
 import type { RunSettings } from "../../measure/run.js";
 import { MLP_BASE } from "../../paths.js";
 import { MlprofError } from "../../util/errors.js";
@@ -123,4 +131,45 @@ export function titleName(cfg: RuntimeConfig): string {
     cfg.scramArch !== DEFAULT_SCRAM_ARCH ? cfg.scramArch : "",
   ].filter(Boolean);
   return where.length ? `${cfg.model.fullName} (${where.join(", ")})` : cfg.model.fullName;
+}
+
+/** The provenance a measurement of this configuration gets now: the model file and graph as they are. */
+export function currentProvenance(cfg: RuntimeConfig): MeasurementProvenance {
+  return measurementProvenance(currentSpec(cfg.model.file), cfg);
+}
+
+/**
+ * How stored measurements (the provenance their records carry, each with a label such as "batch size 4")
+ * compare with a measurement of `cfg` now: outdated names the first that differs and what changed, unknown
+ * the first that carries none (written before MLProf recorded it). `read` reads the records; a record that
+ * cannot be read is left to the task that reads it (its error names the file).
+ */
+export function storedProvenance(
+  cfg: RuntimeConfig,
+  read: () => { label: string; provenance: Partial<MeasurementProvenance> | undefined }[],
+): OutputProvenance {
+  let stored: ReturnType<typeof read>;
+  try {
+    stored = read();
+  } catch (err) {
+    return { state: "unknown", reason: `its record cannot be read: ${errorMessage(err)}` };
+  }
+  let now: MeasurementProvenance;
+  try {
+    now = currentProvenance(cfg);
+  } catch (err) {
+    return { state: "unknown", reason: `the model cannot be read: ${errorMessage(err)}` };
+  }
+  for (const { label, provenance } of stored) {
+    if (!provenance) continue;
+    const change = provenanceChange(now, provenance);
+    if (change) return { state: "outdated", reason: label ? `${label}: ${change}` : change };
+  }
+  const missing = stored.find((s) => !s.provenance);
+  if (missing)
+    return {
+      state: "unknown",
+      reason: `provenance unknown${missing.label ? ` (${missing.label})` : ""}: recorded before MLProf fingerprinted models`,
+    };
+  return { state: "current" };
 }

@@ -116,6 +116,14 @@ namespace mlprof {
   };
   Rss readRss();
 
+  /**
+   * Makes this process end with its parent (Linux: prctl(PR_SET_PDEATHSIG, SIGKILL)), so that a measurement
+   * never outlives the run that started it, e.g. after `kill -9` of that run, and never times beside the next
+   * one. Closes the race of a parent that ended before: when the environment names the parent
+   * (MLPROF_PARENT_PID) and getppid() differs, the process ends at once. Elsewhere it does nothing.
+   */
+  void endWithParent();
+
   // ---- timing --------------------------------------------------------------------------------------
 
   using Clock = std::chrono::steady_clock;

@@ -11,8 +11,22 @@
 #include <stdexcept>
 
 #include <unistd.h>
+#ifdef __linux__
+#include <csignal>
+#include <sys/prctl.h>
+#endif
 
 namespace mlprof {
+
+  void endWithParent() {
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // the parent may have ended before the call: then this process was reparented already
+    const char* parent = std::getenv("MLPROF_PARENT_PID");
+    if (parent != nullptr && *parent != '\0' && std::strtol(parent, nullptr, 10) != static_cast<long>(getppid()))
+      std::raise(SIGKILL);
+#endif
+  }
 
   DType parseDType(const std::string& name) {
     if (name == "float32") return DType::Float32;
