@@ -217,19 +217,33 @@ export function pathPart<S extends ParamSet>(set: S, values: Values<S>, without:
     .join("__");
 }
 
-/** Checks that a count is a positive integer. */
-export function positive(flag: string): (value: number) => void {
+/** An upper bound of a count or number: the largest value and why it is the limit (for the message). */
+export interface Bound {
+  max: number;
+  why: string;
+}
+
+/** Refuses a value beyond a bound: "--flag: expected at most N (why), found V". */
+export function checkBound(flag: string, value: number, bound?: Bound): void {
+  if (bound && value > bound.max)
+    throw new MlprofError(`--${flag}: expected at most ${bound.max} (${bound.why}), found ${value}`);
+}
+
+/** Checks that a count is a positive integer (not beyond `bound`, when given). */
+export function positive(flag: string, bound?: Bound): (value: number) => void {
   return (value) => {
     if (!Number.isInteger(value) || value <= 0)
       throw new MlprofError(`--${flag}: expected a positive integer, found ${value}`);
+    checkBound(flag, value, bound);
   };
 }
 
-/** Checks that a count is an integer >= 0. */
-export function nonNegative(flag: string): (value: number) => void {
+/** Checks that a count is an integer >= 0 (not beyond `bound`, when given). */
+export function nonNegative(flag: string, bound?: Bound): (value: number) => void {
   return (value) => {
     if (!Number.isInteger(value) || value < 0)
       throw new MlprofError(`--${flag}: expected an integer >= 0, found ${value}`);
+    checkBound(flag, value, bound);
   };
 }
 
