@@ -31,13 +31,17 @@ export function graphFileSection(what: string, kind: GraphFileKind): ModelFileSe
         ctx,
       );
       const found = graphFileKind(file);
-      if (found !== kind) {
-        const engine = m.inference_engine as string;
-        const hint = found === "lfs-pointer" ? "" : ` for the ${engine} engine`;
+      if (found === "lfs-pointer") {
         throw new MlprofError(
-          `model file ${ctx.yamlPath}: field 'model.file': expected ${KIND_TEXT[kind]}${hint}, ` +
-            `found ${KIND_TEXT[found]}: ${shownValue(file)}`,
-          found === "lfs-pointer" ? "run git lfs pull in the repository that holds it" : undefined,
+          `model file ${ctx.yamlPath}: field 'model.file': ${shownValue(file)} is a Git LFS pointer, not the ` +
+            "model: run git lfs pull",
+          "run git lfs pull in the repository that holds it (or git lfs install first, then check it out again)",
+        );
+      }
+      if (found !== kind) {
+        throw new MlprofError(
+          `model file ${ctx.yamlPath}: field 'model.file': expected ${KIND_TEXT[kind]} for the ` +
+            `${m.inference_engine as string} engine, found ${KIND_TEXT[found]}: ${shownValue(file)}`,
         );
       }
       return { file };

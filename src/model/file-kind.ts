@@ -17,7 +17,7 @@ export const KIND_TEXT: Record<GraphFileKind, string> = {
   "savedmodel-pb":
     "the saved_model.pb of a TensorFlow SavedModel (a SavedModel is a folder, for the tfaot engine)",
   empty: "an empty file",
-  "lfs-pointer": "a Git LFS pointer, not the model: run git lfs pull",
+  "lfs-pointer": "a Git LFS pointer, not the model",
   hdf5: "an HDF5 file (a Keras .h5 model?)",
   zip: "a zip archive (a .keras or PyTorch file?)",
   text: "a text file",
