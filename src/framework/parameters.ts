@@ -5,6 +5,7 @@
  */
 import { splitCsvExpand } from "../util/brace.js";
 import { MlprofError } from "../util/errors.js";
+import { shownValue } from "../util/names.js";
 
 /** Kinds of command-line parameter values. */
 export type ParamKind = "string" | "int" | "float" | "bool" | "ints" | "strings";
@@ -86,7 +87,7 @@ export function parseBool(flag: string, value: unknown): boolean {
   const v = String(value).trim().toLowerCase();
   if (v === "" || v === "true" || v === "yes" || v === "1") return true;
   if (v === "false" || v === "no" || v === "0") return false;
-  throw new MlprofError(`--${flag}: expected True or False, found '${String(value)}'`);
+  throw new MlprofError(`--${flag}: expected True or False, found ${shownValue(String(value))}`);
 }
 
 /** Decimal integers and numbers as written on a command line (no hex, octal or binary forms). */
@@ -102,7 +103,7 @@ function parseNumber(flag: string, value: unknown, integer: boolean): number {
     (integer && !Number.isSafeInteger(n))
   ) {
     throw new MlprofError(
-      `--${flag}: expected ${integer ? "an integer" : "a number"}, found '${String(value)}'`,
+      `--${flag}: expected ${integer ? "an integer" : "a number"}, found ${shownValue(String(value))}`,
     );
   }
   return n;
@@ -121,7 +122,7 @@ export function convertParam<T>(def: Param<T>, given: unknown): T {
       value = String(raw);
       if (def.choices && !def.choices.includes(value as string)) {
         throw new MlprofError(
-          `--${def.flag}: expected one of ${def.choices.join(", ")}, found '${String(value)}'`,
+          `--${def.flag}: expected one of ${def.choices.join(", ")}, found ${shownValue(String(value))}`,
         );
       }
       break;

@@ -383,6 +383,11 @@ table("misspelt, repeated and contradicting flags", [
     message: /^error: --print-status and --remove-output cannot be combined/m,
   },
   {
+    name: "a terminal escape sequence in a value: shown escaped, never sent raw to the terminal",
+    args: () => measure(identity, "--threads", "1\u001b[2J\n"),
+    message: /^error: --threads: expected an integer, found '1\\u001b\[2J\\n'$/m,
+  },
+  {
     name: "--remove-output 0,a,y,y",
     args: () => measure(identity, "--remove-output", "0,a,y,y"),
     message:
