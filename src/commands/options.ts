@@ -1,5 +1,6 @@
 /** Parameters as yargs options: declared from their definitions, converted later with their kinds. */
 import { relative } from "node:path";
+import chalk from "chalk";
 import type { Argv } from "yargs";
 import type { Param, ParamKind } from "../framework/parameters.js";
 import { MLP_BASE } from "../paths.js";
@@ -78,7 +79,8 @@ const checked = new WeakSet<object>();
 /**
  * Checks the options given to a command before yargs validates them: an unknown option is reported with
  * the declared one closest to it ("did you mean --threads?", as yargs recommends commands), and an option
- * given more than once (`--threads 4 --threads 8`) is refused instead of the last one silently winning.
+ * given more than once (`--threads 4 --threads 8`) is warned about: the last one counts, as with law's
+ * argparse, but no longer silently.
  */
 function checkGivenOptions(y: Argv): void {
   if (checked.has(y)) return;
@@ -103,9 +105,10 @@ function checkGivenOptions(y: Argv): void {
     for (const key of declared) {
       const value: unknown = (argv as Record<string, unknown>)[key];
       if (!Array.isArray(value)) continue;
-      throw new MlprofError(
-        `--${key} is given ${value.length} times (${value.map((v) => shownValue(String(v))).join(", ")}): ` +
-          "give it once (a list as one comma-separated value)",
+      // law's argparse lets the last one win, and scripts rely on it: said, not refused
+      console.error(
+        `${chalk.yellow("warning:")} --${key} is given ${value.length} times ` +
+          `(${value.map((v) => shownValue(String(v))).join(", ")}): the last one counts`,
       );
     }
   }, true);

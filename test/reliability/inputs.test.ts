@@ -373,11 +373,6 @@ table("misspelt, repeated and contradicting flags", [
     hint: /did you mean --batch-system \(for batch-systm\)\?/,
   },
   {
-    name: "a single-valued option given twice: refused, not the last one silently",
-    args: () => measure(identity, "--threads", "1", "--threads", "2"),
-    message: /^error: --threads is given 2 times \('1', '2'\): give it once/m,
-  },
-  {
     name: "--print-status with --remove-output",
     args: () => measure(identity, "--print-status", "0", "--remove-output", "0,a"),
     message: /^error: --print-status and --remove-output cannot be combined/m,
@@ -469,4 +464,11 @@ describeUnless(cgroupSkip, "a measurement beyond its memory limit (item 8)", () 
       cgroup.remove();
     }
   });
+});
+
+test("a single-valued option given twice: the last one counts, as with law's argparse, but not silently", async () => {
+  const res = await cli(measure(identity, "--threads", "1", "--threads", "2", "--print-output", "0"));
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /^warning: --threads is given 2 times \('1', '2'\): the last one counts$/m);
+  assert.match(res.stdout, /__threads_2__/);
 });
