@@ -4,8 +4,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { MlprofError } from "../util/errors.js";
 import { DTYPES, type DType, type InputSpec, type OutputSpec } from "./spec.js";
 
-/** Control characters (NUL, newlines, escapes), which no tensor name holds and which would garble messages. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Whether a name holds control characters (NUL, newlines, escapes): no tensor name does, and they garble messages. */
+const hasControl = (name: string): boolean => [...name].some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f");
 
 /** A yaml mapping. */
 export type Obj = Record<string, unknown>;
@@ -107,7 +107,7 @@ export function validateOutputs(outputs: unknown, fail: Fail): OutputSpec[] {
   if (!Array.isArray(outputs) || outputs.length === 0)
     fail("model.outputs", "a non-empty list of outputs", outputs);
   const specs = (outputs as unknown[]).map((out, i) => {
-    if (!isObj(out) || typeof out.name !== "string" || out.name === "" || CONTROL.test(out.name)) {
+    if (!isObj(out) || typeof out.name !== "string" || out.name === "" || hasControl(out.name)) {
       const found = isObj(out) ? out.name : out;
       return fail(`model.outputs[${i}].name`, "an output name (without control characters)", found);
     }
@@ -127,7 +127,7 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
       fail(`${field}.${key}`, "one of name, shape, dtype, value, batched, range", key);
     }
   }
-  if (typeof o.name !== "string" || o.name === "" || CONTROL.test(o.name))
+  if (typeof o.name !== "string" || o.name === "" || hasControl(o.name))
     fail(`${field}.name`, "an input name (without control characters)", o.name);
   const shape = o.shape ?? [];
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
