@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
+import { ensureDir } from "./util/fs.js";
 
 /** Root of the MLProf installation (the folder holding package.json, examples/, plugins/, templates). */
 export const MLP_BASE = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -19,6 +20,36 @@ export function storeRoot(env: NodeJS.ProcessEnv = process.env): string {
 /** Folder for tool-managed software (venvs, native builds): $MLP_SOFTWARE, else <data>/software. */
 export function softwareDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.MLP_SOFTWARE || join(dataDir(env), "software"));
+}
+
+/** The store as messages name it, with the environment variable that placed it ("the store (MLP_STORE)"). */
+export function storeWhat(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MLP_STORE) return "the store (MLP_STORE)";
+  return env.MLP_DATA ? "the store (<MLP_DATA>/store)" : "the store";
+}
+
+/** The software folder as messages name it, with the environment variable that placed it. */
+export function softwareWhat(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MLP_SOFTWARE) return "the folder of tool-managed software (MLP_SOFTWARE)";
+  return env.MLP_DATA
+    ? "the folder of tool-managed software (<MLP_DATA>/software)"
+    : "the folder of tool-managed software";
+}
+
+/** The variable a user sets to move a folder that `what` (storeWhat, softwareWhat) names. */
+export function variableOf(what: string): string {
+  return /MLP_STORE|MLP_SOFTWARE|MLPROF_LOCK_DIR/.exec(what)?.[0] ?? "MLP_DATA";
+}
+
+/**
+ * The software folder (softwareDir), created when missing, after checking that it can be: one error
+ * naming the variable that placed it, the path and the cause (a file, /proc, a read-only file system).
+ */
+export function ensureSoftwareDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = softwareDir(env);
+  const what = softwareWhat(env);
+  ensureDir(dir, what, `point ${variableOf(what)} to a writable folder`);
+  return dir;
 }
 
 let cachedRevision: string | undefined;

@@ -1,10 +1,12 @@
-import { accessSync, constants, mkdirSync, rmdirSync, statfsSync } from "node:fs";
+import { accessSync, constants, rmdirSync, statfsSync } from "node:fs";
 import { join, relative, isAbsolute } from "node:path";
-import { storeRoot } from "./paths.js";
+import { storeRoot, storeWhat } from "./paths.js";
 import { MlprofError } from "./util/errors.js";
 import {
   FULL_OR_READ_ONLY,
   FileWriteError,
+  FolderError,
+  ensureDir,
   errnoOf,
   removeStaleTemporaries,
   unwritable,
@@ -88,9 +90,11 @@ function storeWriteError(cause: { code?: string; text: string }, path?: string):
 export function prepareStore(): void {
   const root = storeRoot();
   try {
-    mkdirSync(root, { recursive: true });
+    ensureDir(root, storeWhat(), "point MLP_STORE (or MLP_DATA) to a writable folder; nothing was written");
     accessSync(root, constants.W_OK);
   } catch (err) {
+    // a file or a pseudo file system (/proc) in its place: the folder's own error, naming the variable
+    if (err instanceof FolderError && err.code === undefined) throw err;
     throw storeWriteError(writeCause(err, join(root, "x")));
   }
   removeStaleTemporaries(storeTmpDir(), () => true);

@@ -6,7 +6,9 @@ import { printOutput, printStatus, parseRemoveSpec, removeOutput } from "../fram
 import { param } from "../framework/parameters.js";
 import { runTree } from "../framework/scheduler.js";
 import { TASKS, taskFamily } from "../tasks/registry.js";
+import { MlprofError } from "../util/errors.js";
 import { withInterrupts } from "../util/interrupt.js";
+import { shownValue } from "../util/names.js";
 import { declareParams } from "./options.js";
 
 /** law's interactive flags, on every task. */
@@ -44,7 +46,36 @@ function taskOptions(y: Argv, family: TaskFamily): Argv {
     .strict();
 }
 
+/**
+ * Refuses law's interactive flags where they contradict each other: more than one of them (each ends the
+ * run its own way), or a --remove-output spec naming a part twice or two modes ('0,a,y,y', '0,a,d').
+ */
+function checkInteractiveFlags(raw: Record<string, unknown>): void {
+  const given = INTERACTIVE.filter((p) => raw[p.flag] !== undefined).map((p) => `--${p.flag}`);
+  if (given.length > 1) {
+    throw new MlprofError(
+      `${given.join(" and ")} cannot be combined: each prints or removes and exits on its own`,
+      "give one of them (--remove-output with ',y' runs the task afterwards)",
+    );
+  }
+  const spec = raw["remove-output"];
+  if (spec === undefined) return;
+  const parts = String(spec)
+    .split(",")
+    .slice(1)
+    .map((p) => p.trim());
+  const twice = parts.find((p, i) => parts.indexOf(p) !== i);
+  const modes = parts.filter((p) => ["a", "i", "d"].includes(p));
+  if (twice !== undefined || modes.length > 1) {
+    throw new MlprofError(
+      `--remove-output: expected 'depth[,a|i|d][,y]' with at most one mode and each part once, found ` +
+        `${shownValue(String(spec))} (${twice !== undefined ? `'${twice}' twice` : `modes ${modes.join(" and ")}`})`,
+    );
+  }
+}
+
 async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promise<void> {
+  checkInteractiveFlags(raw);
   const task = family.create(raw);
   const print = (line: string) => console.log(line);
   if (raw["print-status"] !== undefined) return printStatus(task, String(raw["print-status"]), print);

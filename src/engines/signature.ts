@@ -1,6 +1,7 @@
 import type { InputSpec } from "../model/spec.js";
 import { MeasureError } from "../measure/harness.js";
 import { fullShape } from "../measure/inputs.js";
+import { shownValue as q } from "../util/names.js";
 
 /** An input or output as the model itself declares it; `null` dims are dynamic, a `null` shape is unknown. */
 export interface ModelTensor {
@@ -12,7 +13,8 @@ export interface ModelTensor {
 function showTensor(t: ModelTensor): string {
   const shape =
     t.shape === null ? "unknown shape" : `[${t.shape.map((d) => (d === null ? "?" : d)).join(", ")}]`;
-  return `${t.name} (${t.dtype}, ${shape})`;
+  // the name escaped (control characters shown as \n, \u0000), without quotes as before
+  return `${q(t.name).slice(1, -1)} (${t.dtype}, ${shape})`;
 }
 
 /**
@@ -32,11 +34,11 @@ export function checkSignature(
   for (const inp of declaredInputs) {
     const actual = actualInputs.find((a) => a.name === inp.name);
     if (!actual) {
-      problems.push(`declared input '${inp.name}' is not an input of the model`);
+      problems.push(`declared input ${q(inp.name)} is not an input of the model`);
       continue;
     }
     if (actual.dtype !== "unknown" && actual.dtype !== inp.dtype) {
-      problems.push(`input '${inp.name}' is declared as ${inp.dtype} but the model expects ${actual.dtype}`);
+      problems.push(`input ${q(inp.name)} is declared as ${inp.dtype} but the model expects ${actual.dtype}`);
     }
     if (actual.shape === null) continue;
     const shape = fullShape(inp, batchSize);
@@ -46,7 +48,7 @@ export function checkSignature(
           ? " (an input without batch dimension needs 'batched: false')"
           : "";
       problems.push(
-        `input '${inp.name}' has rank ${shape.length} at batch size ${batchSize} ([${shape.join(", ")}]) ` +
+        `input ${q(inp.name)} has rank ${shape.length} at batch size ${batchSize} ([${shape.join(", ")}]) ` +
           `but the model expects rank ${actual.shape.length}${hint}`,
       );
       continue;
@@ -55,7 +57,7 @@ export function checkSignature(
       if (dim !== null && dim !== shape[i]) {
         const what = inp.batched && i === 0 ? "batch dimension" : `dimension ${i}`;
         problems.push(
-          `input '${inp.name}': ${what} is ${shape[i]} but the model fixes it to ${dim}` +
+          `input ${q(inp.name)}: ${what} is ${shape[i]} but the model fixes it to ${dim}` +
             (inp.batched && i === 0 ? ` (the model cannot run batch size ${batchSize})` : ""),
         );
       }
@@ -63,14 +65,14 @@ export function checkSignature(
   }
   for (const actual of actualInputs) {
     if (!declaredInputs.some((d) => d.name === actual.name)) {
-      problems.push(`model input '${actual.name}' is not declared in the model file`);
+      problems.push(`model input ${q(actual.name)} is not declared in the model file`);
     }
   }
   if (problems.length > 0) throw new MeasureError(`${problems.join("; ")}; ${inputList()}`);
   const missing = declaredOutputs.filter((o) => !actualOutputs.some((a) => a.name === o));
   if (missing.length > 0) {
     throw new MeasureError(
-      `declared output${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")} not found; ` +
+      `declared output${missing.length > 1 ? "s" : ""} ${missing.map((m) => q(m)).join(", ")} not found; ` +
         `the model's outputs are: ${actualOutputs.map(showTensor).join("; ")}`,
     );
   }

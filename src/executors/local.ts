@@ -7,10 +7,12 @@ import { getEngine } from "../engines/registry.js";
 import { currentSpec, modelContent, provenanceChange, settingsSha256 } from "../engines/provenance.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
+import { checkInputMemory, oomKillCount, sigkillCause, watchMemory } from "../measure/memory-budget.js";
 import { storeRoot } from "../paths.js";
 import { INPUT_SEED, readProcessMeta, writeMeasurement } from "../record/measurement.js";
 import { requireRows } from "../record/rows.js";
 import { storeHint, storeIsFull, storeTmpDir } from "../store.js";
+import { checkCpusHere } from "../util/cpus.js";
 import { MlprofError } from "../util/errors.js";
 import { makeTempDir, removeEmptyDirs, writeFileAtomic } from "../util/fs.js";
 import { withMeasurementLock } from "../util/lock.js";
@@ -36,6 +38,9 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
         "reading inputs from a ROOT file needs CMSSW (--executor cmssw)",
     );
   }
+  // before any process starts: the CPUs to pin to exist here, the inputs fit into memory
+  checkCpusHere(run.cpuAffinity);
+  checkInputMemory(spec.inputs, batchSize, spec.yamlPath);
   const driver = getEngine(spec.engine).local;
   const tmpParent = storeTmpDir();
   const tmp = makeTempDir("measure", tmpParent);
@@ -139,12 +144,17 @@ async function runMeasureProcess(
 ): Promise<void> {
   // the process reports between events (and windows) on its own; the bar is drawn here, in the parent
   const bar = new ProgressBar(req.progress, { label: `batch size ${job.batchSize}`, unit: "calls" });
+  const oomBefore = oomKillCount();
+  let memory: { stop(): string | undefined } | undefined;
   const result = await runStreaming(cmd.file, cmd.args, {
     env: { ...cmd.env },
     extendEnv: true,
     signal: req.signal,
     forceKillAfterMs: 2000,
-    onSpawn,
+    onSpawn: (pid) => {
+      onSpawn(pid);
+      memory = watchMemory(pid);
+    },
     onLine(line, stream) {
       if (stream !== "stdout") return;
       const msg = progressReport(line);
@@ -153,8 +163,10 @@ async function runMeasureProcess(
       else bar.setNote(`${msg.done} ${msg.phase}`);
     },
   }).finally(() => bar.stop());
+  const outOfMemory = memory?.stop();
   if (result.exitCode === 0 && !result.canceled) bar.finish();
   const where = `${yamlPath} at batch size ${job.batchSize}`;
+  if (outOfMemory) throw new MlprofError(`measurement process of ${where} ${outOfMemory}`);
   if (result.canceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);
   if (result.exitCode === 0) return;
   const reported = readErrorFile(job.errorPath);
@@ -170,7 +182,8 @@ async function runMeasureProcess(
   }
   if (reported)
     throw new MlprofError(`measurement of ${where} failed (${reported.phase}): ${reported.message}`);
-  const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+  const oom = result.signal === "SIGKILL" ? sigkillCause(oomBefore, oomKillCount()) : "";
+  const how = result.signal ? `was killed by ${result.signal}${oom}` : `exited with code ${result.exitCode}`;
   throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
 }
 

@@ -5,6 +5,7 @@
  */
 import { splitCsvExpand } from "../util/brace.js";
 import { MlprofError } from "../util/errors.js";
+import { shownValue } from "../util/names.js";
 
 /** Kinds of command-line parameter values. */
 export type ParamKind = "string" | "int" | "float" | "bool" | "ints" | "strings";
@@ -86,7 +87,7 @@ export function parseBool(flag: string, value: unknown): boolean {
   const v = String(value).trim().toLowerCase();
   if (v === "" || v === "true" || v === "yes" || v === "1") return true;
   if (v === "false" || v === "no" || v === "0") return false;
-  throw new MlprofError(`--${flag}: expected True or False, found '${String(value)}'`);
+  throw new MlprofError(`--${flag}: expected True or False, found ${shownValue(String(value))}`);
 }
 
 /** Decimal integers and numbers as written on a command line (no hex, octal or binary forms). */
@@ -102,7 +103,7 @@ function parseNumber(flag: string, value: unknown, integer: boolean): number {
     (integer && !Number.isSafeInteger(n))
   ) {
     throw new MlprofError(
-      `--${flag}: expected ${integer ? "an integer" : "a number"}, found '${String(value)}'`,
+      `--${flag}: expected ${integer ? "an integer" : "a number"}, found ${shownValue(String(value))}`,
     );
   }
   return n;
@@ -121,7 +122,7 @@ export function convertParam<T>(def: Param<T>, given: unknown): T {
       value = String(raw);
       if (def.choices && !def.choices.includes(value as string)) {
         throw new MlprofError(
-          `--${def.flag}: expected one of ${def.choices.join(", ")}, found '${String(value)}'`,
+          `--${def.flag}: expected one of ${def.choices.join(", ")}, found ${shownValue(String(value))}`,
         );
       }
       break;
@@ -217,19 +218,33 @@ export function pathPart<S extends ParamSet>(set: S, values: Values<S>, without:
     .join("__");
 }
 
-/** Checks that a count is a positive integer. */
-export function positive(flag: string): (value: number) => void {
+/** An upper bound of a count or number: the largest value and why it is the limit (for the message). */
+export interface Bound {
+  max: number;
+  why: string;
+}
+
+/** Refuses a value beyond a bound: "--flag: expected at most N (why), found V". */
+export function checkBound(flag: string, value: number, bound?: Bound): void {
+  if (bound && value > bound.max)
+    throw new MlprofError(`--${flag}: expected at most ${bound.max} (${bound.why}), found ${value}`);
+}
+
+/** Checks that a count is a positive integer (not beyond `bound`, when given). */
+export function positive(flag: string, bound?: Bound): (value: number) => void {
   return (value) => {
     if (!Number.isInteger(value) || value <= 0)
       throw new MlprofError(`--${flag}: expected a positive integer, found ${value}`);
+    checkBound(flag, value, bound);
   };
 }
 
-/** Checks that a count is an integer >= 0. */
-export function nonNegative(flag: string): (value: number) => void {
+/** Checks that a count is an integer >= 0 (not beyond `bound`, when given). */
+export function nonNegative(flag: string, bound?: Bound): (value: number) => void {
   return (value) => {
     if (!Number.isInteger(value) || value < 0)
       throw new MlprofError(`--${flag}: expected an integer >= 0, found ${value}`);
+    checkBound(flag, value, bound);
   };
 }
 

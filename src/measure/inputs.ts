@@ -13,6 +13,17 @@ export function elementCount(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Bytes of one element of each input type. */
+export const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1 };
+
+/** Bytes of the values of all inputs of one event at a batch size (as a float when beyond 2^53). */
+export function inputBytes(inputs: InputSpec[], batchSize: number): number {
+  return inputs.reduce(
+    (sum, inp) => sum + elementCount(fullShape(inp, batchSize)) * DTYPE_BYTES[inp.dtype],
+    0,
+  );
+}
+
 /** Small, fast, seedable PRNG (mulberry32) returning floats in [0, 1). */
 export function makeRng(seed: number): () => number {
   let a = seed >>> 0;

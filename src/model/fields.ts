@@ -4,6 +4,9 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { MlprofError } from "../util/errors.js";
 import { DTYPES, type DType, type InputSpec, type OutputSpec } from "./spec.js";
 
+/** Whether a name holds control characters (NUL, newlines, escapes): no tensor name does, and they garble messages. */
+const hasControl = (name: string): boolean => [...name].some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f");
+
 /** A yaml mapping. */
 export type Obj = Record<string, unknown>;
 
@@ -18,7 +21,10 @@ export type Fail = (field: string, expected: string, found: unknown) => never;
 /** A short rendering of a found value for messages. */
 export function show(v: unknown): string {
   if (v === undefined) return "nothing";
-  const s = JSON.stringify(v);
+  // NaN and the infinities as YAML's .nan and .inf give them, not as JSON's null
+  const s = JSON.stringify(v, (_key, x: unknown) =>
+    typeof x === "number" && !Number.isFinite(x) ? `\u0000${String(x)}\u0000` : x,
+  ).replace(/"\\u0000([^"\\]*)\\u0000"/g, "$1");
   return s.length > 60 ? s.slice(0, 57) + "..." : s;
 }
 
@@ -59,9 +65,25 @@ export function existingPath(
   const v = m[key];
   if (typeof v !== "string" || v === "") ctx.fail(`model.${key}`, expected.missing, v);
   const path = ctx.resolvePath(v as string);
-  const ok = existsSync(path) && (kind === "file" ? statSync(path).isFile() : statSync(path).isDirectory());
-  if (!ok) ctx.fail(`model.${key}`, expected.absent, path);
+  const found = pathKind(path);
+  if (found !== (kind === "file" ? "a regular file" : "a folder")) {
+    ctx.fail(`model.${key}`, expected.absent, found === "nothing" ? path : `${found}: ${path}`);
+  }
   return path;
+}
+
+/**
+ * What a path is: "nothing" when it does not exist, "a regular file", "a folder", "a FIFO (named pipe)",
+ * "a socket", "a device" (symbolic links followed).
+ */
+export function pathKind(path: string): string {
+  if (!existsSync(path)) return "nothing";
+  const st = statSync(path);
+  if (st.isFile()) return "a regular file";
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  return "a device";
 }
 
 /** Validates the `inputs` list: names, shapes, dtypes, constants, ranges; unique names. */
@@ -85,8 +107,9 @@ export function validateOutputs(outputs: unknown, fail: Fail): OutputSpec[] {
   if (!Array.isArray(outputs) || outputs.length === 0)
     fail("model.outputs", "a non-empty list of outputs", outputs);
   const specs = (outputs as unknown[]).map((out, i) => {
-    if (!isObj(out) || typeof out.name !== "string" || out.name === "") {
-      return fail(`model.outputs[${i}].name`, "an output name", isObj(out) ? out.name : out);
+    if (!isObj(out) || typeof out.name !== "string" || out.name === "" || hasControl(out.name)) {
+      const found = isObj(out) ? out.name : out;
+      return fail(`model.outputs[${i}].name`, "an output name (without control characters)", found);
     }
     return { name: out.name };
   });
@@ -104,7 +127,8 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
       fail(`${field}.${key}`, "one of name, shape, dtype, value, batched, range", key);
     }
   }
-  if (typeof o.name !== "string" || o.name === "") fail(`${field}.name`, "an input name", o.name);
+  if (typeof o.name !== "string" || o.name === "" || hasControl(o.name))
+    fail(`${field}.name`, "an input name (without control characters)", o.name);
   const shape = o.shape ?? [];
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
     fail(`${field}.shape`, "a list of positive integers (without the batch dimension)", shape);
@@ -123,13 +147,9 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
     batched: batched as boolean,
   };
   if (o.value !== undefined) {
-    const v = o.value;
-    const ok =
-      dtype === "bool"
-        ? typeof v === "boolean"
-        : typeof v === "number" && ((dtype as string).startsWith("float") || Number.isInteger(v));
-    if (!ok) fail(`${field}.value`, dtype === "bool" ? "true or false" : `a ${dtype as string} number`, v);
-    spec.value = v as number | boolean;
+    const expected = valueProblem(dtype as DType, o.value);
+    if (expected) fail(`${field}.value`, expected, o.value);
+    spec.value = o.value as number | boolean;
   }
   if (o.range !== undefined) {
     const r = o.range;
@@ -143,7 +163,47 @@ function validateInput(inp: unknown, field: string, fail: Fail): InputSpec {
     }
     if (!(dtype as string).startsWith("int"))
       fail(`${field}.range`, "a range only for int32/int64 inputs", r);
-    spec.range = r as [number, number];
+    const [low, high] = r as [number, number];
+    const { min, max, text } = INTEGER_LIMITS[dtype as "int32" | "int64"];
+    // high is exclusive: the largest value drawn is high - 1
+    if (low < min || high - 1 > max) fail(`${field}.range`, `[low, high) with values ${text}`, r);
+    spec.range = [low, high];
   }
   return spec;
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The integer values an input of an integer type may take: int32's own range; int64 within ±2^53, where
+ * a yaml number (a double) still holds every integer exactly (beyond, 1e20 would be fed as another value).
+ */
+const INTEGER_LIMITS = {
+  int32: { min: -(2 ** 31), max: 2 ** 31 - 1, text: "from -2147483648 to 2147483647 (int32)" },
+  int64: {
+    min: -(2 ** 53),
+    max: 2 ** 53,
+    text: "within ±2^53 = ±9007199254740992 (larger int64 values are not exact as yaml numbers)",
+  },
+} as const;
+
+/**
+ * What a constant `value` of an input of `dtype` must be, when `value` is not one (undefined when it is):
+ * bool true or false; integers within the type's range (INTEGER_LIMITS); float32 a number within its
+ * finite range (or .nan, .inf, which it holds); float64 any number.
+ */
+export function valueProblem(dtype: DType, value: unknown): string | undefined {
+  if (dtype === "bool") return typeof value === "boolean" ? undefined : "true or false";
+  if (typeof value !== "number") return `a ${dtype} number`;
+  if (dtype === "float64") return undefined;
+  if (dtype === "float32") {
+    return Number.isFinite(value) && Math.abs(value) > FLOAT32_MAX
+      ? `a float32 number within ±${FLOAT32_MAX} (a larger one becomes infinity)`
+      : undefined;
+  }
+  const { min, max, text } = INTEGER_LIMITS[dtype];
+  if (Number.isNaN(value)) return `an integer ${text} (${dtype} has no NaN)`;
+  if (!Number.isInteger(value) || value < min || value > max) return `an integer ${text}`;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, delimiter, join, relative } from "node:path";
-import { MLP_BASE, softwareDir } from "../paths.js";
+import { MLP_BASE, ensureSoftwareDir } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import { withLock } from "../util/lock.js";
 
@@ -125,7 +125,7 @@ export async function buildNative(spec: NativeBuildSpec, opts: BuildOptions = {}
   const progress = opts.progress ?? (() => undefined);
   const started = performance.now();
   const key = buildKey(spec, env);
-  const dir = join(opts.cacheDir ?? join(softwareDir(env), "native"), `${spec.name}-${key}`);
+  const dir = join(opts.cacheDir ?? join(ensureSoftwareDir(env), "native"), `${spec.name}-${key}`);
   const binary = join(dir, spec.name);
   const done = (cached: boolean, warnings = ""): NativeBuild => ({
     binary,

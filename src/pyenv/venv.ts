@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { withLock } from "../util/lock.js";
-import { softwareDir } from "../paths.js";
+import { ensureSoftwareDir, softwareDir } from "../paths.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { runStreaming } from "../util/process.js";
@@ -184,6 +184,7 @@ export async function ensureVenv(
   const dir = venvDir(spec.name, env);
   const venv = { dir, python: join(dir, "bin", "python") };
   if (isReady(dir, spec)) return venv;
+  ensureSoftwareDir(env);
   return withLock(`${dir}.lock`, { what: `creating the Python venv ${dir}`, progress }, async () => {
     if (isReady(dir, spec)) return venv;
     rmSync(dir, { recursive: true, force: true });

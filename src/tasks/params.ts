@@ -3,6 +3,7 @@
  * measurement settings, the release(s), batch sizes and plot options. Those that shape outputs are marked
  * `significant`; the measurement settings carry their part of the output path.
  */
+import { availableParallelism } from "node:os";
 import { DEFAULT_PALETTE, PALETTES } from "../plot/palette.js";
 import { join } from "node:path";
 import { ONNX_LIBRARIES } from "../engines/onnx/library-kinds.js";
@@ -12,10 +13,19 @@ import type { RunSettings } from "../measure/run.js";
 import { MLP_BASE } from "../paths.js";
 import { MlprofError } from "../util/errors.js";
 import { shortHash } from "../util/hash.js";
+import { cpuList } from "../util/cpus.js";
 import { checkName } from "../util/names.js";
 import { findExecutable } from "../util/which.js";
 import { parseBatchRules } from "../engines/tfaot/rules.js";
-import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
+import {
+  checkBound,
+  nonNegative,
+  param,
+  pathPart,
+  positive,
+  type Bound,
+  type Values,
+} from "../framework/parameters.js";
 
 /**
  * Fresh processes per measurement by default: three give an across-process interval (Student's t with two
@@ -86,6 +96,24 @@ export const MULTI_MODEL_PARAMS = {
 
 const INPUT_KIND = /^(random|incremental|zeros|ones)$/;
 
+/**
+ * Threads of an engine: at most 4 per CPU of this host (at least 64, for scans whose workers have more
+ * CPUs than the submit host); beyond, the threads only wait for each other.
+ */
+export const THREADS_BOUND: Bound = {
+  max: Math.max(4 * availableParallelism(), 64),
+  why: `4 per CPU of this host, which has ${availableParallelism()}, and at least 64`,
+};
+
+/** Fresh processes per measurement: beyond 1000 the interval hardly narrows and the run takes days. */
+export const REPEATS_BOUND: Bound = { max: 1000, why: "more processes hardly narrow the interval" };
+
+/** Durations of warm-up and timing: at most a day (86400 s) per event. */
+export const SECONDS_BOUND: Bound = { max: 86400, why: "a day" };
+
+/** Batch sizes: what an engine's int32 dimension holds. */
+export const BATCH_SIZE_BOUND: Bound = { max: 2 ** 31 - 1, why: "the largest int32" };
+
 /** A path part shown only when the value differs from `dflt`. */
 function unlessDefault<T>(dflt: T, part: (v: T) => string) {
   return (v: T) => (v === dflt ? undefined : part(v));
@@ -130,7 +158,7 @@ export const MEASUREMENT_PARAMS = {
     default: 1,
     significant: true,
     description: "intra-op threads of the engine (1, as one CMSSW stream)",
-    check: positive("threads"),
+    check: positive("threads", THREADS_BOUND),
     path: { order: 3, part: (v) => `threads_${v}` },
   }),
   interOpThreads: param.int({
@@ -138,7 +166,7 @@ export const MEASUREMENT_PARAMS = {
     default: 1,
     significant: true,
     description: "inter-op threads where the engine has them (onnx, tf)",
-    check: positive("inter-op-threads"),
+    check: positive("inter-op-threads", THREADS_BOUND),
     path: { order: 7, part: unlessDefault(1, (v) => `interop_${v}`) },
   }),
   warmupSeconds: param.float({
@@ -184,6 +212,7 @@ export const MEASUREMENT_PARAMS = {
     description: "with --until-stable: give up waiting for stable windows after this many seconds per event",
     check: (v) => {
       if (!(v > 0)) throw new MlprofError(`--max-duration: expected a number of seconds > 0, found ${v}`);
+      checkBound("max-duration", v, SECONDS_BOUND);
     },
     path: { order: 13, part: (v, all) => (all.untilStable ? `maxdur_${v}` : undefined) },
   }),
@@ -215,7 +244,7 @@ export const MEASUREMENT_PARAMS = {
     description:
       "fresh measurement processes per measurement (the unit of replication: intervals and verdicts use " +
       "their spread); comparisons and multi-model tasks run them interleaved",
-    check: positive("repeats"),
+    check: positive("repeats", REPEATS_BOUND),
     path: { order: 14, part: unlessDefault(DEFAULT_REPEATS, (v) => `repeats_${v}`) },
   }),
   cpuAffinity: param.string({
@@ -224,11 +253,7 @@ export const MEASUREMENT_PARAMS = {
     significant: true,
     description:
       "pin the measurement process to these CPUs (taskset list, e.g. 0 or 2,3), recorded in the metadata",
-    check: (v) => {
-      if (v && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) {
-        throw new MlprofError(`--cpu-affinity: expected a CPU list such as 0 or 0-3 or 1,3, found '${v}'`);
-      }
-    },
+    check: (v) => void (v && cpuList(v)),
     path: { order: 8, part: (v) => (v ? `cpus_${v.replace(/,/g, ".")}` : undefined) },
   }),
   tfaotBatchRules: param.string({
@@ -257,6 +282,7 @@ export const MEASUREMENT_PARAMS = {
 function seconds(flag: string): (v: number) => void {
   return (v) => {
     if (!(v >= 0)) throw new MlprofError(`--${flag}: expected a number of seconds >= 0, found ${v}`);
+    checkBound(flag, v, SECONDS_BOUND);
   };
 }
 
@@ -313,7 +339,7 @@ export const BATCH_SIZE = param.int({
   default: 1,
   significant: true,
   description: "the batch size to measure",
-  check: positive("batch-size"),
+  check: positive("batch-size", BATCH_SIZE_BOUND),
 });
 
 export const BATCH_SIZES = param.ints({
@@ -321,7 +347,7 @@ export const BATCH_SIZES = param.ints({
   default: [1, 2, 4],
   significant: true,
   description: "comma-separated batch sizes",
-  check: (v) => v.forEach(positive("batch-sizes")),
+  check: (v) => v.forEach(positive("batch-sizes", BATCH_SIZE_BOUND)),
 });
 
 /** Sorts a list of batch sizes ascending without repeats (as law's CSVParameter with sort). */

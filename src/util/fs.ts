@@ -3,6 +3,8 @@ import {
   constants,
   existsSync,
   mkdirSync,
+  statSync,
+  statfsSync,
   mkdtempSync,
   readdirSync,
   renameSync,
@@ -10,7 +12,7 @@ import {
   rmdirSync,
   writeFileSync,
 } from "node:fs";
-import { basename, dirname, join, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { tmpdir } from "node:os";
 import { MlprofError } from "./errors.js";
 import { ownerGone, ownerTag } from "./procs.js";
@@ -112,7 +114,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tmpSibling(path);
   for (let attempt = 0; ; attempt++) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirs(dirname(path));
       writeFileSync(tmp, data);
       renameSync(tmp, path);
       return;
@@ -142,7 +144,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 export function makeTempDir(prefix: string, parent = tmpdir()): string {
   for (let attempt = 0; ; attempt++) {
     try {
-      mkdirSync(parent, { recursive: true });
+      makeDirs(parent);
       return mkdtempSync(join(parent, `${prefix}-${ownerTag()}-`));
     } catch (err) {
       const failure = writeError(join(parent, `${prefix}-*`), err);
@@ -192,4 +194,119 @@ export function removeEmptyDirs(dir: string, stop: string): void {
     }
     current = dirname(current);
   }
+}
+
+/** File systems in which no folder can be created, by their statfs magic number. */
+const PSEUDO_FILE_SYSTEMS: Record<number, string> = {
+  0x9fa0: "/proc (a pseudo file system of the kernel)",
+  0x62656572: "sysfs (a pseudo file system of the kernel)",
+  0x63677270: "cgroup2 (a pseudo file system of the kernel)",
+  0x1cd1: "devpts (a pseudo file system of the kernel)",
+};
+
+/** The nearest existing path at or above `path` (a file or a folder); "/" at worst. */
+function nearestExisting(path: string): string {
+  let at = resolve(path);
+  for (;;) {
+    try {
+      statSync(at);
+      return at;
+    } catch {
+      // absent, or a part of it is a file (ENOTDIR): go up
+    }
+    const up = dirname(at);
+    if (up === at) return at;
+    at = up;
+  }
+}
+
+/**
+ * Creates the folder `path` and the missing folders above it, one at a time (never Node's recursive
+ * mkdir, which loops for ever on a file system that answers ENOENT, such as /proc). A folder created at
+ * the same moment by another process is fine; any other failure is thrown as the system error it is
+ * (with its code and path).
+ */
+export function makeDirs(path: string): void {
+  const target = resolve(path);
+  const base = nearestExisting(target);
+  if (base === target) {
+    if (!statSync(target).isDirectory()) {
+      throw Object.assign(new Error(`EEXIST: file already exists, mkdir '${target}'`), {
+        code: "EEXIST",
+        path: target,
+      });
+    }
+    return;
+  }
+  const missing = target
+    .slice(base.length)
+    .split(sep)
+    .filter((p) => p !== "");
+  let at = base;
+  for (const part of missing) {
+    at = join(at, part);
+    try {
+      mkdirSync(at);
+    } catch (err) {
+      if (errnoOf(err) !== "EEXIST" || !isFolder(at)) throw err;
+    }
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A folder that cannot be used: names the folder, what it is for, and (for a failed write) the errno code. */
+export class FolderError extends MlprofError {
+  constructor(
+    readonly path: string,
+    readonly what: string,
+    /** The errno code when the cause is one of writing (EROFS, EACCES, ENOSPC …), else undefined. */
+    readonly code: string | undefined,
+    readonly reason: string,
+    hint?: string,
+  ) {
+    super(`cannot use ${path} as ${what}: ${reason}`, hint);
+    this.name = "FolderError";
+  }
+}
+
+/**
+ * Makes sure the folder `path` exists and can be written, creating it (and the folders above it) where it
+ * is missing; returns whether it created it. Checked before anything is created: the nearest existing
+ * path at or above it must be a folder (not a file), not on a pseudo file system (/proc, sysfs) and
+ * writable. Every problem is one FolderError naming the path, `what` it is for (e.g. "the store
+ * (MLP_STORE)") and the cause, with `hint`.
+ */
+export function ensureDir(path: string, what: string, hint?: string): boolean {
+  const target = resolve(path);
+  const fail = (reason: string, code?: string): never => {
+    throw new FolderError(target, what, code, reason, hint);
+  };
+  const base = nearestExisting(target);
+  const it = base === target ? "it" : base;
+  if (!isFolder(base)) fail(`${it} is a file, not a folder`);
+  let fsType: number | undefined;
+  try {
+    fsType = Number(statfsSync(base).type);
+  } catch {
+    fsType = undefined;
+  }
+  const pseudo = fsType === undefined ? undefined : PSEUDO_FILE_SYSTEMS[fsType];
+  if (pseudo) fail(`${it} is on ${pseudo}, where no folders can be made`);
+  const denied = unwritable(base);
+  if (denied) fail(`${it} cannot be written: ${CAUSES[denied] ?? "refused"} (${denied})`, denied);
+  if (base === target) return false;
+  try {
+    makeDirs(target);
+  } catch (err) {
+    const cause = writeCause(err, target);
+    fail(cause.text, cause.code);
+  }
+  return true;
 }

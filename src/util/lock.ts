@@ -1,6 +1,5 @@
 import {
   chmodSync,
-  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -13,6 +12,7 @@ import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MlprofError } from "../util/errors.js";
+import { ensureDir, makeDirs } from "./fs.js";
 import { ownerTag, ownStartTime, processAlive as alive, processStartTime } from "./procs.js";
 
 /** Who holds a lock: written into the lock folder. */
@@ -182,6 +182,9 @@ export function isLockStep(name: string): boolean {
   return /\.lock\.(new|stale|released)-/.test(name);
 }
 
+/** The folder of the host-wide lock as messages name it. */
+const LOCK_DIR_WHAT = "the folder of the host-wide lock of timed work (MLPROF_LOCK_DIR)";
+
 /**
  * The host-wide lock of timed work: every measurement process of this host (whatever its store) runs
  * while holding it, so that no two measurements ever time under each other's load. It lives in
@@ -225,9 +228,8 @@ export async function withMeasurementLock<T>(
 ): Promise<T> {
   const lockDir = measurementLockDir();
   const parent = dirname(lockDir);
-  if (!existsSync(parent)) {
+  if (ensureDir(parent, LOCK_DIR_WHAT, "point MLPROF_LOCK_DIR to a writable folder, or unset it")) {
     try {
-      mkdirSync(parent, { recursive: true });
       chmodSync(parent, 0o1777);
     } catch {
       // another user's folder, or created at the same moment: acquireLock reports a real problem
@@ -246,7 +248,7 @@ export async function withMeasurementLock<T>(
  * instead; an abort of `signal` ends the wait with an error).
  */
 export async function acquireLock(lockDir: string, opts: LockOptions): Promise<() => void> {
-  mkdirSync(dirname(lockDir), { recursive: true });
+  makeDirs(dirname(lockDir));
   const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60 * 1000);
   const me: LockOwner = {
     pid: process.pid,

@@ -55,3 +55,35 @@ export function checkName(what: string, value: string, note = ""): string {
   }
   return value;
 }
+
+/** The edit distance (insertions, deletions, substitutions) of two strings. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The candidate closest to a misspelt word, as yargs recommends a command: within an edit distance of 3
+ * (case and '-'/'_' ignored), the closest first; undefined when none is that close.
+ */
+export function closestName(word: string, candidates: readonly string[]): string | undefined {
+  const plain = (s: string) => s.toLowerCase().replace(/[-_]/g, "");
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(plain(word), plain(candidate));
+    if (d <= 3 && d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

@@ -16,7 +16,7 @@ export interface StreamOptions {
   onLine?: (line: string, stream: StreamName) => void;
   /** How many of the last lines to keep for messages (default 60). */
   keep?: number;
-  /** Called with the pid of the started process, once it runs. */
+  /** Called with the process id once the process has started (e.g. to watch its memory). */
   onSpawn?: (pid: number) => void;
 }
 
@@ -83,6 +83,7 @@ export async function runStreaming(
       pending = "";
     };
   };
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   const flushOut = follow("stdout");
   const flushErr = follow("stderr");
   const result = await child;

@@ -31,6 +31,12 @@ export function readYamlFile(path: string, what: string): unknown {
     );
   }
   const doc = yaml().parseDocument(text, { prettyErrors: true });
+  if (doc.errors.some((e) => e.code === "MULTIPLE_DOCS")) {
+    const count = yaml().parseAllDocuments(text).length;
+    throw new MlprofError(
+      `the ${what} ${path} holds ${count} YAML documents (separated by '---'); expected one`,
+    );
+  }
   if (doc.errors.length > 0) {
     throw new MlprofError(`${what} ${path} is not valid YAML: ${doc.errors[0]!.message}`);
   }

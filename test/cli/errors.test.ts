@@ -13,7 +13,9 @@ const data = tempData();
 after(() => data.cleanup());
 const models = mkdtempSync(join(tmpdir(), "mlprof-bad-models-"));
 copyFileSync(join(EXAMPLES, "dnn", "onnx_graph_l10u128.onnx"), join(models, "good.onnx"));
-writeFileSync(join(models, "corrupt.onnx"), "this is not a protobuf");
+// a ModelProto (ir_version 7) whose graph is garbage: past the content check, refused by ONNX Runtime
+writeFileSync(join(models, "corrupt.onnx"), Buffer.from([0x08, 0x07, 0x3a, 0x03, 0xff, 0xff, 0xff]));
+writeFileSync(join(models, "text.onnx"), "this is not a protobuf");
 
 /** Writes a model yaml into the scratch folder and returns its path. */
 function yaml(name: string, text: string): string {
@@ -80,6 +82,12 @@ const cases: Case[] = [
     name: "corrupt ONNX file",
     args: measure(yaml("corrupt.yaml", "model:\n  inference_engine: onnx\n  file: ./corrupt.onnx\n" + io)),
     message: /corrupt\.yaml at batch size 1 failed .*ONNX Runtime cannot load .*corrupt\.onnx/,
+  },
+  {
+    name: "a text file as the ONNX file: refused before ONNX Runtime sees it",
+    args: measure(yaml("text.yaml", "model:\n  inference_engine: onnx\n  file: ./text.onnx\n" + io)),
+    message:
+      /text\.yaml: field 'model\.file': expected an ONNX model \(a ModelProto\) for the onnx engine, found a text file: '.*text\.onnx'/,
   },
   {
     name: "shape that is not a list of integers",

@@ -301,7 +301,8 @@ describe("bad inputs give clear errors", () => {
 
   test("a corrupt .pb is refused by TensorFlow with the file named", async () => {
     const pb = join(data.dir, "corrupt.pb");
-    writeFileSync(pb, Buffer.from("this is not a GraphDef \x00\x01\x02 at all"));
+    // a GraphDef whose one node is garbage: past the content check, refused by TensorFlow
+    writeFileSync(pb, Buffer.from([0x0a, 0x03, 0xff, 0xff, 0xff]));
     const yaml = model(
       "corrupt",
       `  file: ${pb}\n  inputs:\n    - name: input\n      shape: [64]\n  outputs:\n    - name: Identity\n`,
@@ -309,6 +310,21 @@ describe("bad inputs give clear errors", () => {
     const res = await run(yaml);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /TensorFlow cannot import .*corrupt\.pb as a frozen GraphDef/);
+  });
+
+  test("a file that is no protobuf message is refused before TensorFlow sees it", async () => {
+    const pb = join(data.dir, "garbage.pb");
+    writeFileSync(pb, Buffer.from("this is not a GraphDef \x00\x01\x02 at all"));
+    const yaml = model(
+      "garbage",
+      `  file: ${pb}\n  inputs:\n    - name: input\n      shape: [64]\n  outputs:\n    - name: Identity\n`,
+    );
+    const res = await run(yaml);
+    assert.equal(res.code, 1);
+    assert.match(
+      res.stderr,
+      /field 'model\.file': expected a TensorFlow frozen graph \(a GraphDef\) for the tf engine, found neither an ONNX model nor a TensorFlow graph \(not a protobuf message\): '.*garbage\.pb'/,
+    );
   });
 
   test("missing TensorFlow headers or libraries are clear errors", async () => {

@@ -10,7 +10,7 @@ import { lineSink, progressMode } from "../../util/progress.js";
 export const onnxEngine = defineEngine<GraphFile>({
   name: "onnx",
   summary: "ONNX Runtime through onnxruntime-node",
-  modelFile: graphFileSection("onnx model file"),
+  modelFile: graphFileSection("onnx model file", "onnx"),
   local: {
     modelPath: (spec) => spec.section.file,
     async prepare(job, _spec, progress, release) {

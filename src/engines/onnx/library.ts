@@ -27,7 +27,7 @@ import {
 import { dirname, join } from "node:path";
 import { ensureVenv, pipErrorLine } from "../../pyenv/venv.js";
 import { MlprofError } from "../../util/errors.js";
-import { writeJsonAtomic } from "../../util/fs.js";
+import { FolderError, writeJsonAtomic } from "../../util/fs.js";
 import { withLock } from "../../util/lock.js";
 import { packagesDir, type OnnxPackage } from "./packages.js";
 
@@ -131,7 +131,8 @@ async function wheelLibrary(
   try {
     python = (await ensureVenv(onnxruntimeVenv(version), progress, env)).python;
   } catch (err) {
-    if (!(err instanceof MlprofError)) throw err;
+    // a software folder that cannot be made is its own error, not pip's
+    if (!(err instanceof MlprofError) || err instanceof FolderError) throw err;
     const pip = pipErrorLine(err.message);
     throw new MlprofError(
       `the ONNX Runtime library of the onnxruntime wheel ${version}${forRelease ? ` (for ${forRelease})` : ""} ` +

@@ -37,7 +37,7 @@ function runnerFor(progress: ProgressFn, version?: string, release?: string): Pr
 export const tfEngine = defineEngine<GraphFile>({
   name: "tf",
   summary: "TensorFlow's C API (tensorflow-cpu wheel in a tool-managed venv) in a native runner",
-  modelFile: graphFileSection("tf model file"),
+  modelFile: graphFileSection("tf model file", "graphdef"),
   local: {
     modelPath: (spec) => spec.section.file,
     async prepare(job, _spec, progress, release) {
