@@ -20,6 +20,7 @@ export async function buildCli(argv: string[]): Promise<Argv> {
   for (const entry of COMMANDS) {
     if (entry.name === argv[0]) {
       const command = await entry.load();
+      await entry.checkArgs?.(argv.slice(1));
       cli.command({ ...command, describe: command.describe ?? entry.summary });
     } else {
       cli.command(
