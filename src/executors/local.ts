@@ -16,6 +16,7 @@ import { withMeasurementLock } from "../util/lock.js";
 import { sha256File } from "../util/hash.js";
 import { runStreaming } from "../util/process.js";
 import { ProgressBar } from "../util/progress.js";
+import { trace } from "../util/trace.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
 
 /**
@@ -50,6 +51,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     });
     const release = run.engineVersions === "release" ? releaseEngines(req.cmsswVersion) : undefined;
     const preparation = await driver.prepare?.(job, spec, req.progress, release);
+    trace("measure parent: engine prepared");
     const jobFile = join(tmp, "job.json");
     writeFileAtomic(jobFile, JSON.stringify(job, null, 2));
     const command = pinned(driver.command(jobFile), run.cpuAffinity);
@@ -58,6 +60,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const { startedAt, host } = await withMeasurementLock(
       { what, progress: req.progress, signal: req.signal, wait: req.wait },
       async () => {
+        trace("measure parent: lock held");
         const startedAt = new Date().toISOString();
         const host = hostInfo();
         await runMeasureProcess(command, job, req, spec.yamlPath);
@@ -65,6 +68,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       },
     );
 
+    trace("measure parent: lock released");
     const writer = `measurement process of ${spec.yamlPath}`;
     requireRows(job.csvPath, req.batchSize, run, writer);
     writeMeasurement(req, {
@@ -82,6 +86,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
           : "local executor: the engines installed on this machine were measured, not those of this release",
       },
     });
+    trace("measure parent: measurement recorded");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot());
@@ -102,6 +107,7 @@ async function runMeasureProcess(
 ): Promise<void> {
   // the process reports between events (and windows) on its own; the bar is drawn here, in the parent
   const bar = new ProgressBar(req.progress, { label: `batch size ${job.batchSize}`, unit: "calls" });
+  trace(`measure parent: spawn ${cmd.file}`);
   const result = await runStreaming(cmd.file, cmd.args, {
     env: { ...cmd.env },
     extendEnv: true,
@@ -115,6 +121,7 @@ async function runMeasureProcess(
       else bar.setNote(`${msg.done} ${msg.phase}`);
     },
   }).finally(() => bar.stop());
+  trace("measure parent: process exited");
   if (result.exitCode === 0 && !result.canceled) bar.finish();
   const where = `${yamlPath} at batch size ${job.batchSize}`;
   if (result.canceled || req.signal.aborted) throw new MlprofError(`measurement of ${where} was interrupted`);

@@ -6,6 +6,7 @@ import { MlprofError } from "../util/errors.js";
 import { isTmpSibling, removeEmptyDirs, removeStaleTemporaries } from "../util/fs.js";
 import { acquireLock, LockBusyError } from "../util/lock.js";
 import { formatDuration, progressMode, type ProgressMode } from "../util/progress.js";
+import { trace } from "../util/trace.js";
 import type { Task, TaskContext } from "./task.js";
 
 /** A task with its depth in the dependency tree (0 = the task that was called). */
@@ -161,13 +162,17 @@ export async function runTree(
   print: (line: string) => void = (line) => console.log(line),
   opts: RunOptions = {},
 ): Promise<number> {
+  trace("scheduler: start");
   const pending = pendingTasks(root);
+  trace(`scheduler: ${pending.length} pending tasks found`);
   if (pending.length === 0) return 0;
   prepareStore();
+  trace("scheduler: store prepared");
   const lines: string[] = [];
   const warnings = new Map<string, string[]>();
   let ran = 0;
   const { Listr } = await import("listr2");
+  trace("scheduler: listr2 loaded");
   const n = pending.length;
   const finished: TaskTime[] = [];
   const startedAll = performance.now();
@@ -197,7 +202,10 @@ export async function runTree(
           ]);
         };
         const t0 = performance.now();
-        if (await runLocked(task, { signal, progress, log, warn, wait: opts.wait })) {
+        trace(`task: start ${task.family}`);
+        const didRun = await runLocked(task, { signal, progress, log, warn, wait: opts.wait });
+        trace(`task: end ${task.family}`);
+        if (didRun) {
           ran++;
           const seconds = (performance.now() - t0) / 1000;
           finished.push({ family: task.family, seconds });
@@ -219,6 +227,7 @@ export async function runTree(
   try {
     await list.run();
   } finally {
+    trace("scheduler: tasks done");
     tidyStore();
     for (const [text, tasks] of warnings) {
       print(
