@@ -8,7 +8,8 @@
  * the commands interleaved; prints the minimum, median and maximum wall time. --repo runs another checkout
  * (built). --against runs a second checkout interleaved with the first, command by command, and prints the
  * median of the pairwise ratios (repo / against) with their range: a before/after that holds while the
- * machine's load drifts. The hand-rolled script needs a Python with onnxruntime and matplotlib: --python
+ * machine's load drifts. Each checkout takes its own lock of timed work (MLPROF_LOCK_DIR), so that no wait
+ * behind another program's measurements counts. The hand-rolled script needs a Python with onnxruntime and matplotlib: --python
  * (default python3); it is left out, with a note, where that Python lacks them.
  * Usage: npm run build && npx tsx scripts/bench-cli.ts [--runs 7] [--repo DIR] [--against DIR] [--python PY]
  *        [--only name,name]  (names: help, task-help, quickstart, onnx, onnx-1, python, plot, complete)
@@ -30,6 +31,9 @@ const ONLY = arg("only", "").split(",").filter(Boolean);
 const ONNX_MODEL = join(HERE, "examples", "dnn", "model_onnx_l10u128.yaml");
 const REFERENCE = join(HERE, "scripts", "reference", "quickstart_onnx.py");
 const data = REPOS.map(() => mkdtempSync(join(tmpdir(), "mlprof-bench-cli-")));
+// each checkout its own lock of timed work: a run never waits behind another program's measurements on a
+// shared machine (the wait would count as the tool's time)
+const locks = REPOS.map((_, r) => join(data[r]!, "locks"));
 
 /** Runs a command and returns its wall time in seconds (a failure is reported, not fatal). */
 function time(file: string, args: string[], env: NodeJS.ProcessEnv): number {
@@ -129,6 +133,7 @@ const envOf = (r: number) => ({
   ...process.env,
   MLP_DATA: data[r]!,
   MLP_SOFTWARE: software,
+  MLPROF_LOCK_DIR: locks[r]!,
   MLP_STORE: "",
   MLPROF_PROGRESS: "quiet",
   FORCE_COLOR: "0",
