@@ -66,6 +66,9 @@ node_modules_complete() {
 }
 if $if_missing && node_modules_complete; then exit 0; fi
 
-# onnxruntime-node ships its CPU binaries; its install script would only fetch CUDA libraries (from a host
-# that may be unreachable): skip it (npm 11 does not run unapproved install scripts anyway)
+# package.json's allowScripts decides each dependency's install script: esbuild's (checks its binary) runs;
+# onnxruntime-node's (it ships its CPU binaries; the script would only fetch CUDA libraries from a host that
+# may be unreachable) and ssh2's and cpu-features' (optional native crypto, built with node-gyp and Node's
+# headers from the network; ssh2 works without them) are denied. npm before 11.16 runs every install script:
+# ONNXRUNTIME_NODE_INSTALL=skip keeps the CUDA download off there too.
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

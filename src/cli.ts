@@ -5,6 +5,7 @@ import { hideBin } from "yargs/helpers";
 import { COMMANDS } from "./commands/table.js";
 import { projectRevision } from "./paths.js";
 import { MlprofError, errorMessage } from "./util/errors.js";
+import { trace } from "./util/trace.js";
 
 /**
  * Builds the yargs parser of `mlprof`. Only the command that is called (the first word of `argv`) is
@@ -20,6 +21,8 @@ export async function buildCli(argv: string[]): Promise<Argv> {
   for (const entry of COMMANDS) {
     if (entry.name === argv[0]) {
       const command = await entry.load();
+      await entry.checkArgs?.(argv.slice(1));
+      trace(`cli: command ${entry.name} loaded`);
       cli.command({ ...command, describe: command.describe ?? entry.summary });
     } else {
       cli.command(

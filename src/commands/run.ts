@@ -9,6 +9,7 @@ import { TASKS, taskFamily } from "../tasks/registry.js";
 import { MlprofError } from "../util/errors.js";
 import { withInterrupts } from "../util/interrupt.js";
 import { shownValue } from "../util/names.js";
+import { nearestNames } from "../util/nearest.js";
 import { declareParams } from "./options.js";
 
 /** law's interactive flags, on every task. */
@@ -91,6 +92,22 @@ async function runTask(family: TaskFamily, raw: Record<string, unknown>): Promis
     console.log(`${chalk.bold("outputs")} of ${family.name}:`);
     for (const out of task.outputs()) console.log(`  ${out}`);
   });
+}
+
+/**
+ * Refuses a task name that is not in the registry, with the nearest names: checked before yargs parses, so
+ * that `mlprof run NoSuchTask --help` is this error too, not the generic help of `run`.
+ */
+export function requireKnownTask(name: string): void {
+  if (taskFamily(name)) return;
+  const names = TASKS.map((t) => t.name);
+  const nearest = nearestNames(name, names);
+  throw new MlprofError(
+    nearest.length === 1
+      ? `unknown task '${name}'. Did you mean ${nearest[0]!}?`
+      : `unknown task '${name}'; the nearest task names: ${nearest.join(", ")}`,
+    `mlprof run --help lists every task: ${names.join(", ")}`,
+  );
 }
 
 /** `mlprof plot` is PlotMultiRuntimes. */

@@ -9,6 +9,8 @@ export interface CommandEntry {
   readonly name: string;
   readonly summary: string;
   load(): Promise<CommandModule>;
+  /** Checks the words after the command before yargs parses them (also under --help); throws MlprofError. */
+  checkArgs?(args: string[]): Promise<void>;
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
@@ -16,6 +18,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: "run",
     summary: "run a task and, first, the tasks it requires",
     load: async () => (await import("./run.js")).runCommand,
+    async checkArgs(args) {
+      // a task name is the first word; a leading option (`run --help`) is yargs' to handle
+      if (args[0] !== undefined && !args[0].startsWith("-"))
+        (await import("./run.js")).requireKnownTask(args[0]);
+    },
   },
   {
     name: "setup",

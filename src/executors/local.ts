@@ -21,6 +21,7 @@ import { runStreaming } from "../util/process.js";
 import { findExecutable } from "../util/which.js";
 import { PARENT_PID_ENV } from "../measure/parent-watch.js";
 import { ProgressBar } from "../util/progress.js";
+import { trace } from "../util/trace.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
 
 /**
@@ -58,6 +59,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     });
     const release = run.engineVersions === "release" ? releaseEngines(req.cmsswVersion) : undefined;
     const preparation = await driver.prepare?.(job, spec, req.progress, release);
+    trace("measure parent: engine prepared");
     const jobFile = join(tmp, "job.json");
     writeFileAtomic(jobFile, JSON.stringify(job, null, 2));
     const guarded = endingWithParent(pinned(driver.command(jobFile), run.cpuAffinity));
@@ -69,6 +71,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const { startedAt, host } = await withMeasurementLock(
       { what, progress: req.progress, signal: req.signal, wait: req.wait },
       async (lock) => {
+        trace("measure parent: lock held");
         const startedAt = new Date().toISOString();
         const host = hostInfo();
         await runMeasureProcess(command, job, req, spec.yamlPath, (pid) => lock.nameTimingProcess(pid));
@@ -76,6 +79,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       },
     );
 
+    trace("measure parent: lock released");
     const writer = `measurement process of ${spec.yamlPath}`;
     const changed = provenanceChange(
       { ...modelContent(currentSpec(spec.yamlPath)), settingsSha256: before.settingsSha256 },
@@ -103,6 +107,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
           : "local executor: the engines installed on this machine were measured, not those of this release",
       },
     });
+    trace("measure parent: measurement recorded");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot());
@@ -146,6 +151,7 @@ async function runMeasureProcess(
   const bar = new ProgressBar(req.progress, { label: `batch size ${job.batchSize}`, unit: "calls" });
   const oomBefore = oomKillCount();
   let memory: { stop(): string | undefined } | undefined;
+  trace(`measure parent: spawn ${cmd.file}`);
   const result = await runStreaming(cmd.file, cmd.args, {
     env: { ...cmd.env },
     extendEnv: true,
@@ -164,6 +170,7 @@ async function runMeasureProcess(
     },
   }).finally(() => bar.stop());
   const outOfMemory = memory?.stop();
+  trace("measure parent: process exited");
   if (result.exitCode === 0 && !result.canceled) bar.finish();
   const where = `${yamlPath} at batch size ${job.batchSize}`;
   if (outOfMemory) throw new MlprofError(`measurement process of ${where} ${outOfMemory}`);

@@ -6,6 +6,7 @@ import { MlprofError } from "../util/errors.js";
 import { isTmpSibling, removeEmptyDirs, removeStaleTemporaries } from "../util/fs.js";
 import { acquireLock, LockBusyError } from "../util/lock.js";
 import { formatDuration, progressMode, type ProgressMode } from "../util/progress.js";
+import { trace } from "../util/trace.js";
 import {
   outdatedError,
   outputProvenance,
@@ -183,22 +184,27 @@ export async function runTree(
   print: (line: string) => void = (line) => console.log(line),
   opts: RunOptions = {},
 ): Promise<number> {
+  trace("scheduler: start");
   // outputs made from other model content or settings are never read as current: one error names them
   const findings = provenanceFindings(root, walkTree(root));
   const outdated = findings.filter((f) => f.state === "outdated");
   if (outdated.length > 0) throw outdatedError(outdated);
+  trace("scheduler: provenance checked");
   const warnings = new Map<string, string[]>();
   const unknown = findings.filter((f) => f.state === "unknown").map((f) => f.task.title());
   if (unknown.length > 0) warnings.set(UNKNOWN_PROVENANCE_WARNING, unknown);
   const pending = pendingTasks(root);
+  trace(`scheduler: ${pending.length} pending tasks found`);
   if (pending.length === 0) {
     printWarnings(warnings, print);
     return 0;
   }
   prepareStore();
+  trace("scheduler: store prepared");
   const lines: string[] = [];
   let ran = 0;
   const { Listr } = await import("listr2");
+  trace("scheduler: listr2 loaded");
   const n = pending.length;
   const finished: TaskTime[] = [];
   const startedAll = performance.now();
@@ -228,7 +234,10 @@ export async function runTree(
           ]);
         };
         const t0 = performance.now();
-        if (await runLocked(root, task, { signal, progress, log, warn, wait: opts.wait })) {
+        trace(`task: start ${task.family}`);
+        const didRun = await runLocked(root, task, { signal, progress, log, warn, wait: opts.wait });
+        trace(`task: end ${task.family}`);
+        if (didRun) {
           ran++;
           const seconds = (performance.now() - t0) / 1000;
           finished.push({ family: task.family, seconds });
@@ -250,6 +259,7 @@ export async function runTree(
   try {
     await list.run();
   } finally {
+    trace("scheduler: tasks done");
     tidyStore();
     printWarnings(warnings, print);
     lines.forEach((line) => print(line));

@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { errorMessage } from "../util/errors.js";
+import { trace } from "../util/trace.js";
 import type { DumpedTensor, MeasureJob, MeasureProcessMeta, StabilityEvent } from "./job.js";
 import { readRss } from "./memory.js";
 import { endIfOrphaned } from "./parent-watch.js";
@@ -54,6 +55,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     process.stderr.write("usage: <measure process> <job.json>\n");
     process.exit(2);
   }
+  trace("measure: modules loaded");
   const job = JSON.parse(readFileSync(jobPath, "utf8")) as MeasureJob;
   let phase = "load and check the model";
   try {
@@ -61,6 +63,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     const t0 = process.hrtime.bigint();
     const model = await load(job);
     const t1 = process.hrtime.bigint();
+    trace("measure: model loaded and checked");
     const rssAfterLoad = readRss().rssKb;
     const { nEvents, nCalls, nWarmup } = job;
     const { warmupMs, minDurationMs } = job;
@@ -148,6 +151,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       progress((event + 1) * nCalls, nEvents * nCalls, "timed calls");
     }
     const tMeasure1 = process.hrtime.bigint();
+    trace("measure: timed calls done");
     const mem = readRss();
     phase = "write results";
     const prefix = `${job.batchSize},`;
@@ -187,6 +191,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     };
     if (job.dumpPath) writeFileSync(job.dumpPath, JSON.stringify(await model.dump()));
     writeFileSync(job.metaPath, JSON.stringify(meta, null, 2) + "\n");
+    trace("measure: results written");
   } catch (err) {
     reportFailure(job.errorPath, phase, errorMessage(err), err instanceof MeasureError);
     process.exit(3);

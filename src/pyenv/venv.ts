@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { withLock } from "../util/lock.js";
 import { ensureSoftwareDir, softwareDir } from "../paths.js";
@@ -47,6 +47,58 @@ function isReady(dir: string, spec: VenvSpec): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The state a venv query depends on: its marker (rewritten when the venv is made again) and its
+ * site-packages folders (changed by any pip install or uninstall into it); "" when the venv has no marker.
+ */
+function venvState(dir: string): string {
+  try {
+    const lib = join(dir, "lib");
+    const sitePackages = readdirSync(lib)
+      .map((d) => join(lib, d, "site-packages"))
+      .filter((d) => existsSync(d));
+    return JSON.stringify([join(dir, MARKER), ...sitePackages].map((f) => statSync(f).mtimeMs));
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * What `script` prints (one JSON value) when the venv's Python runs it, cached in the venv
+ * (<venv>/mlprof-query-<name>.json) as long as the venv is unchanged (its marker and site-packages), so that
+ * a run with a warm venv starts no Python; throws when Python fails or prints no JSON.
+ */
+export async function venvQuery<T>(venv: Venv, name: string, script: string): Promise<T> {
+  const cacheFile = join(venv.dir, `mlprof-query-${name}.json`);
+  const state = venvState(venv.dir);
+  try {
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { state?: string; value?: T };
+    if (state !== "" && cached.state === state && cached.value !== undefined) return cached.value;
+  } catch {
+    // not asked yet
+  }
+  const stdout: string[] = [];
+  const result = await runStreaming(venv.python, ["-c", script], {
+    keep: 20,
+    onLine: (line, stream) => stream === "stdout" && stdout.push(line),
+  });
+  const out = stdout.at(-1) ?? "";
+  if (result.exitCode !== 0) {
+    throw new MlprofError(
+      `${venv.python} ${result.missing ? "was not found" : `exited with code ${result.exitCode ?? result.signal}`}` +
+        (result.stderrTail.length > 0 ? `: ${result.stderrTail.slice(-5).join("\n")}` : ""),
+    );
+  }
+  let value: T;
+  try {
+    value = JSON.parse(out) as T;
+  } catch {
+    throw new MlprofError(`${venv.python} printed no JSON: ${JSON.stringify(out)}`);
+  }
+  if (state !== "") writeJsonAtomic(cacheFile, { state, value });
+  return value;
 }
 
 /** Runs a command, handing its output lines to `onLine`; the last lines come back for failure messages. */

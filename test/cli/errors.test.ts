@@ -238,7 +238,22 @@ const cases: Case[] = [
   {
     name: "unknown task",
     args: ["run", "MeasureRuntimes", "--version", "bad"],
-    message: /unknown task or command\. Did you mean MeasureRuntime\?/,
+    message: /unknown task 'MeasureRuntimes'\. Did you mean MeasureRuntime\?/,
+  },
+  {
+    name: "unknown task far from every name",
+    args: ["run", "NoSuchTask", "--version", "bad"],
+    message: /^error: unknown task 'NoSuchTask'; the nearest task names: Report, PlotRuntimes, PlotMemory$/m,
+  },
+  {
+    name: "unknown task with --help (not the generic help of run)",
+    args: ["run", "NoSuchTask", "--help"],
+    message: /^error: unknown task 'NoSuchTask'; the nearest task names: Report, PlotRuntimes, PlotMemory$/m,
+  },
+  {
+    name: "task name in the wrong case, with -h",
+    args: ["run", "plotruntimes", "-h"],
+    message: /^error: unknown task 'plotruntimes'\. Did you mean PlotRuntimes\?$/m,
   },
   {
     name: "misspelt parameter",
@@ -263,6 +278,8 @@ for (const c of cases) {
     assert.equal(res.code, 1, `exit code; stderr: ${res.stderr}`);
     assert.match(res.stderr, /^error: /m);
     assert.match(res.stderr, c.message);
+    assert.equal(res.stderr.match(/^error: /gm)?.length, 1, `one error; stderr: ${res.stderr}`);
+    assert.doesNotMatch(res.stdout, /Commands:|Options:/, "no help is printed");
     assert.deepEqual(listFiles(data.store), [], "no output may be left behind");
   });
 }

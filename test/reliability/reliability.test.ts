@@ -452,7 +452,7 @@ const parameters: Case[] = [
   {
     name: "an unknown task",
     args: ["run", "MeasureRuntimes", "--version", "bad"],
-    message: /unknown task or command\. Did you mean MeasureRuntime\?/,
+    message: /unknown task 'MeasureRuntimes'\. Did you mean MeasureRuntime\?/,
   },
   { name: "a misspelt parameter", args: measure("--n-call", "5"), message: /Unknown arguments?: n-call/ },
   { name: "no --version", args: ["run", "MeasureRuntime", ...seedArgs], message: /--version is required/ },

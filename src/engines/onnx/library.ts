@@ -25,7 +25,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { ensureVenv, pipErrorLine } from "../../pyenv/venv.js";
+import { ensureVenv, pipErrorLine, venvQuery, type Venv } from "../../pyenv/venv.js";
 import { MlprofError } from "../../util/errors.js";
 import { FolderError, writeJsonAtomic } from "../../util/fs.js";
 import { withLock } from "../../util/lock.js";
@@ -127,9 +127,9 @@ async function wheelLibrary(
   env: NodeJS.ProcessEnv,
   forRelease?: string,
 ): Promise<string> {
-  let python: string;
+  let venv: Venv;
   try {
-    python = (await ensureVenv(onnxruntimeVenv(version), progress, env)).python;
+    venv = await ensureVenv(onnxruntimeVenv(version), progress, env);
   } catch (err) {
     // a software folder that cannot be made is its own error, not pip's
     if (!(err instanceof MlprofError) || err instanceof FolderError) throw err;
@@ -142,9 +142,8 @@ async function wheelLibrary(
         "has wheels for, or measure with the library onnxruntime-node ships: --onnx-library npm",
     );
   }
-  const { execa } = await import("execa");
-  const { stdout } = await execa(python, ["-c", QUERY]);
-  const dir = JSON.parse(stdout) as string | null;
+  const { python } = venv;
+  const dir = await venvQuery<string | null>(venv, "onnxruntime", QUERY);
   const capi = dir ? join(dir, "capi") : "";
   const lib =
     capi && existsSync(capi) ? readdirSync(capi).find((f) => /^libonnxruntime\.so\.\d/.test(f)) : undefined;

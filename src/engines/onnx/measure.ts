@@ -6,6 +6,7 @@ import type { DumpedTensor, MeasureJob } from "../../measure/job.js";
 import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
 import { fullShape, makeInputData } from "../../measure/inputs.js";
 import { MLP_BASE } from "../../paths.js";
+import { trace } from "../../util/trace.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
 import {
   elementType,
@@ -35,6 +36,7 @@ function tensorsOf(metadata: RawMetadata[] | undefined, names: string[] | undefi
 
 async function load(job: MeasureJob): Promise<LoadedModel> {
   const runtime = loadOnnxRuntime(job.onnxruntimeDir ?? MLP_BASE);
+  trace("measure: onnxruntime-node loaded");
   const session: NativeSession = runtime.createSession();
   try {
     session.loadModel(job.modelPath, {
@@ -48,6 +50,7 @@ async function load(job: MeasureJob): Promise<LoadedModel> {
   } catch (err) {
     throw new MeasureError(`ONNX Runtime cannot load ${job.modelPath}: ${(err as Error).message}`);
   }
+  trace("measure: session created, model loaded");
   checkSignature(
     job.inputs,
     job.outputs,

@@ -51,7 +51,6 @@ export interface PlainTensor {
 
 /** An onnxruntime-node package loaded from a folder: its module, version and native session constructor. */
 export interface OnnxRuntimePackage {
-  ort: typeof ort;
   version: string;
   createSession(): NativeSession;
   /** How the session is called, recorded in the metadata. */
@@ -83,13 +82,13 @@ export function elementType(type: number): string {
 }
 
 /**
- * Loads onnxruntime-node from the folder whose node_modules holds it (the tool's own dependency, or a
- * version installed for a release); throws when its binding has none of the known forms.
+ * Loads onnxruntime-node's native binding (dist/binding.js and what it requires: onnxruntime-common and the
+ * addon) from the folder whose node_modules holds the package (the tool's own dependency, or a version
+ * installed for a release), not its JavaScript API; throws when the binding has none of the known forms.
  */
 export function loadOnnxRuntime(dir: string): OnnxRuntimePackage {
   const require = createRequire(join(dir, "package.json"));
   const version = (require("onnxruntime-node/package.json") as { version: string }).version;
-  const module = require("onnxruntime-node") as typeof ort;
   const mod = require("onnxruntime-node/dist/binding.js") as {
     binding?: { InferenceSession?: new () => NativeSession };
     initOrt?: () => void;
@@ -103,7 +102,6 @@ export function loadOnnxRuntime(dir: string): OnnxRuntimePackage {
   let initialized = false;
   const modern = typeof mod.initOrt === "function";
   return {
-    ort: module,
     version,
     binding: modern
       ? `onnxruntime-node ${version}: native session, synchronous run(feeds, fetches), plain feeds (initOrt, input metadata)`

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MlprofError } from "../../util/errors.js";
-import { ensureVenv, pipErrorLine, type Venv } from "../../pyenv/venv.js";
+import { ensureVenv, pipErrorLine, venvQuery, type Venv } from "../../pyenv/venv.js";
 import type { ProgressSink } from "../../util/progress.js";
 
 /** The TensorFlow release the tool installs (its C API builds the native runner). */
@@ -46,11 +46,13 @@ print(json.dumps(out))
 
 /** Asks a Python interpreter for its TensorFlow installation; clear errors when headers or libraries are missing. */
 export async function queryTensorflow(venv: Venv): Promise<TensorflowInstall> {
-  const { execa } = await import("execa");
-  const { stdout } = await execa(venv.python, ["-c", QUERY]).catch((err: Error) => {
+  const info = await venvQuery<{ dir: string | null; version: string | null }>(
+    venv,
+    "tensorflow",
+    QUERY,
+  ).catch((err: Error) => {
     throw new MlprofError(`cannot ask ${venv.python} for its TensorFlow installation: ${err.message}`);
   });
-  const info = JSON.parse(stdout) as { dir: string | null; version: string | null };
   if (!info.dir || !info.version) {
     throw new MlprofError(
       `TensorFlow is not installed in the venv ${venv.dir}`,
