@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
+import { MLP_BASE } from "./base.js";
 import { ensureDir } from "./util/fs.js";
 
-/** Root of the MLProf installation (the folder holding package.json, examples/, plugins/, templates). */
-export const MLP_BASE = resolve(fileURLToPath(new URL("..", import.meta.url)));
+export { MLP_BASE };
 
 /** Data folder: $MLP_DATA, else <MLP_BASE>/data. Holds the store and the tool-managed software. */
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -68,14 +68,16 @@ test("an ONNX measurement process loads the harness and onnxruntime-node's bindi
   const dist = join(REPO, "dist") + "/";
   const own = modules.filter((p) => p.startsWith(dist)).map((p) => p.slice(dist.length));
   assert.deepEqual(own.sort(), [
+    "base.js",
     "engines/onnx/measure.js",
     "engines/onnx/native.js",
     "engines/signature.js",
     "measure/harness.js",
     "measure/inputs.js",
     "measure/memory.js",
-    "paths.js",
+    "measure/parent-watch.js",
     "util/errors.js",
+    "util/names.js",
     "util/trace.js",
   ]);
   // onnxruntime-node: its binding (dist/binding.js, the addon), not its JavaScript API (dist/index.js)

@@ -5,7 +5,7 @@
 import type { DumpedTensor, MeasureJob } from "../../measure/job.js";
 import { MeasureError, measureMain, type LoadedModel } from "../../measure/harness.js";
 import { fullShape, makeInputData } from "../../measure/inputs.js";
-import { MLP_BASE } from "../../paths.js";
+import { MLP_BASE } from "../../base.js";
 import { trace } from "../../util/trace.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
 import {
