@@ -43,7 +43,7 @@ export function predictCost(model: CostModel, rule: BatchRule): number {
  * padding < the last chunk's size, sum ≥ target), exactly: a rule is a prefix of chunks summing exactly to
  * some P < T plus a last chunk s ≥ T − P. The prefix costs are an unbounded knapsack over exact sums
  * (dynamic programming up to the largest target − 1); each target then takes the best P and s. Ties go
- * to fewer chunks, then to larger chunks first. The prefix is written largest first.
+ * to fewer chunks, then to the larger prefix (a small last chunk). The prefix is written largest first.
  */
 export function optimalRules(targets: readonly number[], model: CostModel): CostedRule[] {
   const sizes = [...model.sizeCost.keys()].sort((a, b) => b - a);
@@ -68,7 +68,7 @@ export function optimalRules(targets: readonly number[], model: CostModel): Cost
   }
   return targets.map((target) => {
     let best: { cost: number; n: number; prefix: number; last: number } | undefined;
-    for (let prefix = 0; prefix < target; prefix++) {
+    for (let prefix = target - 1; prefix >= 0; prefix--) {
       if (cost[prefix] === Infinity) continue;
       for (const s of sizes) {
         if (prefix + s < target) continue;
@@ -91,6 +91,7 @@ export function optimalRules(targets: readonly number[], model: CostModel): Cost
 const TIE = 1e-12;
 
 function better(cost: number, n: number, bestCost: number, bestN: number): boolean {
+  if (bestCost === Infinity) return cost < Infinity;
   const scale = Math.max(Math.abs(cost), Math.abs(bestCost), 1e-300);
   if (Math.abs(cost - bestCost) <= TIE * scale) return n < bestN;
   return cost < bestCost;
