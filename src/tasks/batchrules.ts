@@ -55,8 +55,14 @@ import { MeasureRuntime } from "./runtime.js";
 
 const yaml = lazyRequire<typeof import("yaml")>("yaml");
 
-/** The runtime parameters without --tfaot-batch-rules: these tasks choose the rules they measure. */
-const COST_PARAMS = omit(RUNTIME_PARAMS, ["tfaotBatchRules"]);
+/**
+ * The runtime parameters without --tfaot-batch-rules (these tasks choose the rules they measure), and
+ * --model-file required (the default model is not a tfaot one).
+ */
+const COST_PARAMS = {
+  ...omit(RUNTIME_PARAMS, ["tfaotBatchRules"]),
+  modelFile: { ...RUNTIME_PARAMS.modelFile, default: undefined, required: true },
+};
 
 const COMPILED_SIZES = param.ints({
   flag: "compiled-sizes",
