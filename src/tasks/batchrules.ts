@@ -578,12 +578,12 @@ export class OptimizeBatchRules extends Task {
     const figure = buildQuantityFigure(
       [
         pointSeries(
-          "CMSSW default rule",
+          "default rule, predicted",
           this.targets,
           rows.map((r) => r.defaultPredictedMs),
         ),
         pointSeries(
-          "optimal rule",
+          "optimal rule, predicted",
           this.targets,
           rows.map((r) => r.optimalPredictedMs),
         ),
@@ -603,7 +603,7 @@ export class OptimizeBatchRules extends Task {
           : []),
       ],
       { ...this.plot.options, title: `${this.cfg.model.label}: compiled ${this.compiled.join(", ")}` },
-      { title: "Predicted runtime per call [ms]", unit: "ms", legendTitle: "batch rule" },
+      { title: "Runtime per call [ms]", unit: "ms", legendTitle: "batch rule" },
     );
     await renderAndView(figure, this.plot, this.outputs().slice(3), ctx);
     ruleSummary(costs, rows, rulesFlag).forEach((line) => ctx.log?.(line));
