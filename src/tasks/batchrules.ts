@@ -146,7 +146,7 @@ function loadAverages(task: MeasureRuntime): number[] {
 export function compiledVariant(model: Model, sizes: number[]): Model {
   const spec = tfaotSpec(model.spec);
   const sorted = [...new Set(sizes)].sort((a, b) => a - b);
-  const name = `${model.fullName}_compiled_${sorted.join(".")}`;
+  const name = `${model.fullName.replace(/^model_/, "")}_compiled_${sorted.join(".")}`;
   const doc = readYamlFile(model.file, "model file") as Record<string, Record<string, unknown>>;
   const text = yaml().stringify({
     ...doc,
