@@ -636,7 +636,8 @@ export class OptimizeBatchRules extends Task {
       new RuleChecks(output, [...tasks.values()]),
       ctx.signal,
       "quiet",
-      (line) => ctx.log?.(line),
+      // a warning's heading only (it counts the tasks): the checks' own list of tasks would repeat the rules
+      (line) => void (line.startsWith("  ") || ctx.log?.(line)),
       {
         wait: ctx.wait,
       },
