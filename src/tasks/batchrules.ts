@@ -649,7 +649,9 @@ export class OptimizeBatchRules extends Task {
       if (!same) tasks.set(key(t, opt), o);
       return { i, d, o };
     });
-    const output = join(this.dir, `${this.stem}_checks.json`);
+    // named after the measured rules: other rules (a cost model measured anew) are other checks
+    const measured = [...tasks.values()].map((t) => `${t.batchSize}:${t.cfg.run.tfaotBatchRules}`).join(" ");
+    const output = join(this.dir, `${this.stem}_checks_${shortHash(measured, 10)}.json`);
     ctx.progress(
       `checking the predictions: measuring ${tasks.size} rules × ${this.cfg.run.repeats} processes`,
     );
