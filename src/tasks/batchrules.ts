@@ -623,7 +623,12 @@ export class OptimizeBatchRules extends Task {
             ]
           : []),
       ],
-      { ...this.plot.options, title: `${this.cfg.model.label}: compiled ${this.compiled.join(", ")}` },
+      {
+        ...this.plot.options,
+        title: this.cfg.model.label.includes("(compiled ")
+          ? this.cfg.model.label
+          : `${this.cfg.model.label} (compiled ${this.compiled.join(", ")})`,
+      },
       { title: "Runtime per call [ms]", unit: "ms", legendTitle: "batch rule" },
     );
     await renderAndView(figure, this.plot, this.outputs().slice(3), ctx);
