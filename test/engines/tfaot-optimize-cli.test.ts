@@ -8,7 +8,7 @@
  * <tmp>/mlprof-test-software; a build of minutes the first time).
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ensureTensorflow } from "../../src/engines/tf/install.js";
@@ -37,26 +37,28 @@ function files(dir: string): string[] {
 
 describe("OptimizeBatchRules and RecommendBatchSizes", { timeout: 30 * 60_000 }, () => {
   test("rules for targets 1-5 from sizes 1 and 2, checked at 3 and 5; then the sizes for a distribution", async () => {
-    const res = await mlprof(
-      [
-        "run",
-        "OptimizeBatchRules",
-        "--version",
-        "opt",
-        "--model-file",
-        DNN,
-        "--compiled-sizes",
-        "1,2",
-        "--targets",
-        "1-5",
-        "--check-targets",
-        "3,5",
-        "--file-types",
-        "png",
-        ...FEW_CALLS,
-      ],
-      data.env,
-    );
+    const optimize = () =>
+      mlprof(
+        [
+          "run",
+          "OptimizeBatchRules",
+          "--version",
+          "opt",
+          "--model-file",
+          DNN,
+          "--compiled-sizes",
+          "1,2",
+          "--targets",
+          "1-5",
+          "--check-targets",
+          "3,5",
+          "--file-types",
+          "png",
+          ...FEW_CALLS,
+        ],
+        data.env,
+      );
+    const res = await optimize();
     assert.equal(res.code, 0, res.stdout + res.stderr);
     const all = files(data.store);
     const json = all.find(
@@ -158,6 +160,28 @@ describe("OptimizeBatchRules and RecommendBatchSizes", { timeout: 30 * 60_000 },
     assert.match(
       readFileSync(join(data.store, snippet), "utf8"),
       /compilation:\n {2}batch_sizes:\n {4}- 1\n {4}- 2\n/,
+    );
+
+    // another cost model (size 1 made dear) gives other rules: their checks are measured, not taken as done
+    const costsFile = join(
+      data.store,
+      files(data.store).find((f) => f.endsWith("batchcosts.json"))!,
+    );
+    const costs = JSON.parse(readFileSync(costsFile, "utf8")) as {
+      sizes: { size: number; medianMs: number }[];
+    };
+    costs.sizes.find((c) => c.size === 1)!.medianMs = 1000;
+    writeFileSync(costsFile, JSON.stringify(costs));
+    for (const f of readdirSync(dir)) if (!f.includes("_checks_")) rmSync(join(dir, f));
+    const again = await optimize();
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const rows = (JSON.parse(readFileSync(join(data.store, json), "utf8")) as typeof out).rows;
+    assert.deepEqual(
+      rows.filter((r) => [3, 5].includes(r.target)).map((r) => [r.optimalRule, r.optimalMeasuredMs! > 0]),
+      [
+        ["3:2,2", true],
+        ["5:2,2,2", true],
+      ],
     );
   });
 
