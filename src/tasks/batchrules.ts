@@ -219,7 +219,7 @@ export class MeasureBatchCosts extends Task {
     examples: [
       [
         "mlprof run MeasureBatchCosts --version v1 --model-file examples/dnn/model_tfaot_l10u256_bs.yaml --repeats 2",
-        "each compiled size alone and four stitched rules of a TF-AOT model: its cost model",
+        "each compiled size alone and five stitched rules of a TF-AOT model: its cost model",
       ],
     ],
     description:

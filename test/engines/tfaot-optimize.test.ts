@@ -149,7 +149,13 @@ describe("the stitching costs", () => {
     ]);
     const truth = { chunkOverhead: -0.03, paddedElementSaving: 0.004 };
     const probes = stitchProbes([1, 4, 16]);
-    assert.deepEqual(probes.map(formatBatchRule), ["2:1,1", "3:1,1,1", "8:4,4", "6:4,4"]);
+    assert.deepEqual(probes.map(formatBatchRule), [
+      "2:1,1",
+      "3:1,1,1",
+      "16:1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+      "8:4,4",
+      "6:4,4",
+    ]);
     probes.forEach(checkBatchRule);
     const observations = probes.map((rule) => ({
       rule,
@@ -163,7 +169,7 @@ describe("the stitching costs", () => {
   test("without padded probes, or with a negative fitted saving, only the overhead is fitted", () => {
     const sizeCost = new Map([[1, 0.2]]);
     const probes = stitchProbes([1]);
-    assert.deepEqual(probes.map(formatBatchRule), ["2:1,1", "3:1,1,1"]);
+    assert.deepEqual(probes.map(formatBatchRule), ["2:1,1", "3:1,1,1", "16:1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1"]);
     const fit = fitStitchCosts(sizeCost, [
       { rule: probes[0]!, measured: 0.45 },
       { rule: probes[1]!, measured: 0.7 },

@@ -132,8 +132,8 @@ export function fitStitchCosts(
 }
 
 /**
- * The stitched rules to measure for the fit: the smallest compiled size m twice and three times (targets
- * 2m, 3m), and a compiled size L ≥ 2 (the lower median of those) twice, once unpadded (target 2L) and
+ * The stitched rules to measure for the fit: the smallest compiled size m twice, three and sixteen times
+ * (targets 2m, 3m, 16m), and a compiled size L ≥ 2 (the lower median of those) twice, once unpadded (target 2L) and
  * once padded by ⌊L/2⌋. A target is probed once.
  */
 export function stitchProbes(compiled: readonly number[]): BatchRule[] {
@@ -142,6 +142,8 @@ export function stitchProbes(compiled: readonly number[]): BatchRule[] {
   const probes: BatchRule[] = [
     { target: 2 * m, chunks: [m, m], padding: 0 },
     { target: 3 * m, chunks: [m, m, m], padding: 0 },
+    // a long chain: the regime where the overhead adds up (it weighs most in the fit)
+    { target: 16 * m, chunks: new Array<number>(16).fill(m), padding: 0 },
   ];
   const large = sizes.filter((s) => s >= 2);
   const L = large[Math.floor((large.length - 1) / 2)];
