@@ -1,4 +1,5 @@
 /** Every task of `mlprof run`, in the order of the chain: adding a task means a module and a line here. */
+import { BATCH_RULE_TASKS } from "./batchrules.js";
 import { CompareRuntimes } from "./compare.js";
 import type { TaskFamily } from "../framework/family.js";
 import { MeasureMemory, MergeMemory, PlotLoadTime, PlotMemory, PlotMultiMemory } from "./memory.js";
@@ -19,6 +20,7 @@ export const TASKS: readonly TaskFamily[] = [
   PlotMultiMemory.family,
   PlotLoadTime.family,
   Report.family,
+  ...BATCH_RULE_TASKS,
 ];
 
 /** The task family of a name. */
