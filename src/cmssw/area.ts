@@ -31,14 +31,27 @@ export function packagesHash(dir = join(CMSSW_PACKAGES_DIR, "MLProf")): string {
   return treeHash(dir).slice(0, 16);
 }
 
+/** How runBash starts bash: a wrapper of the command (e.g. setpriv), and who learns the started pid. */
+export interface RunBashOptions {
+  wrap?: (cmd: { file: string; args: string[] }) => { file: string; args: string[] };
+  onSpawn?: (pid: number) => void;
+}
+
 /** Runs a bash script, streaming its output lines to `onLine`; resolves with the exit code and last lines. */
 export async function runBash(
   script: string,
   env: NodeJS.ProcessEnv,
   onLine: (line: string) => void,
   signal?: AbortSignal,
+  opts: RunBashOptions = {},
 ): Promise<{ exitCode: number | undefined; tail: string; canceled: boolean }> {
-  const result = await runStreaming("bash", [script], { env, signal, onLine: (line) => onLine(line) });
+  const { file, args } = (opts.wrap ?? ((c) => c))({ file: "bash", args: [script] });
+  const result = await runStreaming(file, args, {
+    env,
+    signal,
+    onLine: (line) => onLine(line),
+    onSpawn: opts.onSpawn,
+  });
   return { exitCode: result.exitCode, tail: result.tail.slice(-25).join("\n"), canceled: result.canceled };
 }
 

@@ -14,6 +14,7 @@ import { makeTempDir, removeEmptyDirs } from "../util/fs.js";
 import { sha256File } from "../util/hash.js";
 import { withMeasurementLock } from "../util/lock.js";
 import { ProgressBar } from "../util/progress.js";
+import { findExecutable } from "../util/which.js";
 import {
   CMSSW_IO_FILE,
   SHIPPED_HEADER_PREFIX,
@@ -24,6 +25,7 @@ import {
   configLoop,
 } from "./cmssw-config.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
+import { endingWithParent } from "./parent-death.js";
 
 /**
  * Runs one measurement with the cmssw executor: prepares the area (cached), renders the engine's cmsRun
@@ -115,7 +117,7 @@ export async function measureInCmssw(
     const what = `measuring ${spec.yamlPath} at batch size ${batchSize} in cmsRun of ${req.cmsswVersion} into ${storeRoot(env)}`;
     const { startedAt, host, result } = await withMeasurementLock(
       { what, progress: req.progress, signal: req.signal, wait: req.wait },
-      async () => {
+      async (lock) => {
         const startedAt = new Date().toISOString();
         const host = hostInfo();
         // cmsRun says when an event begins: the events before it are done
@@ -132,6 +134,11 @@ export async function measureInCmssw(
             if (m) bar.update(Number(m[1]) - 1);
           },
           req.signal,
+          {
+            // the script execs cmsRun: it keeps the parent-death signal and is the timing process the lock names
+            wrap: (cmd) => endingWithParent(cmd).command,
+            onSpawn: (pid) => lock.nameTimingProcess(pid),
+          },
         ).finally(() => bar.stop());
         if (result.exitCode === 0 && !result.canceled) bar.finish(`${run.nEvents} events`);
         return { startedAt, host, result };
@@ -163,6 +170,9 @@ export async function measureInCmssw(
         config: readFileSync(config, "utf8"),
         ...(shipped ? { configFile: shipped, configRenderedAt: "submission" } : {}),
         engines: `CMSSW ${req.cmsswVersion}'s own`,
+        parentDeath: findExecutable("setpriv")
+          ? "setpriv --pdeathsig KILL, then exec: cmsRun ends with the run that started it"
+          : "setpriv (util-linux) not found: cmsRun may outlive a killed run",
         note: `measured by cmsRun of ${req.cmsswVersion} (${req.scramArch}) with the MLProf ${engine.cmssw.plugin} plugin`,
       },
     });

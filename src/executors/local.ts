@@ -18,11 +18,10 @@ import { makeTempDir, removeEmptyDirs, writeFileAtomic } from "../util/fs.js";
 import { withMeasurementLock } from "../util/lock.js";
 import { sha256File } from "../util/hash.js";
 import { runStreaming } from "../util/process.js";
-import { findExecutable } from "../util/which.js";
-import { PARENT_PID_ENV } from "../measure/parent-watch.js";
 import { ProgressBar } from "../util/progress.js";
 import { trace } from "../util/trace.js";
 import type { Executor, MeasurementRequest } from "./executor.js";
+import { endingWithParent } from "./parent-death.js";
 
 /**
  * Runs one measurement with the local executor: the engine's measurement process runs in a fresh
@@ -112,26 +111,6 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
     removeEmptyDirs(tmpParent, storeRoot());
   }
-}
-
-/**
- * The measurement command made to end with this process (never to time on, orphaned, beside the next
- * run): started through `setpriv --pdeathsig KILL` where util-linux has it, and told this process's pid
- * (MLPROF_PARENT_PID) so that it can check between events that its parent is still this one (the native
- * runners also set PR_SET_PDEATHSIG themselves). `note` says which guard applies (recorded).
- */
-function endingWithParent(cmd: ProcessCommand): { command: ProcessCommand; note: string } {
-  const env = { ...cmd.env, [PARENT_PID_ENV]: String(process.pid) };
-  const setpriv = findExecutable("setpriv");
-  if (!setpriv)
-    return {
-      command: { ...cmd, env },
-      note: "setpriv (util-linux) not found: the measurement process checks its parent between events (native runners: PR_SET_PDEATHSIG)",
-    };
-  return {
-    command: { ...cmd, env, file: setpriv, args: ["--pdeathsig", "KILL", "--", cmd.file, ...cmd.args] },
-    note: "setpriv --pdeathsig KILL: the measurement process ends with the run that started it",
-  };
 }
 
 /** Prefixes the measurement command with `taskset -c <cpus>` when a CPU affinity is asked for. */
