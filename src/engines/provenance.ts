@@ -48,13 +48,17 @@ const sha256 = (text: string | Buffer) => createHash("sha256").update(text).dige
 /** Hashes of files and folders, by path, size and modification time (each content hashed once per run). */
 const hashCache = new Map<string, { key: string; hash: string }>();
 
-/** SHA-256 of a file, or the tree hash of a folder; cached while its size and modification time stay. */
+/**
+ * SHA-256 of a file, cached while its size and modification time stay; the tree hash of a folder (a
+ * SavedModel), never cached: a file replaced inside it changes neither the folder's size nor its time.
+ */
 export function contentHash(path: string): string {
   const st = statSync(path);
+  if (st.isDirectory()) return treeHash(path);
   const key = `${st.size}:${st.mtimeMs}:${st.ino}`;
   const cached = hashCache.get(path);
   if (cached?.key === key) return cached.hash;
-  const hash = st.isDirectory() ? treeHash(path) : sha256(readFileSync(path));
+  const hash = sha256(readFileSync(path));
   hashCache.set(path, { key, hash });
   return hash;
 }

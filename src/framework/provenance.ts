@@ -92,6 +92,6 @@ export function outdatedError(outdated: ProvenanceFinding[]): MlprofError {
   );
 }
 
-/** The warning of outputs of unknown provenance (written before MLProf recorded it), printed once per run. */
+/** The warning of outputs of unknown provenance (each task listed with its reason), printed once per run. */
 export const UNKNOWN_PROVENANCE_WARNING =
-  "stored measurements without a fingerprint of their model (written by an older MLProf) were used as they are, unchecked; re-measure them with --remove-output or a new --version";
+  "stored measurements whose model fingerprint could not be checked (written by an older MLProf, or a record or model that cannot be read: see each) were used as they are; re-measure them with --remove-output or a new --version";

@@ -191,7 +191,7 @@ export async function runTree(
   if (outdated.length > 0) throw outdatedError(outdated);
   trace("scheduler: provenance checked");
   const warnings = new Map<string, string[]>();
-  const unknown = findings.filter((f) => f.state === "unknown").map((f) => f.task.title());
+  const unknown = findings.filter((f) => f.state === "unknown").map((f) => `${f.task.title()}: ${f.reason}`);
   if (unknown.length > 0) warnings.set(UNKNOWN_PROVENANCE_WARNING, unknown);
   const pending = pendingTasks(root);
   trace(`scheduler: ${pending.length} pending tasks found`);

@@ -144,12 +144,14 @@ function peakRss(pid: number): number {
 }
 
 /**
- * Watches a measurement process's memory while it runs: when the memory available (availableMemory)
- * falls below a floor (3 % of the host's memory or of the cgroup's limit, at least 64 MiB) the process is killed (SIGKILL) before the kernel's OOM
- * killer picks a victim, which may be another process of the host. `stop()` ends the watch and returns,
- * when it killed the process, the words for the error.
+ * Watches a measurement process's memory while it runs (twice a second: a read of a few /proc files in the
+ * parent, which otherwise sleeps): when the memory available (availableMemory) falls below a floor (3 % of the
+ * host's memory or of the cgroup's limit, at least 64 MiB) and the process itself took at least half of what
+ * was available when it started (so that other processes' memory never ends a small measurement), it is
+ * killed (SIGKILL) before the kernel's OOM killer picks a victim, which may be another process of the host.
+ * `stop()` ends the watch and returns, when it killed the process, the words for the error.
  */
-export function watchMemory(pid: number, intervalMs = 100): { stop(): string | undefined } {
+export function watchMemory(pid: number, intervalMs = 500): { stop(): string | undefined } {
   const start = availableMemory();
   let verdict: string | undefined;
   let peak = 0;
@@ -158,7 +160,7 @@ export function watchMemory(pid: number, intervalMs = 100): { stop(): string | u
     const now = availableMemory();
     if (!start || !now || verdict !== undefined) return;
     const floor = Math.max(64 * 1024 * 1024, 0.03 * now.limit);
-    if (now.bytes >= floor) return;
+    if (now.bytes >= floor || peak < 0.5 * start.bytes) return;
     try {
       process.kill(pid, "SIGKILL");
     } catch {

@@ -2,6 +2,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "puppeteer-core";
+import { beforeTimedWork } from "../util/before-timing.js";
 import { atCommandEnd } from "../util/command-end.js";
 import { makeTempDir, removeStaleTemporaries, tmpSibling, writeError } from "../util/fs.js";
 import { findChromium } from "./chromium.js";
@@ -235,6 +236,7 @@ async function sharedBrowser(executablePath: string, timeout: number): Promise<S
     shared = launchBrowser(executablePath, timeout);
     shared.catch(() => (shared = undefined));
     atCommandEnd(closeRenderer);
+    beforeTimedWork(closeRenderer);
   }
   const s = await shared;
   if (s.executablePath !== executablePath || !s.browser.connected) {

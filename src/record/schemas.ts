@@ -26,6 +26,7 @@ function buildSchemas(z: typeof zod.z) {
   const positiveInt = z.number().int().positive();
   const duration = z.number().nonnegative();
   const text = z.string();
+  const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 (64 hexadecimal digits)");
 
   /** The timings a measurement process records (ms). */
   const timingsSchema = z.looseObject({
@@ -132,6 +133,15 @@ function buildSchemas(z: typeof zod.z) {
     startedAt: text,
     finishedAt: text,
     repeats: z.array(repeatEntrySchema).min(1).optional(),
+    /** The fingerprint of the model content and settings (engines/provenance.ts); absent before it was recorded. */
+    provenance: z
+      .looseObject({
+        contentSha256: sha256,
+        graphSha256: text,
+        declared: z.looseObject({}),
+        settingsSha256: sha256,
+      })
+      .optional(),
   });
 
   /** The merged record of MergeRuntimes (runtimes_bs_<...>.json). */

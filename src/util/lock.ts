@@ -12,6 +12,7 @@ import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MlprofError } from "../util/errors.js";
+import { runBeforeTimedWork } from "./before-timing.js";
 import { ensureDir, makeDirs } from "./fs.js";
 import { ownerTag, ownStartTime, processAlive as alive, processStartTime } from "./procs.js";
 
@@ -235,9 +236,11 @@ export async function withMeasurementLock<T>(
       // another user's folder, or created at the same moment: acquireLock reports a real problem
     }
   }
-  return withLock(lockDir, { timeoutMs: Infinity, ...opts }, () =>
-    fn({ nameTimingProcess: (pid) => nameTimingProcess(lockDir, pid) }),
-  );
+  return withLock(lockDir, { timeoutMs: Infinity, ...opts }, async () => {
+    // nothing of this command stays running beside the measurement (a browser kept for the next plot)
+    await runBeforeTimedWork();
+    return fn({ nameTimingProcess: (pid) => nameTimingProcess(lockDir, pid) });
+  });
 }
 
 /**

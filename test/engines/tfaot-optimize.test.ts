@@ -166,6 +166,17 @@ describe("the stitching costs", () => {
     assert.ok(Math.abs(fit.paddedElementSaving - truth.paddedElementSaving) < 1e-12);
   });
 
+  test("a padded probe whose target another probe has is kept: it alone fits the padding's saving", () => {
+    // compiled 1, 2, 4: L = 2, the padded probe 3:2,2 shares its target with 3:1,1,1
+    assert.deepEqual(stitchProbes([1, 2, 4]).map(formatBatchRule), [
+      "2:1,1",
+      "3:1,1,1",
+      "16:1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+      "4:2,2",
+      "3:2,2",
+    ]);
+  });
+
   test("without padded probes, or with a negative fitted saving, only the overhead is fitted", () => {
     const sizeCost = new Map([[1, 0.2]]);
     const probes = stitchProbes([1]);

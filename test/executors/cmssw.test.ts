@@ -316,8 +316,10 @@ describe("CMSSW scripts", () => {
     execFileSync("bash", ["-n", file]);
     assert.match(
       script,
-      /cmsRun \/tmp\/w\/measure_cfg\.py batchSize=16 csvFile=\/tmp\/w\/runtime\.csv metaFile=\/tmp\/w\/process\.json$/m,
+      /^args=\(\/tmp\/w\/measure_cfg\.py batchSize=16 csvFile=\/tmp\/w\/runtime\.csv metaFile=\/tmp\/w\/process\.json\)$/m,
     );
+    // a cmsRun program replaces the shell (it keeps the parent-death signal and the pid the lock names)
+    assert.match(script, /^if \[ "\$\(type -t cmsRun\)" = file \]; then exec cmsRun "\$\{args\[@\]\}"; fi$/m);
   });
 });
 

@@ -275,12 +275,18 @@ describe("model content changes between runs", () => {
     }
     rmSync(join(data.store, "MergeRuntimes"), { recursive: true });
     const out = await ok(merge("1"));
-    const warnings = out.split("\n").filter((l) => l.includes("without a fingerprint of their model"));
-    assert.equal(warnings.length, 1, out);
+    const lines = out.split("\n");
+    const at = lines.findIndex((l) => l.includes("whose model fingerprint could not be checked"));
+    assert.ok(at >= 0, out);
+    assert.equal(lines.filter((l) => l.includes("model fingerprint could not be checked")).length, 1, out);
     assert.match(
-      warnings[0]!,
-      /^warning: stored measurements without a fingerprint of their model \(written by an older MLProf\) were used as they are, unchecked; re-measure them with --remove-output or a new --version: 2 tasks$/,
+      lines[at]!,
+      /^warning: stored measurements whose model fingerprint could not be checked \(written by an older MLProf, or a record or model that cannot be read: see each\) were used as they are; re-measure them with --remove-output or a new --version: 2 tasks$/,
     );
+    // each task with its reason
+    const listed = lines.slice(at + 1, at + 3);
+    for (const line of listed)
+      assert.match(line, /: provenance unknown.*: recorded before MLProf fingerprinted models$/);
   });
 
   test("another model measured under a --model-name used before: outdated; the same content under another path: current", async () => {

@@ -10,7 +10,7 @@
  * measurements; it may be negative: the fixed work of a run is paid once), and e what each padded element
  * saves (its copies in and out are skipped; fitted, ≥ 0).
  */
-import type { BatchRule } from "./rules.js";
+import { formatBatchRule, type BatchRule } from "./rules.js";
 
 /** The measured costs a prediction is made of (all in ms per call). */
 export interface CostModel {
@@ -134,7 +134,8 @@ export function fitStitchCosts(
 /**
  * The stitched rules to measure for the fit: the smallest compiled size m twice, three and sixteen times
  * (targets 2m, 3m, 16m), and a compiled size L ≥ 2 (the lower median of those) twice, once unpadded (target 2L) and
- * once padded by ⌊L/2⌋. A target is probed once.
+ * once padded by ⌊L/2⌋. A rule is probed once (two rules of one target are two measurements: the rule is part
+ * of the output path), so the padded probe, the only one that fits the padding's saving, is never dropped.
  */
 export function stitchProbes(compiled: readonly number[]): BatchRule[] {
   const sizes = [...new Set(compiled)].sort((a, b) => a - b);
@@ -152,8 +153,11 @@ export function stitchProbes(compiled: readonly number[]): BatchRule[] {
     probes.push({ target: 2 * L, chunks: [L, L], padding: 0 });
     probes.push({ target: 2 * L - pad, chunks: [L, L], padding: pad });
   }
-  const seen = new Set<number>();
-  return probes.filter((p) => !seen.has(p.target) && seen.add(p.target));
+  const seen = new Set<string>();
+  return probes.filter((p) => {
+    const key = formatBatchRule(p);
+    return !seen.has(key) && seen.add(key);
+  });
 }
 
 /** A batch size of the production distribution and its weight (e.g. the number of events with it). */
