@@ -282,6 +282,20 @@ export async function prepareRenderer(
   }
 }
 
+/**
+ * Runs a plot task's `body` with the renderer started ahead (prepareRenderer), so that Chromium starts while
+ * the task reads its results; when `body` fails the browser is closed at once (no figure armed its idle close).
+ */
+export async function withRendererStarted<T>(body: () => Promise<T>): Promise<T> {
+  void prepareRenderer();
+  try {
+    return await body();
+  } catch (err) {
+    await closeRenderer();
+    throw err;
+  }
+}
+
 /** Closes the shared browser (if any) and removes its profile folder. */
 export async function closeRenderer(): Promise<void> {
   if (idleTimer) clearTimeout(idleTimer);

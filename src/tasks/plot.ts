@@ -1,6 +1,6 @@
 /** The runtime plots: PlotRuntimes (one model) and PlotMultiRuntimes (models × releases × architectures). */
 import { buildRuntimeFigure } from "../plot/figure.js";
-import { prepareRenderer } from "../plot/render.js";
+import { withRendererStarted } from "../plot/render.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
 import { plainLabel, summaryTable, type SummaryEntry } from "../report/text.js";
 import { defineTask } from "../framework/family.js";
@@ -106,7 +106,10 @@ export class PlotRuntimes extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     // Chromium starts while the results are read (the measurements have finished: this task runs after them)
-    void prepareRenderer();
+    await withRendererStarted(() => this.draw(ctx));
+  }
+
+  private async draw(ctx: TaskContext): Promise<void> {
     const hint = xAxisHint(this.batchSizes, this.plot);
     if (hint) ctx.warn?.(hint);
     const merged = this.requires()[0]!.outputs()[0]!;
@@ -180,7 +183,10 @@ export class PlotMultiRuntimes extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     // Chromium starts while the results are read (the measurements have finished: this task runs after them)
-    void prepareRenderer();
+    await withRendererStarted(() => this.draw(ctx));
+  }
+
+  private async draw(ctx: TaskContext): Promise<void> {
     const hint = xAxisHint(this.batchSizes, this.plot);
     if (hint) ctx.warn?.(hint);
     const merged = this.curves.map((c) => new MergeRuntimes(c.cfg, this.batchSizes).outputs()[0]!);
