@@ -73,6 +73,9 @@ interface YargsOptions {
   getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
 }
 
+/** The warnings of options given more than once that this process printed (each is printed once). */
+const repeatWarnings = new Set<string>();
+
 /** The commands whose given options are already checked (checkGivenOptions registers once per command). */
 const checked = new WeakSet<object>();
 
@@ -105,11 +108,13 @@ function checkGivenOptions(y: Argv): void {
     for (const key of declared) {
       const value: unknown = (argv as Record<string, unknown>)[key];
       if (!Array.isArray(value)) continue;
-      // law's argparse lets the last one win, and scripts rely on it: said, not refused
-      console.error(
+      // law's argparse lets the last one win, and scripts rely on it: said (once; yargs may apply the
+      // middleware at more than one level of a command), not refused
+      const warning =
         `${chalk.yellow("warning:")} --${key} is given ${value.length} times ` +
-          `(${value.map((v) => shownValue(String(v))).join(", ")}): the last one counts`,
-      );
+        `(${value.map((v) => shownValue(String(v))).join(", ")}): the last one counts`;
+      if (!repeatWarnings.has(warning)) console.error(warning);
+      repeatWarnings.add(warning);
     }
   }, true);
 }

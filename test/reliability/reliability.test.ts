@@ -425,9 +425,9 @@ const parameters: Case[] = [
     message: /--view-cmd: .*found '\/no\/such\/viewer' \(not an executable file\)/,
   },
   {
-    name: "--file-types svg",
-    args: ["run", "PlotRuntimes", "--version", "bad", ...seedArgs, "--file-types", "svg"],
-    message: /--file-types: expected pdf and\/or png, found 'svg'/,
+    name: "--file-types jpg",
+    args: ["run", "PlotRuntimes", "--version", "bad", ...seedArgs, "--file-types", "jpg"],
+    message: /--file-types: expected some of pdf, png, svg, eps, found 'jpg'/,
   },
   {
     name: "--error-style dots",

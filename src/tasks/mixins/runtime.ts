@@ -142,7 +142,8 @@ export function currentProvenance(cfg: RuntimeConfig): MeasurementProvenance {
  * How stored measurements (the provenance their records carry, each with a label such as "batch size 4")
  * compare with a measurement of `cfg` now: outdated names the first that differs and what changed, unknown
  * the first that carries none (written before MLProf recorded it). `read` reads the records; a record that
- * cannot be read is left to the task that reads it (its error names the file).
+ * cannot be read is unknown (with the error as the reason; the task that reads it fails naming the file); a
+ * model file that cannot be read is thrown (its error names the file and the field).
  */
 export function storedProvenance(
   cfg: RuntimeConfig,
@@ -154,12 +155,8 @@ export function storedProvenance(
   } catch (err) {
     return { state: "unknown", reason: `its record cannot be read: ${errorMessage(err)}` };
   }
-  let now: MeasurementProvenance;
-  try {
-    now = currentProvenance(cfg);
-  } catch (err) {
-    return { state: "unknown", reason: `the model cannot be read: ${errorMessage(err)}` };
-  }
+  // a model file that cannot be read is the run's error (it names the file and the field), never a warning
+  const now = currentProvenance(cfg);
   for (const { label, provenance } of stored) {
     if (!provenance) continue;
     const change = provenanceChange(now, provenance);
