@@ -73,9 +73,6 @@ interface YargsOptions {
   getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
 }
 
-/** The warnings of options given more than once that this process printed (each is printed once). */
-const repeatWarnings = new Set<string>();
-
 /** The commands whose given options are already checked (checkGivenOptions registers once per command). */
 const checked = new WeakSet<object>();
 
@@ -88,6 +85,8 @@ const checked = new WeakSet<object>();
 function checkGivenOptions(y: Argv): void {
   if (checked.has(y)) return;
   checked.add(y);
+  /** The warnings of options given more than once printed for this command (each is printed once). */
+  const repeatWarnings = new Set<string>();
   y.middleware((argv) => {
     // yargs' own record of the declared options (flags and aliases), not in its type declarations
     const options = (y as unknown as YargsOptions).getOptions();
