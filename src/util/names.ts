@@ -3,7 +3,6 @@
  * rule they follow, so that no name can leave its folder, hide itself or break a file system.
  */
 import { MlprofError } from "./errors.js";
-import { editDistance } from "./nearest.js";
 
 /** What a name that becomes a path component may hold. */
 const NAME = /^[A-Za-z0-9_.+-]+$/;
@@ -55,6 +54,20 @@ export function checkName(what: string, value: string, note = ""): string {
     throw new MlprofError(`${what}: expected ${RULE}${note}, found ${shownValue(value)} (${problem})`);
   }
   return value;
+}
+
+/** The edit distance (insertions, deletions, substitutions) of two strings. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /**
