@@ -10,7 +10,6 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   cpSync,
   existsSync,
@@ -24,7 +23,8 @@ import {
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { EXAMPLES, FIXTURES, REPO, listFiles, tempData, type CliResult } from "../helpers/cli.js";
+import { EXAMPLES, FIXTURES, REPO, tempData, type CliResult } from "../helpers/cli.js";
+import { inProcessCli, storeSnapshot } from "../helpers/in-process.js";
 import { describeUnless, needRoot } from "../helpers/skip.js";
 import { ensureBuilt, useSharedTestSoftware } from "../helpers/software.js";
 
@@ -49,30 +49,7 @@ after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs the CLI in this process, as bin/mlprof.js does, and returns what it printed and its exit code. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  process.exitCode = 0;
-  try {
-    await main(args);
-  } finally {
-    console.log = log;
-    console.error = error;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, signal: null, stdout: out.join("\n"), stderr: err.join("\n") };
-}
+const cli = inProcessCli(main);
 
 /**
  * Runs the built `mlprof` with extra environment, killed (SIGKILL) after `limitMs`: a run that hangs
@@ -108,17 +85,7 @@ function spawned(
   });
 }
 
-/** Every file of the store with a hash of its content. */
-function snapshot(): Record<string, string> {
-  return Object.fromEntries(
-    listFiles(data.store).map((f) => [
-      f,
-      createHash("sha256")
-        .update(readFileSync(join(data.store, f)))
-        .digest("hex"),
-    ]),
-  );
-}
+const snapshot = () => storeSnapshot(data.store);
 
 /** Writes a file into the scratch folder (beside identity.onnx) and returns its path. */
 function file(name: string, text: string): string {

@@ -8,11 +8,11 @@
  * measurement (the ONNX identity fixture, two repeats).
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { FIXTURES, listFiles, mlprof, tempData, type CliResult } from "../helpers/cli.js";
+import { FIXTURES, listFiles, mlprof, tempData } from "../helpers/cli.js";
+import { inProcessCli, storeSnapshot } from "../helpers/in-process.js";
 import { ensureBuilt, useSharedTestSoftware } from "../helpers/software.js";
 
 useSharedTestSoftware();
@@ -30,36 +30,9 @@ Object.assign(process.env, {
 const { main } = await import("../../src/cli.js");
 after(() => data.cleanup());
 
-/** Runs the CLI in this process, as bin/mlprof.js does, and returns what it printed and its exit code. */
-async function cli(args: string[]): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  process.exitCode = 0;
-  try {
-    await main(args);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, signal: null, stdout: out.join("\n"), stderr: err.join("\n") };
-}
+const cli = inProcessCli(main);
 
-/** Every file of the store with a hash of its content. */
-function snapshot(): Record<string, string> {
-  return Object.fromEntries(
-    listFiles(data.store).map((f) => [
-      f,
-      createHash("sha256")
-        .update(readFileSync(join(data.store, f)))
-        .digest("hex"),
-    ]),
-  );
-}
+const snapshot = () => storeSnapshot(data.store);
 
 const seedArgs = [
   "--model-file",

@@ -17,6 +17,7 @@ import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXAMPLES, FIXTURES, listFiles, mlprof, tempData, type CliResult } from "../helpers/cli.js";
+import { inProcessCli, storeSnapshot } from "../helpers/in-process.js";
 import { needRoot } from "../helpers/skip.js";
 import { ensureBuilt, useSharedTestSoftware } from "../helpers/software.js";
 
@@ -45,36 +46,9 @@ after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs the CLI in this process, as bin/mlprof.js does, and returns what it printed and its exit code. */
-async function cli(args: string[]): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  process.exitCode = 0;
-  try {
-    await main(args);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, signal: null, stdout: out.join("\n"), stderr: err.join("\n") };
-}
+const cli = inProcessCli(main);
 
-/** Every file of the store with a hash of its content. */
-function snapshot(): Record<string, string> {
-  return Object.fromEntries(
-    listFiles(data.store).map((f) => [
-      f,
-      createHash("sha256")
-        .update(readFileSync(join(data.store, f)))
-        .digest("hex"),
-    ]),
-  );
-}
+const snapshot = () => storeSnapshot(data.store);
 
 /** Writes a model file into the scratch folder (beside identity.onnx) and returns its path. */
 function yaml(name: string, text: string): string {
