@@ -137,12 +137,11 @@ function tensorChange(kind: string, now: unknown, was: unknown): string | undefi
 }
 
 /**
- * Why a stored measurement's provenance differs from the current one ("graph changed: sha256 1a2b… was
- * 9f8e…", "declared input 'x' shape [4] was [2]", "measurement settings changed"), or undefined when it
- * is the same.
+ * What changed in a model's content (graph, declared inputs, outputs and engine settings) since `was`, in
+ * words; undefined when nothing did.
  */
-export function provenanceChange(
-  now: MeasurementProvenance,
+export function contentChange(
+  now: Omit<MeasurementProvenance, "settingsSha256">,
   was: Partial<MeasurementProvenance>,
 ): string | undefined {
   const reasons: string[] = [];
@@ -162,6 +161,19 @@ export function provenanceChange(
       `model content changed: sha256 ${short(now.contentSha256)} was ${short(String(was.contentSha256))}`,
     );
   }
+  return reasons.length > 0 ? reasons.join("; ") : undefined;
+}
+
+/**
+ * Why a stored measurement's provenance differs from the current one ("graph changed: sha256 1a2b… was
+ * 9f8e…", "declared input 'x' shape [4] was [2]", "measurement settings changed"), or undefined when it
+ * is the same.
+ */
+export function provenanceChange(
+  now: MeasurementProvenance,
+  was: Partial<MeasurementProvenance>,
+): string | undefined {
+  const reasons = [contentChange(now, was)].filter((r): r is string => r !== undefined);
   if (was.settingsSha256 !== now.settingsSha256) reasons.push("measurement settings changed");
   return reasons.length > 0 ? reasons.join("; ") : undefined;
 }

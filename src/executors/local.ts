@@ -4,7 +4,7 @@ import type { ProcessCommand } from "../engines/engine.js";
 import { releaseEngines } from "../cmssw/releases.js";
 import { describeEngines } from "../engines/emulation.js";
 import { getEngine } from "../engines/registry.js";
-import { currentSpec, modelContent, provenanceChange, settingsSha256 } from "../engines/provenance.js";
+import { contentChange, currentSpec, modelContent } from "../engines/provenance.js";
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
 import { checkInputMemory, oomKillCount, sigkillCause, watchMemory } from "../measure/memory-budget.js";
@@ -64,7 +64,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
     const guarded = endingWithParent(pinned(driver.command(jobFile), run.cpuAffinity));
     const command = guarded.command;
     // the model content measured: the record carries it, and it must not change while it is measured
-    const before = { ...modelContent(spec), settingsSha256: settingsSha256(req) };
+    const before = modelContent(spec);
     // the timed work of this host, one measurement at a time (whatever process or store asks)
     const what = `measuring ${spec.yamlPath} at batch size ${batchSize} into ${storeRoot()}`;
     const { startedAt, host } = await withMeasurementLock(
@@ -80,10 +80,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
 
     trace("measure parent: lock released");
     const writer = `measurement process of ${spec.yamlPath}`;
-    const changed = provenanceChange(
-      { ...modelContent(currentSpec(spec.yamlPath)), settingsSha256: before.settingsSha256 },
-      before,
-    );
+    const changed = contentChange(modelContent(currentSpec(spec.yamlPath)), before);
     if (changed)
       throw new MlprofError(
         `the model ${spec.yamlPath} changed while it was measured at batch size ${batchSize} (${changed}): nothing was written`,

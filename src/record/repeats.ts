@@ -10,6 +10,10 @@ import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { readMeasurementRecord, type MeasurementRecord, type RepeatEntry } from "./measurement.js";
 
+/** The hint of a CSV and JSON of the store that contradict each other. */
+export const PAIR_MISMATCH_HINT =
+  "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again";
+
 /** The files of one process of a repeated measurement. */
 export interface RepeatFiles {
   csv: string;
@@ -73,7 +77,7 @@ export function repeatRowCounts(
   if (sum !== total) {
     throw new MlprofError(
       `${where} holds ${total} rows, but its metadata gives ${counts.length} process${counts.length === 1 ? "" : "es"} of ${counts.join(" + ")} = ${sum} rows`,
-      "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again",
+      PAIR_MISMATCH_HINT,
     );
   }
   return counts;

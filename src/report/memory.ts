@@ -6,6 +6,7 @@ import { readRecord } from "../record/schemas.js";
 import { MlprofError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { plainLabel, sig, textTable, type Column } from "./text.js";
+import { PAIR_MISMATCH_HINT } from "../record/repeats.js";
 
 /** Loaded on first use (see util/lazy.ts). */
 const csv = lazyRequire<typeof import("csv-parse/sync")>("csv-parse/sync");
@@ -197,7 +198,7 @@ export function readMemoryCsv(path: string): MemoryRecord[] {
     if (found !== meta.batchSizes.join(",")) {
       throw new MlprofError(
         `${path}: its rows are of batch sizes ${found || "(none)"}, but ${jsonPath} gives ${meta.batchSizes.join(",")}`,
-        "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again",
+        PAIR_MISMATCH_HINT,
       );
     }
   }

@@ -8,6 +8,7 @@ import { repeatStats, repeatWarnings } from "../stats/repeats.js";
 import { MlprofError } from "../util/errors.js";
 import { MAX_RUNTIME_MS, readRuntimeCsv } from "../measure/csv.js";
 import { plainLabel, type SummaryEntry } from "./text.js";
+import { PAIR_MISMATCH_HINT } from "../record/repeats.js";
 
 /** The runtimes of one batch size: all calls in order, and the calls of each process. */
 export interface BatchSample {
@@ -44,7 +45,7 @@ export function runtimeSamples(csvPath: string, batchSizes: number[]): Map<numbe
     if (other) {
       throw new MlprofError(
         `${csvPath}, line ${other.line}: a row of batch size ${other.batchSize}, but ${jsonPath} holds batch sizes ${merged.batchSizes.join(",")}`,
-        "the CSV and its JSON do not belong together (edited, or cut off); remove the output (--remove-output) and run again",
+        PAIR_MISMATCH_HINT,
       );
     }
   }

@@ -90,9 +90,7 @@ export class MeasureRepeat extends Task {
 
   /** Its record's fingerprint against the model and settings as they are now. */
   override provenance(): OutputProvenance {
-    return storedProvenance(this.cfg, () => [
-      { label: "", provenance: readMeasurementRecord(this.outputs()[1]!).provenance },
-    ]);
+    return recordProvenance(this.cfg, this.outputs()[1]!);
   }
 
   reprParams(): Record<string, unknown> {
@@ -178,9 +176,7 @@ export class MeasureRuntime extends Task {
 
   /** Its record's fingerprint (that of the repeats it joined) against the model and settings now. */
   override provenance(): OutputProvenance {
-    return storedProvenance(this.cfg, () => [
-      { label: "", provenance: readMeasurementRecord(this.outputs()[1]!).provenance },
-    ]);
+    return recordProvenance(this.cfg, this.outputs()[1]!);
   }
 
   override title(): string {
@@ -308,4 +304,9 @@ function loadWarnings(meta: ReturnType<typeof readMeasurementRecord>): string[] 
     const w = loadWarning(r.loadAverage);
     return w ? [repeats.length > 1 ? `repeat ${r.index}: ${w}` : w] : [];
   });
+}
+
+/** The fingerprint of one measurement record (`json`) against a measurement of `cfg` now (storedProvenance). */
+function recordProvenance(cfg: RuntimeConfig, json: string): OutputProvenance {
+  return storedProvenance(cfg, () => [{ label: "", provenance: readMeasurementRecord(json).provenance }]);
 }
