@@ -6,6 +6,7 @@ import { MeasureMemory, MergeMemory, PlotLoadTime, PlotMemory, PlotMultiMemory }
 import { PlotMultiRuntimes, PlotRuntimes } from "./plot.js";
 import { Report } from "./report.js";
 import { MeasureRepeat, MeasureRuntime, MergeRuntimes } from "./runtime.js";
+import { THROUGHPUT_TASKS } from "./throughput.js";
 
 export const TASKS: readonly TaskFamily[] = [
   MeasureRuntime.family,
@@ -21,6 +22,7 @@ export const TASKS: readonly TaskFamily[] = [
   PlotLoadTime.family,
   Report.family,
   ...BATCH_RULE_TASKS,
+  ...THROUGHPUT_TASKS,
 ];
 
 /** The task family of a name. */

@@ -1,0 +1,201 @@
+/**
+ * The parameters of a throughput measurement: the model and release as for the runtime tasks, the
+ * threads per stream, the streams, the warm-up and window, and how many fresh processes per point.
+ */
+import { Model } from "../engines/model.js";
+import { canonicalJson, modelContent, type MeasurementProvenance } from "../engines/provenance.js";
+import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
+import { INPUT_KINDS } from "../measure/job.js";
+import { cmsswPart, taskDir } from "../store.js";
+import { cpuList, cpusHere } from "../util/cpus.js";
+import { MlprofError } from "../util/errors.js";
+import { shortHash } from "../util/hash.js";
+import { checkName } from "../util/names.js";
+import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, SECONDS_BOUND, VERSION } from "../tasks/params.js";
+import { resolveModelFile } from "../tasks/mixins/runtime.js";
+
+/** Streams of one process: as many as a CMSSW job may run on a large node. */
+const STREAMS_BOUND = { max: 1024, why: "a large node's CPUs" };
+
+/** The settings of a throughput measurement that shape its result (and its output path). */
+export const THROUGHPUT_SETTINGS = {
+  inputData: param.string({
+    flag: "input-data",
+    default: "random",
+    choices: [...INPUT_KINDS],
+    significant: true,
+    description: `kind of inputs: ${INPUT_KINDS.join(", ")}; each stream gets its own draw`,
+    path: { order: 0, part: (v) => `input_${v}` },
+  }),
+  threads: {
+    ...MEASUREMENT_PARAMS.threads,
+    description: "intra-op threads of each stream (1, as CMSSW)",
+    path: { order: 1, part: (v: number) => `threads_${v}` },
+  },
+  warmupSeconds: param.float({
+    flag: "warmup-duration",
+    default: 2,
+    significant: true,
+    description: "all streams call the model for this many seconds before the timed window",
+    check: (v) => {
+      if (!(v > 0 && v <= SECONDS_BOUND.max))
+        throw new MlprofError(`--warmup-duration: expected seconds in (0, ${SECONDS_BOUND.max}], found ${v}`);
+    },
+    path: { order: 2, part: (v) => `warmup_${v}s` },
+  }),
+  nWarmup: param.int({
+    flag: "n-warmup",
+    default: 10,
+    significant: true,
+    description: "every stream makes at least this many warm-up calls (else the process fails)",
+    check: nonNegative("n-warmup"),
+    path: { order: 3, part: (v) => (v === 10 ? undefined : `nwarmup_${v}`) },
+  }),
+  minDurationSeconds: param.float({
+    flag: "min-duration",
+    default: 5,
+    significant: true,
+    description: "the timed window lasts at least this many seconds",
+    check: (v) => {
+      if (!(v > 0 && v <= SECONDS_BOUND.max))
+        throw new MlprofError(`--min-duration: expected seconds in (0, ${SECONDS_BOUND.max}], found ${v}`);
+    },
+    path: { order: 4, part: (v) => `window_${v}s` },
+  }),
+  minCalls: param.int({
+    flag: "min-calls",
+    default: 200,
+    significant: true,
+    description: "the timed window lasts until the streams have completed this many calls in all",
+    check: positive("min-calls"),
+    path: { order: 5, part: (v) => `mincalls_${v}` },
+  }),
+  maxDurationSeconds: param.float({
+    flag: "max-duration",
+    default: 300,
+    significant: true,
+    description: "the window closes after this many seconds even with fewer than --min-calls calls",
+    check: positive("max-duration", SECONDS_BOUND),
+    path: { order: 6, part: (v) => (v === 300 ? undefined : `maxdur_${v}s`) },
+  }),
+  oversubscribe: param.bool({
+    flag: "oversubscribe",
+    default: false,
+    significant: true,
+    description:
+      "measure even when streams x threads exceed the CPUs available (the point is marked oversubscribed)",
+    path: { order: 7, part: (v) => (v ? "oversubscribe" : undefined) },
+  }),
+  cpuAffinity: MEASUREMENT_PARAMS.cpuAffinity,
+  repeats: MEASUREMENT_PARAMS.repeats,
+  executor: param.string({
+    flag: "executor",
+    default: "local",
+    choices: ["local"],
+    significant: true,
+    description: "where the measurement runs (throughput: the local engines)",
+  }),
+};
+
+/** The settings of a throughput measurement. */
+export type ThroughputSettings = Values<typeof THROUGHPUT_SETTINGS>;
+
+/** The parameters of one model's throughput tasks (after the task's own: batch size, streams). */
+export const THROUGHPUT_PARAMS = { version: VERSION, ...MODEL_PARAMS, ...THROUGHPUT_SETTINGS, ...CMSSW_PARAMS };
+
+/** The values a throughput configuration is made of. */
+export type ThroughputValues = Values<typeof THROUGHPUT_PARAMS>;
+
+/** One streams count, for MeasureThroughput. */
+export const STREAMS = param.int({
+  flag: "streams",
+  default: 1,
+  significant: true,
+  description: "concurrent streams calling the model in one process",
+  check: positive("streams", STREAMS_BOUND),
+});
+
+/** Streams lists, for MergeThroughput: by default 1, 2, 4, … up to the CPUs available per --threads. */
+export const STREAMS_LIST = param.ints({
+  flag: "streams",
+  default: [],
+  defaultText: "1,2,4,... up to the CPUs available / --threads",
+  significant: true,
+  description: "comma-separated numbers of concurrent streams",
+  check: (v) => v.forEach(positive("streams", STREAMS_BOUND)),
+});
+
+/** A throughput configuration: the model, its settings, the release it stands for. */
+export interface ThroughputConfig {
+  version: string;
+  model: Model;
+  settings: ThroughputSettings;
+  cmsswVersion: string;
+  scramArch: string;
+}
+
+/** The configuration of converted values (the model file resolved, names checked). */
+export function throughputConfig(v: ThroughputValues): ThroughputConfig {
+  checkName("--version", v.version);
+  if (v.modelName) checkName("--model-name", v.modelName);
+  const model = new Model(resolveModelFile(v.modelFile), v.modelName || undefined, v.modelLabel || undefined);
+  const settings = Object.fromEntries(
+    Object.keys(THROUGHPUT_SETTINGS).map((k) => [k, (v as Record<string, unknown>)[k]]),
+  ) as ThroughputSettings;
+  return { version: v.version, model, settings, cmsswVersion: v.cmsswVersion, scramArch: v.scramArch };
+}
+
+/** The CPUs a throughput process may use: those of --cpu-affinity, else those this process may run on. */
+export function cpusAvailable(settings: ThroughputSettings): number {
+  return settings.cpuAffinity ? cpuList(settings.cpuAffinity).length : cpusHere().length;
+}
+
+/** The default streams of MergeThroughput: 1, 2, 4, … while streams × threads fit the CPUs available. */
+export function defaultStreams(settings: ThroughputSettings): number[] {
+  const most = Math.max(1, Math.floor(cpusAvailable(settings) / settings.threads));
+  const out: number[] = [];
+  for (let s = 1; s <= most; s *= 2) out.push(s);
+  return out;
+}
+
+/**
+ * Refuses a point whose streams × threads exceed the CPUs available, unless --oversubscribe; returns
+ * whether it is oversubscribed.
+ */
+export function checkSubscription(settings: ThroughputSettings, streams: number): boolean {
+  const need = streams * settings.threads;
+  const have = cpusAvailable(settings);
+  if (need <= have) return false;
+  if (settings.oversubscribe) return true;
+  throw new MlprofError(
+    `--streams ${streams} x --threads ${settings.threads} needs ${need} CPUs, ` +
+      `${settings.cpuAffinity ? `--cpu-affinity ${settings.cpuAffinity} gives` : "this machine gives this process"} ${have}: ` +
+      "the streams would compete for CPUs and the throughput would measure the scheduler",
+    `measure at most ${Math.max(1, Math.floor(have / settings.threads))} streams of ${settings.threads} threads, ` +
+      "or add --oversubscribe to measure it anyway (marked oversubscribed)",
+  );
+}
+
+/** The output folder of a throughput task: <store>/<family>/<release>__<arch>/<model>__<settings>/<version>. */
+export function throughputDir(family: string, cfg: ThroughputConfig, opts: { repeats?: boolean } = {}): string {
+  const without = opts.repeats === false ? ["repeats"] : [];
+  const part = pathPart(THROUGHPUT_SETTINGS, cfg.settings, without);
+  return taskDir(
+    family,
+    cmsswPart([cfg.cmsswVersion], [cfg.scramArch]),
+    `${cfg.model.storeName}__${part}`,
+    cfg.version,
+  );
+}
+
+/** The fingerprint of the model content and the significant settings (repeats left out) of a measurement. */
+export function throughputProvenance(cfg: ThroughputConfig): MeasurementProvenance {
+  const settings = Object.fromEntries(Object.entries(cfg.settings).filter(([k]) => k !== "repeats"));
+  return {
+    ...modelContent(cfg.model.spec),
+    settingsSha256: shortHash(
+      canonicalJson({ throughput: settings, cmsswVersion: cfg.cmsswVersion, scramArch: cfg.scramArch }),
+      64,
+    ),
+  };
+}
