@@ -65,7 +65,8 @@ function throughputProvenanceOf(
   }
   const now = throughputProvenance(cfg);
   for (const { label, provenance } of stored) {
-    if (!provenance) return { state: "unknown", reason: `no provenance recorded${label ? ` (${label})` : ""}` };
+    if (!provenance)
+      return { state: "unknown", reason: `no provenance recorded${label ? ` (${label})` : ""}` };
     const change = provenanceChange(now, provenance);
     if (change) return { state: "outdated", reason: label ? `${label}: ${change}` : change };
   }
@@ -125,7 +126,12 @@ export class MeasureThroughputRepeat extends Task {
   }
 
   reprParams(): Record<string, unknown> {
-    return { ...throughputRepr(this.cfg), batch_size: this.batchSize, streams: this.streams, repeat: this.repeat };
+    return {
+      ...throughputRepr(this.cfg),
+      batch_size: this.batchSize,
+      streams: this.streams,
+      repeat: this.repeat,
+    };
   }
 
   override title(): string {
@@ -330,7 +336,11 @@ export class MergeThroughput extends Task {
     params: MergeThroughput.params,
     create: (v) => {
       const cfg = throughputConfig(v);
-      return new MergeThroughput(cfg, v.batchSizes, v.streams.length ? v.streams : defaultStreams(cfg.settings));
+      return new MergeThroughput(
+        cfg,
+        v.batchSizes,
+        v.streams.length ? v.streams : defaultStreams(cfg.settings),
+      );
     },
   });
   readonly family = "MergeThroughput";
@@ -386,13 +396,17 @@ export class MergeThroughput extends Task {
     });
     const rows = throughputRows(points);
     const warnings = points.flatMap((p) =>
-      p.record.warnings.map((w) => `batch size ${p.record.point.batchSize}, ${p.record.point.streams} streams: ${w}`),
+      p.record.warnings.map(
+        (w) => `batch size ${p.record.point.batchSize}, ${p.record.point.streams} streams: ${w}`,
+      ),
     );
     if (!this.streams.includes(1))
       warnings.push("no 1-stream point: the efficiency and the memory per added stream are left out");
     for (const r of rows)
       if (r.oversubscribed)
-        warnings.push(`batch size ${r.batchSize}, ${r.streams} streams: oversubscribed (streams x threads > CPUs)`);
+        warnings.push(
+          `batch size ${r.batchSize}, ${r.streams} streams: oversubscribed (streams x threads > CPUs)`,
+        );
     writeJsonAtomic(metaPath, {
       kind: "throughput-merged",
       model: points[0]!.record.model,
@@ -419,4 +433,8 @@ export class MergeThroughput extends Task {
 }
 
 /** The throughput tasks of `mlprof run`. */
-export const THROUGHPUT_TASKS = [MeasureThroughput.family, MeasureThroughputRepeat.family, MergeThroughput.family];
+export const THROUGHPUT_TASKS = [
+  MeasureThroughput.family,
+  MeasureThroughputRepeat.family,
+  MergeThroughput.family,
+];

@@ -117,7 +117,13 @@ export async function measureThroughput(req: ThroughputRequest): Promise<Through
     const meta = JSON.parse(readFileSync(job.metaPath, "utf8")) as ThroughputProcessMeta;
     const callsText = readFileSync(job.callsPath, "utf8");
     const windowNs = meta.window.endNs - meta.window.startNs;
-    const analysis = analyseCalls(parseCalls(callsText, job.callsPath, streams), windowNs, batchSize, streams, where);
+    const analysis = analyseCalls(
+      parseCalls(callsText, job.callsPath, streams),
+      windowNs,
+      batchSize,
+      streams,
+      where,
+    );
     const windowSeconds = windowNs / 1e9;
     const busy = (meta.cpu.userSeconds + meta.cpu.systemSeconds) / windowSeconds;
     const record: ThroughputRecord = {
@@ -256,10 +262,14 @@ async function runProcess(
   }).finally(() => bar.stop());
   const outOfMemory = memory?.stop();
   if (outOfMemory) throw new MlprofError(`throughput process of ${where} ${outOfMemory}`);
-  if (result.canceled || req.signal.aborted) throw new MlprofError(`throughput measurement of ${where} was interrupted`);
+  if (result.canceled || req.signal.aborted)
+    throw new MlprofError(`throughput measurement of ${where} was interrupted`);
   if (result.exitCode === 0 && existsSync(job.metaPath) && existsSync(job.callsPath)) return;
   const reported = readError(job.errorPath);
-  if (reported) throw new MlprofError(`throughput measurement of ${where} failed (${reported.phase}): ${reported.message}`);
+  if (reported)
+    throw new MlprofError(
+      `throughput measurement of ${where} failed (${reported.phase}): ${reported.message}`,
+    );
   const stderr = result.stderrTail.slice(-5).join("\n").trim();
   const oom = result.signal === "SIGKILL" ? sigkillCause(oomBefore, oomKillCount()) : "";
   const how = result.missing
@@ -273,7 +283,9 @@ async function runProcess(
 function readError(path: string): { phase: string; message: string } | undefined {
   try {
     const err = JSON.parse(readFileSync(path, "utf8")) as { phase?: unknown; message?: unknown };
-    return typeof err.message === "string" ? { phase: String(err.phase ?? "unknown phase"), message: err.message } : undefined;
+    return typeof err.message === "string"
+      ? { phase: String(err.phase ?? "unknown phase"), message: err.message }
+      : undefined;
   } catch {
     return undefined;
   }

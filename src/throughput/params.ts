@@ -101,7 +101,12 @@ export const THROUGHPUT_SETTINGS = {
 export type ThroughputSettings = Values<typeof THROUGHPUT_SETTINGS>;
 
 /** The parameters of one model's throughput tasks (after the task's own: batch size, streams). */
-export const THROUGHPUT_PARAMS = { version: VERSION, ...MODEL_PARAMS, ...THROUGHPUT_SETTINGS, ...CMSSW_PARAMS };
+export const THROUGHPUT_PARAMS = {
+  version: VERSION,
+  ...MODEL_PARAMS,
+  ...THROUGHPUT_SETTINGS,
+  ...CMSSW_PARAMS,
+};
 
 /** The values a throughput configuration is made of. */
 export type ThroughputValues = Values<typeof THROUGHPUT_PARAMS>;
@@ -177,7 +182,11 @@ export function checkSubscription(settings: ThroughputSettings, streams: number)
 }
 
 /** The output folder of a throughput task: <store>/<family>/<release>__<arch>/<model>__<settings>/<version>. */
-export function throughputDir(family: string, cfg: ThroughputConfig, opts: { repeats?: boolean } = {}): string {
+export function throughputDir(
+  family: string,
+  cfg: ThroughputConfig,
+  opts: { repeats?: boolean } = {},
+): string {
   const without = opts.repeats === false ? ["repeats"] : [];
   const part = pathPart(THROUGHPUT_SETTINGS, cfg.settings, without);
   return taskDir(

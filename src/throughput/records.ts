@@ -64,7 +64,8 @@ export function pointRecord(processes: ThroughputRecord[], warnings: string[]): 
 /** A number at `path` of `data`, or an error naming the file and the field. */
 function numberAt(data: unknown, path: string[], file: string): number {
   let v: unknown = data;
-  for (const key of path) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
+  for (const key of path)
+    v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
   if (typeof v !== "number" || !Number.isFinite(v)) {
     throw new MlprofError(
       `${file}: field ${path.join(".")}: expected a finite number, found ${v === undefined ? "nothing" : JSON.stringify(v)}`,

@@ -39,7 +39,18 @@ function floatInfo(name: string, dims: number[]): Buffer {
   const shape = message([[1, message([[2, "N"]])], ...dims.map((d): Field => [1, message([[1, d]])])]);
   return message([
     [1, name],
-    [2, message([[1, message([[1, FLOAT], [2, shape]])]])],
+    [
+      2,
+      message([
+        [
+          1,
+          message([
+            [1, FLOAT],
+            [2, shape],
+          ]),
+        ],
+      ]),
+    ],
   ]);
 }
 
@@ -47,12 +58,30 @@ function floatInfo(name: string, dims: number[]): Buffer {
  * Writes <dir>/<name>.onnx (W: k × m float32, 4 k m bytes) and its model file <dir>/<name>.yaml; returns the
  * yaml's path and the weights' size in bytes.
  */
-export function writeWeightsModel(dir: string, name: string, k: number, m: number): { yaml: string; bytes: number } {
+export function writeWeightsModel(
+  dir: string,
+  name: string,
+  k: number,
+  m: number,
+): { yaml: string; bytes: number } {
   const weights = new Float32Array(k * m);
-  for (let i = 0; i < weights.length; i++) weights[i] = ((Math.imul(i, 2654435761) >>> 0) % 1000) / 1000 - 0.5;
+  for (let i = 0; i < weights.length; i++)
+    weights[i] = ((Math.imul(i, 2654435761) >>> 0) % 1000) / 1000 - 0.5;
   const raw = Buffer.from(weights.buffer);
-  const tensor = message([[1, k], [1, m], [2, FLOAT], [8, "W"], [9, raw]]);
-  const node = message([[1, "x"], [1, "W"], [2, "y"], [3, "matmul"], [4, "MatMul"]]);
+  const tensor = message([
+    [1, k],
+    [1, m],
+    [2, FLOAT],
+    [8, "W"],
+    [9, raw],
+  ]);
+  const node = message([
+    [1, "x"],
+    [1, "W"],
+    [2, "y"],
+    [3, "matmul"],
+    [4, "MatMul"],
+  ]);
   const graph = message([
     [1, node],
     [2, name],
@@ -62,7 +91,13 @@ export function writeWeightsModel(dir: string, name: string, k: number, m: numbe
   ]);
   const model = message([
     [1, 8],
-    [8, message([[1, ""], [2, 17]])],
+    [
+      8,
+      message([
+        [1, ""],
+        [2, 17],
+      ]),
+    ],
     [7, graph],
   ]);
   writeFileSync(join(dir, `${name}.onnx`), model);
