@@ -7,6 +7,8 @@
  * per event and reused for its calls; only TF_SessionRun is timed.
  * Works with TF1-era graphs: placeholders without shape, scalar learning-phase flags fed by constant
  * inputs, input and output names with or without an ":<index>" suffix.
+ * A throughput job (ThroughputSupport.h) runs S threads calling TF_SessionRun on the one session, each
+ * with its own inputs (those of event k), as CMSSW's streams call the session of the SessionCache.
  */
 
 #include <cstdlib>
@@ -22,6 +24,7 @@
 
 #include "MLProf/Utils/interface/MeasureCore.h"
 #include "RunnerSupport.h"
+#include "ThroughputSupport.h"
 
 namespace {
 
@@ -174,11 +177,15 @@ namespace {
     return s + "]";
   }
 
-  class TFEngine : public mlprof::RunnerEngine {
+  class TFEngine : public mlprof::RunnerEngine, public mlprof::StreamEngine {
   public:
     ~TFEngine() override {
       releaseOutputs();
       releaseInputs();
+      for (std::size_t k = 0; k < streamInputs_.size(); k++) {
+        releaseStreamOutputs(static_cast<int>(k));
+        for (TF_Tensor* t : streamInputs_[k]) TF_DeleteTensor(t);
+      }
       if (session_) {
         StatusPtr status(TF_NewStatus());
         TF_CloseSession(session_, status.get());
@@ -243,16 +250,43 @@ namespace {
 
     void prepareEvent(int64_t event) override {
       releaseInputs();
-      for (std::size_t i = 0; i < job_.inputs.size(); i++) {
-        const auto& spec = job_.inputs[i];
-        const auto shape = mlprof::fullShape(spec, job_.loop.batchSize);
-        const int64_t n = mlprof::elementCount(shape);
-        TF_Tensor* t = TF_AllocateTensor(toTfType(spec.dtype), shape.data(), static_cast<int>(shape.size()),
-                                         static_cast<std::size_t>(n) * mlprof::dtypeSize(spec.dtype));
-        if (!t) throw std::runtime_error("cannot allocate the input tensor " + spec.name);
-        mlprof::fillInput(spec, job_.inputKind, mlprof::inputSeed(job_.seed, event, static_cast<int64_t>(i)),
-                          TF_TensorData(t), n);
-        inputValues_.push_back(t);
+      inputValues_ = eventInputs(event);
+    }
+
+    // ---- throughput: S streams call TF_SessionRun on the one session (thread-safe), each with its own
+    // input tensors (those of event k), outputs and status, as CMSSW's streams share the SessionCache's session
+
+    std::string sharing() const override { return "shared-session"; }
+
+    std::string timedCall() const override {
+      return "TF_SessionRun on the shared session with the stream's own input tensors; the output tensors are "
+             "released after the second stamp";
+    }
+
+    void prepareStreams(int streams) override {
+      for (int k = 0; k < streams; k++) {
+        streamInputs_.push_back(eventInputs(k));
+        streamOutputs_.emplace_back(outputs_.size(), nullptr);
+        streamStatus_.emplace_back(TF_NewStatus());
+        callStream(k);
+        afterStreamCall(k);
+      }
+    }
+
+    void callStream(int k) override {
+      const auto i = static_cast<std::size_t>(k);
+      TF_SessionRun(session_, nullptr, inputs_.data(), streamInputs_[i].data(), static_cast<int>(inputs_.size()),
+                    outputs_.data(), streamOutputs_[i].data(), static_cast<int>(outputs_.size()), nullptr, 0, nullptr,
+                    streamStatus_[i].get());
+    }
+
+    void afterStreamCall(int k) override {
+      releaseStreamOutputs(k);
+      TF_Status* status = streamStatus_[static_cast<std::size_t>(k)].get();
+      if (TF_GetCode(status) != TF_OK) {
+        const std::string message = TF_Message(status);
+        throw KnownError("TF_SessionRun failed at batch size " + std::to_string(job_.loop.batchSize) + ": " + message +
+                         explainRunFailure(message));
       }
     }
 
@@ -482,6 +516,33 @@ namespace {
              "for an input without batch dimension; a constant 'value' without 'shape' is a scalar)";
     }
 
+    /** The input tensors of one event, drawn by the measurement core. */
+    std::vector<TF_Tensor*> eventInputs(int64_t event) const {
+      std::vector<TF_Tensor*> values;
+      for (std::size_t i = 0; i < job_.inputs.size(); i++) {
+        const auto& spec = job_.inputs[i];
+        const auto shape = mlprof::fullShape(spec, job_.loop.batchSize);
+        const int64_t n = mlprof::elementCount(shape);
+        TF_Tensor* t = TF_AllocateTensor(toTfType(spec.dtype), shape.data(), static_cast<int>(shape.size()),
+                                         static_cast<std::size_t>(n) * mlprof::dtypeSize(spec.dtype));
+        if (!t) {
+          for (TF_Tensor* v : values) TF_DeleteTensor(v);
+          throw std::runtime_error("cannot allocate the input tensor " + spec.name);
+        }
+        mlprof::fillInput(spec, job_.inputKind, mlprof::inputSeed(job_.seed, event, static_cast<int64_t>(i)),
+                          TF_TensorData(t), n);
+        values.push_back(t);
+      }
+      return values;
+    }
+
+    void releaseStreamOutputs(int k) {
+      for (TF_Tensor*& t : streamOutputs_[static_cast<std::size_t>(k)]) {
+        if (t) TF_DeleteTensor(t);
+        t = nullptr;
+      }
+    }
+
     void releaseInputs() {
       for (TF_Tensor* t : inputValues_) TF_DeleteTensor(t);
       inputValues_.clear();
@@ -504,6 +565,9 @@ namespace {
     /** Declared inputs (indices into job_.inputs and inputs_) whose rank the graph does not fix. */
     std::vector<std::size_t> unknownRank_;
     StatusPtr runStatus_{TF_NewStatus()};
+    std::vector<std::vector<TF_Tensor*>> streamInputs_;
+    std::vector<std::vector<TF_Tensor*>> streamOutputs_;
+    std::vector<StatusPtr> streamStatus_;
   };
 
 }  // namespace
@@ -512,5 +576,5 @@ int main(int argc, char** argv) {
   // keep TensorFlow's C++ logging quiet unless the user asks for it
   setenv("TF_CPP_MIN_LOG_LEVEL", "2", 0);
   TFEngine engine;
-  return mlprof::runnerMain(argc, argv, engine);
+  return mlprof::runnerOrThroughputMain(argc, argv, engine, engine);
 }

@@ -23,6 +23,9 @@ export interface ThroughputJob {
   batchSize: number;
   inputs: ThroughputInput[];
   outputs: string[];
+  /** The input kind and seed the inputs were drawn with (a native runner draws the same itself). */
+  inputData: string;
+  seed: number;
   /** Concurrent streams S, and the intra-op threads of each (inter-op threads: 1, sequential execution). */
   streams: number;
   threads: number;

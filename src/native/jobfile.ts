@@ -1,5 +1,7 @@
 import { writeFileSync } from "node:fs";
-import type { MeasureJob } from "../measure/job.js";
+import type { InputKind, MeasureJob } from "../measure/job.js";
+import type { ThroughputJob } from "../measure/throughput-job.js";
+import type { InputSpec } from "../model/spec.js";
 import { MlprofError } from "../util/errors.js";
 
 /** First line of a native runner's job file (plugins/runners/RunnerSupport.h describes the format). */
@@ -66,4 +68,38 @@ export function renderRunnerJob(job: MeasureJob, extra: Record<string, string> =
 /** Writes the runner job file of a job. */
 export function writeRunnerJob(path: string, job: MeasureJob, extra: Record<string, string> = {}): void {
   writeFileSync(path, renderRunnerJob(job, extra));
+}
+
+/**
+ * Writes the runner job file of a throughput job (ThroughputSupport.h): the latency job's lines (the
+ * declared inputs, which the runner draws itself as the tool does; the window as min_duration_ms) and the
+ * extras x.mode=throughput, x.streams, x.min_calls, x.max_duration_ms.
+ */
+export function writeThroughputRunnerJob(path: string, job: ThroughputJob, inputs: InputSpec[], label: string): void {
+  const latency: MeasureJob = {
+    engine: job.engine,
+    modelPath: job.modelPath,
+    modelLabel: label,
+    inputs,
+    outputs: job.outputs,
+    batchSize: job.batchSize,
+    nEvents: 1,
+    nCalls: job.minCalls,
+    nWarmup: job.nWarmup,
+    warmupMs: job.warmupMs,
+    minDurationMs: job.minDurationMs,
+    inputData: job.inputData as InputKind,
+    seed: job.seed,
+    threads: job.threads,
+    interOpThreads: 1,
+    csvPath: job.callsPath,
+    metaPath: job.metaPath,
+    errorPath: job.errorPath,
+  };
+  writeRunnerJob(path, latency, {
+    mode: "throughput",
+    streams: String(job.streams),
+    min_calls: String(job.minCalls),
+    max_duration_ms: String(Math.round(job.maxDurationMs)),
+  });
 }

@@ -216,6 +216,8 @@ function throughputJob(req: ThroughputRequest, dir: string): ThroughputJob {
     batchSize,
     inputs,
     outputs: spec.outputs.map((o) => o.name),
+    inputData: s.inputData,
+    seed: INPUT_SEED,
     streams,
     threads: s.threads,
     warmupMs: s.warmupSeconds * 1000,

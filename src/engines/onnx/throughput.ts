@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { PLUGINS_DIR } from "../../native/sources.js";
 import { ensureVenv } from "../../pyenv/venv.js";
-import type { ThroughputDriver } from "../throughput.js";
+import type { ThroughputDriver } from "../throughput-driver.js";
 import { onnxruntimeVenv } from "./library.js";
 import { bundledPackage } from "./packages.js";
 

@@ -9,8 +9,12 @@ export function tfRunnerSpec(tf: TensorflowInstall): NativeBuildSpec {
   const core = coreSources();
   return {
     name: "tf_runner",
-    sources: [join(PLUGINS_DIR, "runners/tf_runner.cc"), ...core.sources],
-    headers: core.headers,
+    sources: [
+      join(PLUGINS_DIR, "runners/tf_runner.cc"),
+      join(PLUGINS_DIR, "runners/ThroughputSupport.cc"),
+      ...core.sources,
+    ],
+    headers: [...core.headers, join(PLUGINS_DIR, "runners/ThroughputSupport.h")],
     includeDirs: [PLUGINS_DIR, tf.includeDir],
     ldflags: [`-L${tf.libDir}`, ...TENSORFLOW_LIBRARIES.map((lib) => `-l:${lib}`), `-Wl,-rpath,${tf.libDir}`],
     identity: `tensorflow ${tf.version} at ${tf.libDir}`,
