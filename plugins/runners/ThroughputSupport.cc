@@ -62,6 +62,7 @@ namespace mlprof {
       engine.describe(meta);
       phase = "prepare the streams";
       se.prepareStreams(streams);
+      se.describeStreams(meta);
       const auto t2 = Clock::now();
       const long rssAfterStreams = readRss().rssKb;
 

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "MLProf/Utils/interface/MeasureCore.h"
 #include "RunnerSupport.h"
 
 namespace mlprof {
@@ -30,6 +31,8 @@ namespace mlprof {
     virtual void callStream(int k) = 0;
     /** After each call of stream k, outside the clock: releases outputs, throws on a failed call. */
     virtual void afterStreamCall(int k) { (void)k; }
+    /** Adds what the streams hold to the engine facts of the report (e.g. the number of model instances). */
+    virtual void describeStreams(ProcessMeta& meta) const { (void)meta; }
   };
 
   /**

@@ -4,11 +4,12 @@
  */
 import { onnxThroughput } from "./onnx/throughput.js";
 import { tfThroughput } from "./tf/throughput.js";
+import { tfaotThroughput } from "./tfaot/throughput.js";
 import type { ThroughputDriver } from "./throughput-driver.js";
 
 export type { ThroughputDriver };
 
-const DRIVERS: Record<string, ThroughputDriver> = { onnx: onnxThroughput, tf: tfThroughput };
+const DRIVERS: Record<string, ThroughputDriver> = { onnx: onnxThroughput, tf: tfThroughput, tfaot: tfaotThroughput };
 
 /** The engines that measure throughput. */
 export function throughputEngines(): string[] {

@@ -71,12 +71,11 @@ export function writeRunnerJob(path: string, job: MeasureJob, extra: Record<stri
 }
 
 /**
- * Writes the runner job file of a throughput job (ThroughputSupport.h): the latency job's lines (the
- * declared inputs, which the runner draws itself as the tool does; the window as min_duration_ms) and the
- * extras x.mode=throughput, x.streams, x.min_calls, x.max_duration_ms.
+ * The latency-job form of a throughput job, as a native runner reads it: the declared inputs (which the
+ * runner draws itself as the tool does), the warm-up, and the window as min_duration_ms.
  */
-export function writeThroughputRunnerJob(path: string, job: ThroughputJob, inputs: InputSpec[], label: string): void {
-  const latency: MeasureJob = {
+export function throughputMeasureJob(job: ThroughputJob, inputs: InputSpec[], label: string): MeasureJob {
+  return {
     engine: job.engine,
     modelPath: job.modelPath,
     modelLabel: label,
@@ -96,10 +95,26 @@ export function writeThroughputRunnerJob(path: string, job: ThroughputJob, input
     metaPath: job.metaPath,
     errorPath: job.errorPath,
   };
-  writeRunnerJob(path, latency, {
+}
+
+/** The extras that make a runner job a throughput job (plugins/runners/ThroughputSupport.h). */
+export function throughputExtras(job: ThroughputJob): Record<string, string> {
+  return {
     mode: "throughput",
     streams: String(job.streams),
     min_calls: String(job.minCalls),
     max_duration_ms: String(Math.round(job.maxDurationMs)),
-  });
+  };
+}
+
+/** The `x.<key>=<value>` lines of extras, to append to a runner job file. */
+export function renderRunnerExtras(extra: Record<string, string>): string {
+  return Object.entries(extra)
+    .map(([key, value]) => `x.${clean(key, "key")}=${clean(value, key)}\n`)
+    .join("");
+}
+
+/** Writes the runner job file of a throughput job: its latency-job form and the throughput extras. */
+export function writeThroughputRunnerJob(path: string, job: ThroughputJob, inputs: InputSpec[], label: string): void {
+  writeRunnerJob(path, throughputMeasureJob(job, inputs, label), throughputExtras(job));
 }

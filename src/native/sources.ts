@@ -19,6 +19,14 @@ export function coreSources(): { sources: string[]; headers: string[] } {
   };
 }
 
+/** The throughput mode of the engine runners (plugins/runners/ThroughputSupport.h): S streams in one process. */
+export function throughputSources(): { sources: string[]; headers: string[] } {
+  return {
+    sources: [join(PLUGINS_DIR, "runners/ThroughputSupport.cc")],
+    headers: [join(PLUGINS_DIR, "runners/ThroughputSupport.h")],
+  };
+}
+
 /**
  * The runner with a synthetic engine (plugins/runners/check_runner.cc) that tests the measurement core
  * through the runner protocol; it needs no engine library.

@@ -1,20 +1,17 @@
 import { join } from "node:path";
 import { buildNative, type NativeBuild, type NativeBuildSpec } from "../../native/build.js";
-import { coreSources, PLUGINS_DIR } from "../../native/sources.js";
+import { coreSources, PLUGINS_DIR, throughputSources } from "../../native/sources.js";
 import { ensureTensorflow, TENSORFLOW_LIBRARIES, type TensorflowInstall } from "./install.js";
 import type { ProgressSink } from "../../util/progress.js";
 
 /** The build of the TensorFlow runner against a TensorFlow installation's C API. */
 export function tfRunnerSpec(tf: TensorflowInstall): NativeBuildSpec {
   const core = coreSources();
+  const streams = throughputSources();
   return {
     name: "tf_runner",
-    sources: [
-      join(PLUGINS_DIR, "runners/tf_runner.cc"),
-      join(PLUGINS_DIR, "runners/ThroughputSupport.cc"),
-      ...core.sources,
-    ],
-    headers: [...core.headers, join(PLUGINS_DIR, "runners/ThroughputSupport.h")],
+    sources: [join(PLUGINS_DIR, "runners/tf_runner.cc"), ...streams.sources, ...core.sources],
+    headers: [...core.headers, ...streams.headers],
     includeDirs: [PLUGINS_DIR, tf.includeDir],
     ldflags: [`-L${tf.libDir}`, ...TENSORFLOW_LIBRARIES.map((lib) => `-l:${lib}`), `-Wl,-rpath,${tf.libDir}`],
     identity: `tensorflow ${tf.version} at ${tf.libDir}`,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildNative, DEFAULT_CXXFLAGS, type NativeBuild, type NativeBuildSpec } from "../../native/build.js";
-import { coreSources, PLUGINS_DIR } from "../../native/sources.js";
+import { coreSources, PLUGINS_DIR, throughputSources } from "../../native/sources.js";
 import type { TensorflowInstall } from "../tf/install.js";
 import { aotTemplateContext, renderTemplateFile } from "./render.js";
 import type { ProgressFn } from "../engine.js";
@@ -38,10 +38,11 @@ export function tfaotRunnerSpec(
   source: string,
 ): NativeBuildSpec {
   const core = coreSources();
+  const streams = throughputSources();
   return {
     name: "tfaot_runner",
-    sources: [source, ...core.sources],
-    headers: [...core.headers, ...compiled.signature.headers.map((h) => h.path)],
+    sources: [source, ...streams.sources, ...core.sources],
+    headers: [...core.headers, ...streams.headers, ...compiled.signature.headers.map((h) => h.path)],
     includeDirs: [PLUGINS_DIR],
     cxxflags: [
       ...DEFAULT_CXXFLAGS,
