@@ -9,7 +9,11 @@ import type { ThroughputDriver } from "./throughput-driver.js";
 
 export type { ThroughputDriver };
 
-const DRIVERS: Record<string, ThroughputDriver> = { onnx: onnxThroughput, tf: tfThroughput, tfaot: tfaotThroughput };
+const DRIVERS: Record<string, ThroughputDriver> = {
+  onnx: onnxThroughput,
+  tf: tfThroughput,
+  tfaot: tfaotThroughput,
+};
 
 /** The engines that measure throughput. */
 export function throughputEngines(): string[] {

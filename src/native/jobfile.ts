@@ -115,6 +115,11 @@ export function renderRunnerExtras(extra: Record<string, string>): string {
 }
 
 /** Writes the runner job file of a throughput job: its latency-job form and the throughput extras. */
-export function writeThroughputRunnerJob(path: string, job: ThroughputJob, inputs: InputSpec[], label: string): void {
+export function writeThroughputRunnerJob(
+  path: string,
+  job: ThroughputJob,
+  inputs: InputSpec[],
+  label: string,
+): void {
   writeRunnerJob(path, throughputMeasureJob(job, inputs, label), throughputExtras(job));
 }
