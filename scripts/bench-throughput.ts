@@ -4,7 +4,8 @@
  * time) and scripts/reference/onnx_streams_loop.py (S Python threads on one session, calls completed inside a
  * fixed window), on the same model, batch size, streams and threads, interleaved (tool, reference, reference,
  * tool, ...), each a fresh process. Prints per model, batch size and streams the median events/s of each side
- * over the rounds, their spread (min-max) and the ratio tool / reference (goal: within ±5 %).
+ * over the rounds, their spread (min-max) and the ratio tool / reference (goal: within ±5 %). Both sides hold
+ * the host-wide measurement lock while they run.
  * Usage: npm run build && npx tsx scripts/bench-throughput.ts [--repeats 3] [--window 3] [--warmup 1]
  *        [--batch-sizes 1,16] [--streams 1,2] [model.yaml ...]
  */
@@ -17,6 +18,7 @@ import { bundledPackage } from "../src/engines/onnx/packages.js";
 import { loadModelFile } from "../src/engines/modelfile.js";
 import { ensureVenv } from "../src/pyenv/venv.js";
 import { medianOf } from "../src/stats/stats.js";
+import { withMeasurementLock } from "../src/util/lock.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const opt = (name: string, fallback: string) => {
@@ -75,8 +77,17 @@ function tool(yaml: string, batch: number, streams: number, round: number): numb
     .eventsPerSecond;
 }
 
-/** One fresh reference process: events/s. */
-function reference(graph: string, batch: number, streams: number): number {
+/**
+ * One fresh reference process: events/s. It holds the host-wide lock of timed work, as the tool's process
+ * does, so that neither runs beside the other's (or anyone's) measurement.
+ */
+async function reference(graph: string, batch: number, streams: number): Promise<number> {
+  return withMeasurementLock({ what: "bench-throughput reference loop", progress: log }, () =>
+    Promise.resolve(referenceProcess(graph, batch, streams)),
+  );
+}
+
+function referenceProcess(graph: string, batch: number, streams: number): number {
   const script = join(REPO, "scripts", "reference", "onnx_streams_loop.py");
   const out = execFileSync(
     python,
@@ -103,9 +114,9 @@ try {
           // interleaved, the order alternating per round: tool, reference, reference, tool, ...
           if (k % 2 === 0) {
             t.push(tool(yaml, batch, streams, round));
-            r.push(reference(graph, batch, streams));
+            r.push(await reference(graph, batch, streams));
           } else {
-            r.push(reference(graph, batch, streams));
+            r.push(await reference(graph, batch, streams));
             t.push(tool(yaml, batch, streams, round));
           }
         }

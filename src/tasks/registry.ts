@@ -6,7 +6,8 @@ import { MeasureMemory, MergeMemory, PlotLoadTime, PlotMemory, PlotMultiMemory }
 import { PlotMultiRuntimes, PlotRuntimes } from "./plot.js";
 import { Report } from "./report.js";
 import { MeasureRepeat, MeasureRuntime, MergeRuntimes } from "./runtime.js";
-import { THROUGHPUT_TASKS } from "./throughput.js";
+import { MeasureThroughput, MeasureThroughputRepeat, MergeThroughput } from "./throughput.js";
+import { PlotMultiThroughput, PlotThroughput } from "./throughput-plot.js";
 
 export const TASKS: readonly TaskFamily[] = [
   MeasureRuntime.family,
@@ -22,7 +23,11 @@ export const TASKS: readonly TaskFamily[] = [
   PlotLoadTime.family,
   Report.family,
   ...BATCH_RULE_TASKS,
-  ...THROUGHPUT_TASKS,
+  MeasureThroughput.family,
+  MeasureThroughputRepeat.family,
+  MergeThroughput.family,
+  PlotThroughput.family,
+  PlotMultiThroughput.family,
 ];
 
 /** The task family of a name. */
