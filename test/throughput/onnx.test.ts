@@ -195,3 +195,55 @@ test("streams x threads above the CPUs available are refused, or measured and ma
     { need: 2, have: 1, over: true },
   );
 });
+
+test("PlotThroughput draws the measured points (no new measurement) into PNG and HTML", async () => {
+  const yaml = join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml");
+  const args = [
+    "--version",
+    "meta",
+    "--model-file",
+    yaml,
+    "--batch-sizes",
+    "1,4",
+    "--streams",
+    "1,2",
+    ...QUICK,
+  ];
+  const before = recordsOf("MeasureThroughputRepeat").length;
+  const r = await mlprof(["run", "PlotThroughput", ...args, "--file-types", "png"], data.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    recordsOf("MeasureThroughputRepeat").length,
+    before,
+    "the points of the earlier test are reused",
+  );
+  const files = listFiles(join(data.store, "PlotThroughput")).filter((f) => f.includes("/meta/"));
+  assert.deepEqual(files.map((f) => f.split("/").at(-1)).sort(), [
+    "throughput_bs_1_4_streams_1_2.html",
+    "throughput_bs_1_4_streams_1_2.png",
+  ]);
+  const png = readFileSync(
+    join(
+      data.store,
+      "PlotThroughput",
+      files.find((f) => f.endsWith(".png"))!,
+    ),
+  );
+  assert.equal(png.subarray(1, 4).toString(), "PNG");
+  const html = readFileSync(
+    join(
+      data.store,
+      "PlotThroughput",
+      files.find((f) => f.endsWith(".html"))!,
+    ),
+    "utf8",
+  );
+  for (const text of [
+    "Throughput of",
+    "Events / s (dashed: ideal)",
+    "Latency [ms]",
+    "batch size 4",
+    "Streams",
+  ])
+    assert.ok(html.includes(text), `the page shows '${text}'`);
+});
