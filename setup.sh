@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets MLProf up on Debian/Ubuntu: Debian's Chromium (plots) and poppler-utils, a C++ compiler and Python's
-# venv (native runners, TensorFlow venv), then the pinned Node.js dependencies (npm ci, which also builds dist/).
+# Sets MLProf up on Debian/Ubuntu: Debian's Chromium (plots) and poppler-utils, a C++ compiler, Python's
+# venv and development files (native runners, the onnxruntime and TensorFlow venvs), then the pinned Node.js dependencies (npm ci, which also builds dist/).
 #   ./setup.sh            what the tool needs
 #   ./setup.sh --test     also what the test suite needs (loopback Slurm, sshd, XRootD)
 #   --if-missing          only what is missing, and npm ci only when a dependency is missing from
@@ -26,6 +26,10 @@ have chromium || have chromium-browser || [ -n "${MLPROF_CHROMIUM:-}" ] || packa
 have pdftoppm || packages+=(poppler-utils)
 have g++ || packages+=(g++)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
+# the ONNX runner embeds the venvs' Python: its headers and shared library (python3-dev)
+"${MLPROF_PYTHON:-python3}" -c "import os, sys, sysconfig
+ok = os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) and sysconfig.get_config_var('Py_ENABLE_SHARED')
+sys.exit(0 if ok else 1)" >/dev/null 2>&1 || packages+=(python3-dev)
 if $test_deps; then
   have slurmctld || packages+=(slurm-wlm)
   have munged || packages+=(munge)

@@ -1,17 +1,22 @@
 /**
  * Fidelity of the tool's engines against independent reference loops of the same engine versions, measured
- * interleaved in one run (tool, reference, reference, tool, ...), each process fresh, one thread:
- * - onnx: the tool's measurement process vs Python onnxruntime's IOBinding loop (scripts/reference/onnx_loop.py,
- *   onnxruntime of the installed onnxruntime-node's version, in a tool-managed venv);
+ * interleaved in one run (tool variants and references in turn, each process fresh, one thread):
+ * - onnx: the tool's native runner (the onnxruntime wheel, --onnx-library pypi, the default) and its
+ *   onnxruntime-node path (--onnx-library npm), against
+ *   - "floor": Python onnxruntime's IOBinding loop with inputs and outputs bound once
+ *     (scripts/reference/onnx_loop.py, the wheel of the same version in a tool-managed venv): less per-call work
+ *     than CMSSW does, so a lower bound;
+ *   - "cmssw": CMSSW's per-call work (cms::Ort::ONNXRuntime::run: inputs wrapped as tensors on every call without
+ *     a copy, outputs allocated by ORT and copied out), where it can be reproduced: no package MLProf can install
+ *     ships ONNX Runtime's C/C++ headers, so this loop is not part of the repository; give a C++ build of it as
+ *     MLPROF_ONNX_CMSSW_LOOP, run as `$MLPROF_ONNX_CMSSW_LOOP <model.onnx> <batch size> <warm-up calls>
+ *     <timed calls> <out.csv>` (rows `batch_size,runtime_ms`; docs/onnx-runtime.md describes the one measured);
  * - tf: the tool's native runner vs a tf.compat.v1.Session callable loop (scripts/reference/tf_loop.py) in the
  *   tool's TensorFlow venv.
- * Both read the same job file, so the inputs, feeds, fetches and threads are the same. Prints per model and
- * batch size the geometric means of the process medians, their ratio with a Welch 95 % interval, the
- * between-process spread of each side and the per-call difference in µs.
- * The onnx models are measured with the bundled onnxruntime-node loading the onnxruntime wheel's CPU library
- * (--onnx-library pypi, the default) and its own npm library; with --onnx-versions, with each of those
- * onnxruntime-node versions too (the lowest-overhead synchronous path each offers, npm library), in the same
- * rounds, against the same reference.
+ * The tool and the Python references read the same job file, so the inputs, feeds, fetches and threads are the
+ * same. Prints per model, batch size, tool variant and reference the geometric means of the process medians,
+ * their ratio with a Welch 95 % interval, the between-process spread of each side and the per-call difference.
+ * With --onnx-versions, onnxruntime-node versions with their own npm library are measured too.
  * Usage: npm run build && npx tsx scripts/bench-fidelity.ts [--repeats 5] [--calls 2000] [--warmup 500]
  *        [--batch-sizes 1,16] [--onnx-versions 1.14.0,1.17.3,1.20.1] [model.yaml ...]
  */
@@ -43,6 +48,7 @@ const CALLS = Number(opt("calls", "2000"));
 const WARMUP = Number(opt("warmup", "500"));
 const BATCH_SIZES = opt("batch-sizes", "1,16").split(",").map(Number);
 const ONNX_VERSIONS = opt("onnx-versions", "").split(",").filter(Boolean);
+const CMSSW_LOOP = process.env.MLPROF_ONNX_CMSSW_LOOP;
 const optionValues = new Set(
   ["repeats", "calls", "warmup", "batch-sizes", "onnx-versions"].map(
     (o) => process.argv.indexOf(`--${o}`) + 1,
@@ -64,7 +70,7 @@ const MODELS = given.length
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const callsOf = (csv: string) => readRuntimeCsv(csv).rows.map((r) => r.runtimeMs);
 
-/** The Python of a reference: onnxruntime of the onnxruntime-node version, or the tool's TensorFlow. */
+/** The Python of a reference: the onnxruntime wheel of the tool's version, or the tool's TensorFlow. */
 async function referencePython(engine: string): Promise<string> {
   if (engine === "tf") return (await ensureTensorflow(log)).venv.python;
   const venv = await ensureVenv(onnxruntimeVenv(bundledPackage().version), log);
@@ -82,33 +88,37 @@ try {
       continue;
     }
     const python = await referencePython(spec.engine);
-    // the tool's variants: for onnx the bundled onnxruntime-node with the wheel's library (the default) and
-    // with its own, then each asked-for onnxruntime-node version with its own library; for tf the runner
-    const variants: { name: string; job: Partial<MeasureJob> }[] = [];
+    // the tool's variants: for onnx the native runner with the wheel (the default), then onnxruntime-node with
+    // its own npm library (and each asked-for onnxruntime-node version); for tf the runner
+    const variants: { name: string; job: Partial<MeasureJob>; node?: boolean }[] = [];
     if (spec.engine === "onnx") {
+      variants.push({ name: "native runner, onnxruntime wheel (pypi)", job: { onnxLibrary: "pypi" } });
       const own = bundledPackage();
+      // before the native runner: onnxruntime-node's binding loading the wheel's library
+      const wheel = await withLibrary(own, "pypi", log);
+      variants.push({
+        name: `onnxruntime-node ${own.version}, wheel library`,
+        job: { onnxruntimeDir: wheel.pkg.dir, onnxLibrary: "pypi", onnxLibraryPath: wheel.library.path },
+        node: true,
+      });
       const asked = await Promise.all(ONNX_VERSIONS.map((v) => ensureOnnxPackage(v, log)));
-      for (const [pkg, kind] of [
-        [own, "pypi"],
-        [own, "npm"],
-        ...asked.map((p) => [p, "npm"] as const),
-      ] as const) {
-        const linked = await withLibrary(pkg, kind, log);
+      for (const pkg of [own, ...asked]) {
+        const linked = await withLibrary(pkg, "npm", log);
         variants.push({
-          name: `onnxruntime-node ${pkg.version}, ${kind} library`,
-          job: {
-            onnxruntimeDir: linked.pkg.dir,
-            onnxLibrary: kind,
-            onnxLibraryPath: linked.library.path,
-          },
+          name: `onnxruntime-node ${pkg.version}, npm library`,
+          job: { onnxruntimeDir: linked.pkg.dir, onnxLibrary: "npm", onnxLibraryPath: linked.library.path },
         });
       }
     } else {
       variants.push({ name: "tf runner", job: {} });
     }
+    const references =
+      spec.engine === "tf"
+        ? ["TF Session loop"]
+        : ["floor: Python IOBinding, bound once", ...(CMSSW_LOOP ? ["CMSSW's per-call work (C++)"] : [])];
     for (const batchSize of BATCH_SIZES) {
       const tool: Float64Array[][] = variants.map(() => []);
-      const reference: Float64Array[] = [];
+      const reference: Float64Array[][] = references.map(() => []);
       for (let r = 0; r < REPEATS; r++) {
         const dir = join(work, `${spec.name ?? "model"}-${batchSize}-${r}`);
         mkdirSync(dir, { recursive: true });
@@ -123,49 +133,65 @@ try {
           seed: INPUT_SEED,
           dir,
         });
-        await engine.local.prepare?.(job, spec, log);
         const refJob = join(dir, spec.engine === "tf" ? "ref.runner" : "ref.json");
         if (spec.engine === "tf") writeRunnerJob(refJob, job);
         else writeFileSync(refJob, JSON.stringify(job));
-        const runs = [
-          ...variants.map((variant, k) => () => {
+        const runs: (() => Promise<void>)[] = [
+          ...variants.map((variant, k) => async () => {
+            const variantJob = { ...job, ...variant.job } as MeasureJob;
+            if (!variant.node) await engine.local.prepare?.(variantJob, spec, log);
             const jobFile = join(dir, `job${k}.json`);
-            writeFileSync(jobFile, JSON.stringify({ ...job, ...variant.job }));
-            const cmd = engine.local.command(jobFile);
+            writeFileSync(jobFile, JSON.stringify(variantJob));
+            const cmd = variant.node
+              ? {
+                  file: process.execPath,
+                  args: [join(REPO, "dist/engines/onnx/measure.js"), jobFile],
+                  env: {},
+                }
+              : engine.local.command(jobFile);
             execFileSync(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: "ignore" });
             tool[k]!.push(Float64Array.from(callsOf(job.csvPath)));
           }),
-          () => {
-            const script = join(REFERENCE, spec.engine === "tf" ? "tf_loop.py" : "onnx_loop.py");
-            const csv = join(dir, "reference.csv");
-            execFileSync(python, [script, refJob, csv], {
-              env: { ...process.env, PYTHONPATH: REFERENCE, TF_CPP_MIN_LOG_LEVEL: "2" },
-              stdio: ["ignore", "ignore", "inherit"],
-            });
-            reference.push(Float64Array.from(callsOf(csv)));
-          },
+          ...references.map((_, k) => () => {
+            const csv = join(dir, `reference${k}.csv`);
+            if (k === 1) {
+              const args = [job.modelPath, String(batchSize), String(WARMUP), String(CALLS), csv];
+              execFileSync(CMSSW_LOOP!, args, { stdio: ["ignore", "ignore", "inherit"] });
+            } else {
+              const script = join(REFERENCE, spec.engine === "tf" ? "tf_loop.py" : "onnx_loop.py");
+              execFileSync(python, [script, refJob, csv], {
+                env: { ...process.env, PYTHONPATH: REFERENCE, TF_CPP_MIN_LOG_LEVEL: "2" },
+                stdio: ["ignore", "ignore", "inherit"],
+              });
+            }
+            reference[k]!.push(Float64Array.from(callsOf(csv)));
+            return Promise.resolve();
+          }),
         ];
         // each round starts with another variant, so that none always runs first
-        for (let k = 0; k < runs.length; k++) runs[(k + r) % runs.length]!();
+        for (let k = 0; k < runs.length; k++) await runs[(k + r) % runs.length]!();
       }
-      const ref = repeatStats(reference);
       const us = (ms: number) => (ms * 1000).toFixed(2);
-      variants.forEach((variant, k) => {
-        const t = repeatStats(tool[k]!);
-        const c = compareRepeatMedians(ref.medians, t.medians); // tool / reference
-        rows.push([
-          spec.name ?? yaml,
-          variant.name,
-          String(batchSize),
-          us(t.center),
-          us(ref.center),
-          c.ratio.toFixed(3),
-          `[${c.low.toFixed(3)}, ${c.high.toFixed(3)}]`,
-          `${(100 * (t.betweenCv ?? 0)).toFixed(1)} %`,
-          `${(100 * (ref.betweenCv ?? 0)).toFixed(1)} %`,
-          ((t.center - ref.center) * 1000).toFixed(2),
-        ]);
-        log(rows.at(-1)!.join("  "));
+      references.forEach((refName, j) => {
+        const ref = repeatStats(reference[j]!);
+        variants.forEach((variant, k) => {
+          const t = repeatStats(tool[k]!);
+          const c = compareRepeatMedians(ref.medians, t.medians); // tool / reference
+          rows.push([
+            spec.name ?? yaml,
+            variant.name,
+            refName,
+            String(batchSize),
+            us(t.center),
+            us(ref.center),
+            c.ratio.toFixed(3),
+            `[${c.low.toFixed(3)}, ${c.high.toFixed(3)}]`,
+            `${(100 * (t.betweenCv ?? 0)).toFixed(1)} %`,
+            `${(100 * (ref.betweenCv ?? 0)).toFixed(1)} %`,
+            ((t.center - ref.center) * 1000).toFixed(2),
+          ]);
+          log(rows.at(-1)!.join("  "));
+        });
       });
     }
   }
@@ -175,6 +201,7 @@ try {
 const header = [
   "model",
   "tool",
+  "reference",
   "batch",
   "tool µs",
   "reference µs",
@@ -186,7 +213,7 @@ const header = [
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) =>
-  r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
 console.log(
   `${REPEATS} fresh processes per side, ${CALLS} timed calls after ${WARMUP} warm-up calls, one thread`,
 );

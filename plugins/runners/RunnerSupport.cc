@@ -200,9 +200,11 @@ namespace mlprof {
       std::fprintf(stderr, "error: %s\n", err.what());
       return 2;
     }
-    std::string phase = "load";
+    std::string phase = "start the engine";
     LoopStats stats;
     try {
+      engine.start(job);
+      phase = "load";
       ProcessMeta meta;
       meta.rssBeforeLoadKb = readRss().rssKb;
       const auto t0 = Clock::now();

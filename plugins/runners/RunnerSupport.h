@@ -70,6 +70,11 @@ namespace mlprof {
   class RunnerEngine {
   public:
     virtual ~RunnerEngine() = default;
+    /**
+     * Starts what the engine needs before any model (e.g. an embedded interpreter and its modules), before the
+     * memory and time of loading are read: they then count the model alone.
+     */
+    virtual void start(const RunnerJob& /*job*/) {}
     /** Loads the model and checks the declared inputs and outputs against it. */
     virtual void load(const RunnerJob& job) = 0;
     /** Engine name, version, binding and threads for the metadata (after load). */

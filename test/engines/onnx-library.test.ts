@@ -1,8 +1,8 @@
 /**
- * The ONNX Runtime library onnxruntime-node loads (--onnx-library): by default the CPU-only library of the
- * onnxruntime wheel of the same version, else the one the npm package ships; which one a process really
- * mapped is checked and recorded, both compute the same outputs, their measurements lie apart, and a wheel
- * pip cannot install is one clear error with nothing left in the store.
+ * The ONNX Runtime build measured (--onnx-library): by default the onnxruntime wheel's (through the native
+ * runner that embeds its Python extension), else the library the npm package ships (through onnxruntime-node's
+ * binding); which one a process really mapped is checked and recorded, both compute the same outputs, their
+ * measurements lie apart, and a wheel pip cannot install is one clear error with nothing left in the store.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -61,18 +61,20 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
     assert.match(npmCsv!, /__ortlib_npm\/lib\/runtime_bs_1\.csv$/);
 
     const a = JSON.parse(readFileSync(wheelJson!, "utf8"));
-    assert.equal(a.process.engine.library.kind, "pypi");
+    assert.equal(a.process.engine.libraryKind, "pypi");
+    // the wheel links ONNX Runtime into its Python extension, which the native runner embeds
     assert.match(
-      a.process.engine.library.path,
-      /\/venvs\/onnxruntime-1\.30\.0\/.*\/onnxruntime\/capi\/libonnxruntime\.so\.1\.30\.0$/,
+      a.process.engine.library,
+      /\/venvs\/onnxruntime-1\.30\.0\/.*\/onnxruntime\/capi\/onnxruntime_pybind11_state\.cpython-\d+-x86_64-linux-gnu\.so$/,
     );
+    assert.match(a.process.engine.binding, /run_with_iobinding/);
     assert.match(a.process.preparation.onnxLibrary.sha256, /^[0-9a-f]{64}$/);
     assert.match(a.process.preparation.onnxLibrary.build, /git-commit-id=\w+/);
     assert.match(readFileSync(wheelCsv!, "utf8"), /^1,[0-9.]+\n/, "the CSV holds the rows only");
 
     const b = JSON.parse(readFileSync(npmJson!, "utf8"));
-    assert.equal(b.process.engine.library.kind, "npm");
-    assert.equal(b.process.engine.library.path, shippedLibrary(bundledPackage()));
+    assert.equal(b.process.engine.libraryKind, "npm");
+    assert.equal(b.process.engine.library, shippedLibrary(bundledPackage()));
     assert.notEqual(a.process.preparation.onnxLibrary.sha256, b.process.preparation.onnxLibrary.sha256);
     assert.equal(a.process.engine.version, b.process.engine.version);
   });
@@ -111,39 +113,45 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
     x!.forEach((v, i) => assert.ok(Math.abs(v - y![i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `output ${i}`));
   });
 
-  test("a process that maps another library than it was given refuses to measure", async () => {
-    const spec = loadModelFile(onnx);
-    const engine = getEngine("onnx");
-    const dir = mkdtempSync(join(tmpdir(), "mlprof-ortlib-"));
-    try {
-      const job = measureJob({
-        engine: "onnx",
-        modelPath: engine.local.modelPath(spec),
-        modelLabel: "",
-        inputs: spec.inputs,
-        outputs: spec.outputs.map((o) => o.name),
-        batchSize: 1,
-        run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: "pypi" }),
-        seed: INPUT_SEED,
-        dir,
-      });
-      await engine.local.prepare?.(job, spec, () => {}, undefined);
-      // the tool's own package folder: its binding maps the npm library, not the wheel's
-      const jobFile = join(dir, "job.json");
-      writeFileSync(jobFile, JSON.stringify({ ...job, onnxruntimeDir: bundledPackage().dir }));
-      const cmd = engine.local.command(jobFile);
-      assert.throws(() =>
-        execFileSync(cmd.file, cmd.args, { env: { ...data.env, ...cmd.env }, stdio: "pipe" }),
-      );
-      const error = JSON.parse(readFileSync(job.errorPath, "utf8")) as { message: string };
-      assert.match(
-        error.message,
-        /onnxruntime-node 1\.30\.0 loaded the ONNX Runtime library \/.*node_modules\/onnxruntime-node\/bin\/.*libonnxruntime\.so\.1, not \/.*capi\/libonnxruntime\.so\.1\.30\.0 \(--onnx-library pypi\)/,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const kind of ["npm", "pypi"] as const) {
+    test(`a process (--onnx-library ${kind}) that maps another library than it was given refuses to measure`, async () => {
+      const spec = loadModelFile(onnx);
+      const engine = getEngine("onnx");
+      const dir = mkdtempSync(join(tmpdir(), "mlprof-ortlib-"));
+      try {
+        const job = measureJob({
+          engine: "onnx",
+          modelPath: engine.local.modelPath(spec),
+          modelLabel: "",
+          inputs: spec.inputs,
+          outputs: spec.outputs.map((o) => o.name),
+          batchSize: 1,
+          run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
+          seed: INPUT_SEED,
+          dir,
+        });
+        await engine.local.prepare?.(job, spec, () => {}, undefined);
+        const jobFile = join(dir, "job.json");
+        writeFileSync(
+          jobFile,
+          JSON.stringify({ ...job, onnxLibraryPath: "/elsewhere/libonnxruntime.so.1.30.0" }),
+        );
+        const cmd = engine.local.command(jobFile);
+        assert.throws(() =>
+          execFileSync(cmd.file, cmd.args, { env: { ...data.env, ...cmd.env }, stdio: "pipe" }),
+        );
+        const error = JSON.parse(readFileSync(job.errorPath, "utf8")) as { message: string };
+        assert.match(
+          error.message,
+          kind === "npm"
+            ? /onnxruntime-node 1\.30\.0 loaded the ONNX Runtime library \/.*node_modules\/onnxruntime-node\/bin\/.*libonnxruntime\.so\.1, not \/elsewhere\/libonnxruntime\.so\.1\.30\.0 \(--onnx-library npm\)/
+            : /the onnxruntime wheel of \/.*\/python\S* runs ONNX Runtime from \/.*capi\/onnxruntime_pybind11_state\S*\.so, not \/elsewhere\/libonnxruntime\.so\.1\.30\.0 \(--onnx-library pypi\)/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   test("a wheel pip cannot install: one clear error naming the version and --onnx-library npm, no output", async () => {
     const before = listFiles(data.store);

@@ -1,6 +1,6 @@
 /**
  * What a measurement process loads: its engine and the harness, not the CLI's libraries. Runs a real ONNX
- * measurement through the CLI with every process preloading test/helpers/module-log.mjs, and reads the
+ * measurement with onnxruntime-node (--onnx-library npm) through the CLI with every process preloading test/helpers/module-log.mjs, and reads the
  * modules the measurement process (the one that loaded dist/engines/onnx/measure.js) listed.
  */
 import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ function packageOf(path: string): string | undefined {
   return parts[0]!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
-test("an ONNX measurement process loads the harness and onnxruntime-node's binding, nothing of the CLI; the CLI no process or plot library", async () => {
+test("an ONNX measurement process (--onnx-library npm) loads the harness and onnxruntime-node's binding, nothing of the CLI; the CLI no process or plot library", async () => {
   const logs = join(data.dir, "modules");
   const res = await mlprof(
     [
@@ -35,6 +35,9 @@ test("an ONNX measurement process loads the harness and onnxruntime-node's bindi
       join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml"),
       "--n-calls",
       "5",
+      // the Node.js measurement process measures the npm library; the wheel's is measured by a native runner
+      "--onnx-library",
+      "npm",
     ],
     {
       ...data.env,

@@ -120,16 +120,15 @@ spec = importlib.util.find_spec("onnxruntime")
 print(json.dumps(list(spec.submodule_search_locations)[0] if spec and spec.submodule_search_locations else None))
 `;
 
-/** The wheel's library file of an onnxruntime version, installing the venv on first use. */
-async function wheelLibrary(
+/** The venv holding the onnxruntime wheel of a version, installed on first use (a clear error when pip cannot). */
+export async function wheelVenv(
   version: string,
   progress: ProgressSink,
   env: NodeJS.ProcessEnv,
   forRelease?: string,
-): Promise<string> {
-  let venv: Venv;
+): Promise<Venv> {
   try {
-    venv = await ensureVenv(onnxruntimeVenv(version), progress, env);
+    return await ensureVenv(onnxruntimeVenv(version), progress, env);
   } catch (err) {
     // a software folder that cannot be made is its own error, not pip's
     if (!(err instanceof MlprofError) || err instanceof FolderError) throw err;
@@ -142,6 +141,16 @@ async function wheelLibrary(
         "has wheels for, or measure with the library onnxruntime-node ships: --onnx-library npm",
     );
   }
+}
+
+/** The wheel's library file of an onnxruntime version, installing the venv on first use. */
+async function wheelLibrary(
+  version: string,
+  progress: ProgressSink,
+  env: NodeJS.ProcessEnv,
+  forRelease?: string,
+): Promise<string> {
+  const venv = await wheelVenv(version, progress, env, forRelease);
   const { python } = venv;
   const dir = await venvQuery<string | null>(venv, "onnxruntime", QUERY);
   const capi = dir ? join(dir, "capi") : "";
