@@ -53,6 +53,8 @@ namespace mlprof {
       const double maxDurationMs = static_cast<double>(extraInt(job, "max_duration_ms"));
       if (streams < 1) throw std::runtime_error("x.streams must be at least 1");
       ProcessMeta meta;
+      phase = "start the engine";
+      engine.start(job);
       phase = "load";
       const long rssBeforeLoad = readRss().rssKb;
       const auto t0 = Clock::now();
@@ -80,6 +82,7 @@ namespace mlprof {
       std::string failure;
       bool failureKnown = false;
       std::vector<std::thread> threads;
+      se.beginStreams();
       for (int k = 0; k < streams; k++) {
         threads.emplace_back([&, k] {
           auto& s = starts[static_cast<std::size_t>(k)];
@@ -150,6 +153,7 @@ namespace mlprof {
       const int64_t windowEnd = nowNs();
       const auto cpu1 = cpuSeconds();
       for (auto& t : threads) t.join();
+      se.endStreams();
       if (!failure.empty()) {
         if (failureKnown) throw KnownError(failure);
         throw std::runtime_error(failure);

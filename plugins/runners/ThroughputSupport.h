@@ -31,6 +31,10 @@ namespace mlprof {
     virtual void callStream(int k) = 0;
     /** After each call of stream k, outside the clock: releases outputs, throws on a failed call. */
     virtual void afterStreamCall(int k) { (void)k; }
+    /** Called on the main thread right before the stream threads start, and after they ended (e.g. to hand an
+     * interpreter's lock to the streams and take it back). */
+    virtual void beginStreams() {}
+    virtual void endStreams() {}
     /** Adds what the streams hold to the engine facts of the report (e.g. the number of model instances). */
     virtual void describeStreams(ProcessMeta& meta) const { (void)meta; }
   };

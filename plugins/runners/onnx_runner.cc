@@ -10,6 +10,10 @@
  * releases the GIL around ORT's Run; inputs are bound once per event as OrtValues over the core's input
  * buffers (no copy), outputs are allocated by ORT on every call (docs/onnx-runtime.md).
  * Job extras: x.python (the venv's interpreter), x.helper_dir (the folder of onnx_session.py).
+ * A throughput job (ThroughputSupport.h) runs S threads on the one session, as CMSSW's streams call the
+ * ONNXRuntime of the GlobalCache: each stream binds the inputs of event k once; its timed call takes the GIL,
+ * calls run_with_iobinding (which releases the GIL around ORT's Run) and hands the GIL back; its outputs are
+ * released after the second stamp (taking the GIL again).
  */
 
 #include <Python.h>
@@ -21,6 +25,7 @@
 
 #include "MLProf/Utils/interface/MeasureCore.h"
 #include "RunnerSupport.h"
+#include "ThroughputSupport.h"
 
 namespace {
 
@@ -131,7 +136,7 @@ namespace {
     return false;
   }
 
-  class OnnxEngine : public mlprof::RunnerEngine {
+  class OnnxEngine : public mlprof::RunnerEngine, public mlprof::StreamEngine {
   public:
     ~OnnxEngine() override {
       // the interpreter stays up until exit: finalizing it would run ORT's destructors for nothing
@@ -221,6 +226,65 @@ namespace {
 
     void call() override { result_ = PyObject_Call(run_.get(), args_.get(), nullptr); }
 
+    // ---- throughput: S streams on the one session
+
+    std::string sharing() const override { return "shared-session"; }
+
+    std::string timedCall() const override {
+      return "the stream thread takes the GIL, calls run_with_iobinding on its own binding (inputs of event k, "
+             "outputs allocated by ORT; the GIL released around ORT's Run) and releases the GIL; the outputs are "
+             "released after the second stamp";
+    }
+
+    void prepareStreams(int streams) override {
+      for (int k = 0; k < streams; k++) {
+        prepareEvent(k);  // binds the inputs of event k (the buffers are copied into the stream's own below)
+        Stream s;
+        s.buffers = buffers_;
+        // the binding points at the buffers it was made over: bind again over the stream's own copies
+        bindStream(s);
+        s.result = PyObject_Call(s.run.get(), s.args.get(), nullptr);
+        if (!s.result) throw KnownError("ONNX Runtime's run failed at batch size " +
+                                        std::to_string(job_.loop.batchSize) + ": " + pythonError());
+        Py_DECREF(s.result);
+        s.result = nullptr;
+        streams_.push_back(std::move(s));
+      }
+    }
+
+    void beginStreams() override { mainThread_ = PyEval_SaveThread(); }
+
+    void endStreams() override {
+      PyEval_RestoreThread(mainThread_);
+      mainThread_ = nullptr;
+    }
+
+    void callStream(int k) override {
+      Stream& s = streams_[static_cast<std::size_t>(k)];
+      if (!s.thread) {
+        // the first call of this stream's thread: a thread state of its own, kept for every later call
+        PyGILState_Ensure();
+        s.thread = PyEval_SaveThread();
+      }
+      PyEval_RestoreThread(s.thread);
+      s.result = PyObject_Call(s.run.get(), s.args.get(), nullptr);
+      s.thread = PyEval_SaveThread();
+    }
+
+    void afterStreamCall(int k) override {
+      Stream& s = streams_[static_cast<std::size_t>(k)];
+      PyEval_RestoreThread(s.thread);
+      const bool failed = s.result == nullptr;
+      const std::string error = failed ? pythonError() : "";
+      Py_XDECREF(s.result);
+      s.result = nullptr;
+      s.thread = PyEval_SaveThread();
+      if (failed) {
+        throw KnownError("ONNX Runtime's run failed at batch size " + std::to_string(job_.loop.batchSize) + ": " +
+                         error);
+      }
+    }
+
     void afterCall() override {
       if (!result_) {
         throw KnownError("ONNX Runtime's run failed at batch size " + std::to_string(job_.loop.batchSize) + ": " +
@@ -257,6 +321,43 @@ namespace {
     }
 
   private:
+    /** One stream: its own input buffers, the binding over them, its thread state and last result. */
+    struct Stream {
+      std::vector<mlprof::InputBuffer> buffers;
+      Ref run;
+      Ref args;
+      Ref alive;
+      PyThreadState* thread = nullptr;
+      PyObject* result = nullptr;
+    };
+
+    /** Binds a stream's inputs (over its own buffers) and outputs, as prepareEvent binds the latency path's. */
+    void bindStream(Stream& s) {
+      Ref inputs(PyList_New(0));
+      for (auto& b : s.buffers) {
+        Ref view(PyMemoryView_FromMemory(static_cast<char*>(b.data()), static_cast<Py_ssize_t>(b.byteSize()),
+                                         PyBUF_WRITE));
+        Ref shape(PyList_New(0));
+        for (int64_t d : b.shape()) {
+          Ref dim(PyLong_FromLongLong(d));
+          PyList_Append(shape.get(), dim.get());
+        }
+        Ref item(Py_BuildValue("(sOsO)", b.spec().name.c_str(), view.get(), mlprof::dtypeName(b.spec().dtype),
+                               shape.get()));
+        PyList_Append(inputs.get(), item.get());
+      }
+      Ref outputs(PyList_New(0));
+      for (const auto& name : job_.outputs) {
+        Ref n(PyUnicode_FromString(name.c_str()));
+        PyList_Append(outputs.get(), n.get());
+      }
+      Ref bound(checked(PyObject_CallMethod(helper_.get(), "bind", "OOO", session_.get(), inputs.get(), outputs.get()),
+                        "cannot bind the inputs of batch size " + std::to_string(job_.loop.batchSize)));
+      s.run = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 0)));
+      s.args = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 1)));
+      s.alive = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 2)));
+    }
+
     std::string extra(const std::string& key) const {
       const auto it = job_.extra.find(key);
       if (it == job_.extra.end()) throw std::runtime_error("the job file has no x." + key);
@@ -346,11 +447,13 @@ namespace {
     std::string version_;
     std::string module_;
     std::vector<mlprof::InputBuffer> buffers_;
+    std::vector<Stream> streams_;
+    PyThreadState* mainThread_ = nullptr;
   };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   OnnxEngine engine;
-  return mlprof::runnerMain(argc, argv, engine);
+  return mlprof::runnerOrThroughputMain(argc, argv, engine, engine);
 }

@@ -114,12 +114,16 @@ export function renderRunnerExtras(extra: Record<string, string>): string {
     .join("");
 }
 
-/** Writes the runner job file of a throughput job: its latency-job form and the throughput extras. */
+/**
+ * Writes the runner job file of a throughput job: its latency-job form, the engine's extras and the
+ * throughput extras.
+ */
 export function writeThroughputRunnerJob(
   path: string,
   job: ThroughputJob,
   inputs: InputSpec[],
   label: string,
+  extra: Record<string, string> = {},
 ): void {
-  writeRunnerJob(path, throughputMeasureJob(job, inputs, label), throughputExtras(job));
+  writeRunnerJob(path, throughputMeasureJob(job, inputs, label), { ...extra, ...throughputExtras(job) });
 }

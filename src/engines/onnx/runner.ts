@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildNative, type NativeBuild, type NativeBuildSpec } from "../../native/build.js";
-import { coreSources, PLUGINS_DIR } from "../../native/sources.js";
+import { coreSources, PLUGINS_DIR, throughputSources } from "../../native/sources.js";
 import { venvQuery, type Venv } from "../../pyenv/venv.js";
 import { MlprofError } from "../../util/errors.js";
 import { describeLibrary, wheelVenv, type OnnxLibrary } from "./library.js";
@@ -70,10 +70,11 @@ export async function embeddedPython(venv: Venv): Promise<EmbeddedPython> {
 /** The build of the ONNX runner against an embedded Python. */
 export function onnxRunnerSpec(py: EmbeddedPython): NativeBuildSpec {
   const core = coreSources();
+  const streams = throughputSources();
   return {
     name: "onnx_runner",
-    sources: [join(PLUGINS_DIR, "runners/onnx_runner.cc"), ...core.sources],
-    headers: [...core.headers, join(PLUGINS_DIR, "runners/onnx_session.py")],
+    sources: [join(PLUGINS_DIR, "runners/onnx_runner.cc"), ...streams.sources, ...core.sources],
+    headers: [...core.headers, ...streams.headers, join(PLUGINS_DIR, "runners/onnx_session.py")],
     includeDirs: [PLUGINS_DIR, py.include],
     ldflags: [`-L${py.libdir}`, `-l:${py.ldlibrary}`, `-Wl,-rpath,${py.libdir}`],
     identity: `python ${py.version} at ${py.libdir}`,

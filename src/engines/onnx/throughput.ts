@@ -1,30 +1,33 @@
 /**
- * ONNX throughput: S Python threads share one InferenceSession of the onnxruntime wheel (the version of
- * the bundled onnxruntime-node) in its tool-managed venv; `run_with_iobinding` releases the GIL, so the
- * streams run ONNX Runtime concurrently as CMSSW's streams call the GlobalCache session
- * (plugins/runners/onnx_throughput.py). onnxruntime-node cannot do it: its run is synchronous on the JS
- * thread and a session cannot be shared with worker threads.
+ * ONNX throughput: the native ONNX runner (plugins/runners/onnx_runner.cc, throughput mode of
+ * ThroughputSupport.h) runs S threads on one InferenceSession of the onnxruntime wheel (the version of the
+ * bundled onnxruntime-node), embedded: each thread calls the wheel's run_with_iobinding, which releases the
+ * GIL around ORT's Run, as CMSSW's streams call the ONNXRuntime of the GlobalCache. onnxruntime-node cannot
+ * do it: its run is synchronous on the JS thread and a session cannot be shared with worker threads.
  */
-import { join } from "node:path";
-import { PLUGINS_DIR } from "../../native/sources.js";
-import { ensureVenv } from "../../pyenv/venv.js";
+import { dirname, join } from "node:path";
+import { writeThroughputRunnerJob } from "../../native/jobfile.js";
 import type { ThroughputDriver } from "../throughput-driver.js";
-import { onnxruntimeVenv } from "./library.js";
 import { bundledPackage } from "./packages.js";
-
-/** The measurement process of ONNX throughput. */
-export const ONNX_THROUGHPUT_SCRIPT = join(PLUGINS_DIR, "runners", "onnx_throughput.py");
+import { ensureOnnxRunner } from "./runner.js";
 
 export const onnxThroughput: ThroughputDriver = {
   sharing: "shared-session",
   mechanism:
-    "S Python threads share one onnxruntime InferenceSession (the wheel of the bundled onnxruntime-node's version)",
-  async prepare(_job, _spec, progress) {
-    const version = bundledPackage().version;
-    const venv = await ensureVenv(onnxruntimeVenv(version), progress);
+    "S threads of the native ONNX runner call run_with_iobinding on one InferenceSession of the embedded onnxruntime wheel",
+  async prepare(job, spec, progress) {
+    const runner = await ensureOnnxRunner(bundledPackage().version, progress);
     return {
-      command: (jobFile) => ({ file: venv.python, args: ["-u", ONNX_THROUGHPUT_SCRIPT, jobFile] }),
-      preparation: { python: venv.python, wheel: `onnxruntime==${version}`, script: ONNX_THROUGHPUT_SCRIPT },
+      command: (jobFile) => {
+        const runnerJob = join(dirname(jobFile), "job.runner");
+        writeThroughputRunnerJob(runnerJob, job, spec.inputs, spec.name ?? spec.yamlPath, {
+          python: runner.python.python,
+          helper_dir: runner.helperDir,
+          library: runner.library.path,
+        });
+        return { file: runner.build.binary, args: [runnerJob] };
+      },
+      preparation: { onnxLibrary: runner.library, runner: runner.build.binary },
     };
   },
 };
