@@ -20,7 +20,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { onnxruntimeVenv, withLibrary } from "../src/engines/onnx/library.js";
+import type { OnnxJobFields } from "../src/engines/onnx/library-kinds.js";
 import { bundledPackage, ensureOnnxPackage } from "../src/engines/onnx/packages.js";
+import { engineJobFields } from "../src/engines/params.js";
 import { getEngine } from "../src/engines/registry.js";
 import { loadModelFile } from "../src/engines/modelfile.js";
 import { ensureTensorflow } from "../src/engines/tf/install.js";
@@ -84,7 +86,7 @@ try {
     const python = await referencePython(spec.engine);
     // the tool's variants: for onnx the bundled onnxruntime-node with the wheel's library (the default) and
     // with its own, then each asked-for onnxruntime-node version with its own library; for tf the runner
-    const variants: { name: string; job: Partial<MeasureJob> }[] = [];
+    const variants: { name: string; job: Partial<MeasureJob & OnnxJobFields> }[] = [];
     if (spec.engine === "onnx") {
       const own = bundledPackage();
       const asked = await Promise.all(ONNX_VERSIONS.map((v) => ensureOnnxPackage(v, log)));
@@ -112,6 +114,7 @@ try {
       for (let r = 0; r < REPEATS; r++) {
         const dir = join(work, `${spec.name ?? "model"}-${batchSize}-${r}`);
         mkdirSync(dir, { recursive: true });
+        const run = testRun({ nCalls: CALLS, nWarmup: WARMUP });
         const job = measureJob({
           engine: spec.engine,
           modelPath: engine.local.modelPath(spec),
@@ -119,9 +122,10 @@ try {
           inputs: spec.inputs,
           outputs: spec.outputs.map((o) => o.name),
           batchSize,
-          run: testRun({ nCalls: CALLS, nWarmup: WARMUP }),
+          run,
           seed: INPUT_SEED,
           dir,
+          engineFields: engineJobFields(spec.engine, run),
         });
         await engine.local.prepare?.(job, spec, log);
         const refJob = join(dir, spec.engine === "tf" ? "ref.runner" : "ref.json");

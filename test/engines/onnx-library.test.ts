@@ -15,6 +15,7 @@ import { loadModelFile } from "../../src/engines/modelfile.js";
 import { bundledPackage } from "../../src/engines/onnx/packages.js";
 import { shippedLibrary } from "../../src/engines/onnx/library.js";
 import { measureJob } from "../../src/measure/job.js";
+import { engineJobFields } from "../../src/engines/params.js";
 import { INPUT_SEED } from "../../src/record/measurement.js";
 import { EXAMPLES, listFiles, mlprof, tempData } from "../helpers/cli.js";
 import { testRun } from "../helpers/job.js";
@@ -92,6 +93,7 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
           outputs: spec.outputs.map((o) => o.name),
           batchSize: 4,
           run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
+          engineFields: engineJobFields("onnx", testRun({ onnxLibrary: kind })),
           seed: INPUT_SEED,
           dir,
           dump: true,
@@ -124,6 +126,7 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
         outputs: spec.outputs.map((o) => o.name),
         batchSize: 1,
         run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: "pypi" }),
+        engineFields: engineJobFields("onnx", testRun({ onnxLibrary: "pypi" })),
         seed: INPUT_SEED,
         dir,
       });

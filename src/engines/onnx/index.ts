@@ -2,12 +2,14 @@ import { fileURLToPath } from "node:url";
 import { defineEngine } from "../engine.js";
 import { emulation, shippedVersion } from "../emulation.js";
 import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
-import { withLibrary, type OnnxLibraryKind } from "./library.js";
+import type { OnnxJobFields } from "./library-kinds.js";
+import { withLibrary } from "./library.js";
 import { bundledPackage, ensureOnnxPackage } from "./packages.js";
 import { lineSink, progressMode } from "../../util/progress.js";
+import { onnxFacts, onnxParams, type OnnxFacts, type ONNX_PARAMS } from "./params.js";
 
 /** ONNX Runtime: locally through onnxruntime-node in a fresh Node.js process; in CMSSW the ONNXInference plugin. */
-export const onnxEngine = defineEngine<GraphFile>({
+export const onnxEngine = defineEngine<GraphFile, typeof ONNX_PARAMS, OnnxFacts, OnnxJobFields>({
   name: "onnx",
   summary: "ONNX Runtime through onnxruntime-node",
   modelFile: graphFileSection("onnx model file", "onnx"),
@@ -17,7 +19,7 @@ export const onnxEngine = defineEngine<GraphFile>({
       // the release's ONNX Runtime: its onnxruntime-node (or the nearest published patch), installed once
       const shipped = release ? shippedVersion(release, "onnxruntime") : undefined;
       const pkg = shipped ? await ensureOnnxPackage(shipped, progress) : bundledPackage();
-      const kind = (job.onnxLibrary ?? "pypi") as OnnxLibraryKind;
+      const kind = job.onnxLibrary ?? "pypi";
       const linked = await withLibrary(pkg, kind, progress, process.env, release?.release);
       job.onnxruntimeDir = linked.pkg.dir;
       job.onnxLibraryPath = linked.library.path;
@@ -55,4 +57,6 @@ export const onnxEngine = defineEngine<GraphFile>({
     template: "onnx_cfg.py.njk",
     target: graphFileTarget,
   },
+  params: onnxParams,
+  preparation: onnxFacts,
 });
