@@ -40,11 +40,11 @@ describe("engine-owned measurement options", () => {
     assert.equal(run.tfaotBatchRules, "4:2,2", "the given settings are left as they are");
     assert.equal(
       runParamsPart(tf, { repeats: false }),
-      "input_random__nevents_1__ncalls_5__threads_1__warmup_2__ortlib_npm",
+      "input_random__nevents_1__ncalls_5__threads_1__warmup_2__warmupsec_0__ortlib_npm",
     );
     assert.equal(
       runParamsPart(settingsForModel(run, "tfaot"), { repeats: false }),
-      "input_random__nevents_1__ncalls_5__threads_1__warmup_2__rules_4x2.2__ortlib_npm",
+      "input_random__nevents_1__ncalls_5__threads_1__warmup_2__warmupsec_0__rules_4x2.2__ortlib_npm",
     );
   });
 
