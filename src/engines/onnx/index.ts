@@ -8,7 +8,7 @@ import { defineEngine } from "../engine.js";
 import { emulation, shippedVersion } from "../emulation.js";
 import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
 import type { OnnxJobFields } from "./library-kinds.js";
-import { withLibrary } from "./library.js";
+import { withLibrary, type OnnxLibraryKind } from "./library.js";
 import { bundledPackage, ensureOnnxPackage } from "./packages.js";
 import { ensureOnnxRunner, type OnnxRunner } from "./runner.js";
 import { lineSink, progressMode, type ProgressSink } from "../../util/progress.js";
@@ -46,7 +46,7 @@ export const onnxEngine = defineEngine<GraphFile, typeof ONNX_PARAMS, OnnxFacts,
       // the release's ONNX Runtime: its onnxruntime-node (or the nearest published patch), installed once
       const shipped = release ? shippedVersion(release, "onnxruntime") : undefined;
       const pkg = shipped ? await ensureOnnxPackage(shipped, progress) : bundledPackage();
-      const kind = job.onnxLibrary ?? "pypi";
+      const kind = (job.onnxLibrary ?? "pypi") as OnnxLibraryKind;
       const engines =
         release && shipped ? { engines: emulation(release, "onnxruntime", shipped, pkg.version) } : {};
       if (kind === "pypi") {
