@@ -264,3 +264,23 @@ export function parseRecord<T>(kind: RecordKind, path: string, data: unknown): T
 export function readRecord<T>(kind: RecordKind, path: string): T {
   return parseRecord<T>(kind, path, readJsonFile(path, kind));
 }
+
+/**
+ * Checks facts an engine declares the schema of (Engine.preparation: zod is handed to `schemaOf`) found at
+ * `field` of a record read from `path`; returns them typed, or throws one error naming the file, the field,
+ * what was expected and what was found.
+ */
+export function parseDeclared<T>(
+  schemaOf: (z: typeof zod.z) => zod.ZodType<T>,
+  path: string,
+  field: readonly PropertyKey[],
+  data: unknown,
+): T {
+  const result = schemaOf(zodLibrary().z).safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ ...i, path: [...field, ...i.path] }));
+  throw new MlprofError(
+    `${path}: ${issueMessage(issues)}`,
+    "the file is not what MLProf writes (edited, or cut off); remove the output (--remove-output) and run again to make it anew",
+  );
+}

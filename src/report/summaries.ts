@@ -2,7 +2,7 @@ import type { PlotSeries } from "../plot/figure.js";
 import { bandStats } from "../stats/stats.js";
 import { summarize } from "../stats/summary.js";
 import { existsSync } from "node:fs";
-import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
+import { preparationSummary, readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { repeatRowCounts } from "../record/repeats.js";
 import { repeatStats, repeatWarnings } from "../stats/repeats.js";
 import { MlprofError } from "../util/errors.js";
@@ -18,16 +18,6 @@ export interface BatchSample {
   stable?: boolean;
   /** tfaot: whether the batch size was composed of other compiled sizes (a batch rule of several chunks). */
   stitched?: boolean;
-}
-
-/** Whether a tfaot measurement's batch rule stitched several compiled sizes (or padded one). */
-function stitchedIn(record: PartialRecord | undefined): boolean | undefined {
-  const preparation = (
-    record?.process as { preparation?: { batchRule?: { chunks?: unknown[]; padding?: number } } }
-  )?.preparation;
-  const rule = preparation?.batchRule;
-  if (!rule || !Array.isArray(rule.chunks)) return undefined;
-  return rule.chunks.length > 1 || (rule.padding ?? 0) > 0;
 }
 
 /**
@@ -76,7 +66,7 @@ export function splitSample(
     at += n;
   }
   const events = record?.repeats?.flatMap((r) => r.stability?.events ?? []) ?? [];
-  const stitched = stitchedIn(record);
+  const stitched = preparationSummary(record, where)?.stitched;
   return {
     all,
     repeats,

@@ -15,6 +15,7 @@ import { loadModelFile } from "../../src/engines/modelfile.js";
 import { bundledPackage } from "../../src/engines/onnx/packages.js";
 import { shippedLibrary } from "../../src/engines/onnx/library.js";
 import { measureJob } from "../../src/measure/job.js";
+import { engineJobFields } from "../../src/engines/params.js";
 import { INPUT_SEED } from "../../src/record/measurement.js";
 import { EXAMPLES, listFiles, mlprof, tempData } from "../helpers/cli.js";
 import { testRun } from "../helpers/job.js";
@@ -94,6 +95,7 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
           outputs: spec.outputs.map((o) => o.name),
           batchSize: 4,
           run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
+          engineFields: engineJobFields("onnx", testRun({ onnxLibrary: kind })),
           seed: INPUT_SEED,
           dir,
           dump: true,
@@ -127,6 +129,7 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
           outputs: spec.outputs.map((o) => o.name),
           batchSize: 1,
           run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
+          engineFields: engineJobFields("onnx", testRun({ onnxLibrary: kind })),
           seed: INPUT_SEED,
           dir,
         });
@@ -182,9 +185,6 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
   test("--onnx-library is a local-executor setting: refused with --executor cmssw", async () => {
     const res = await measure(["--onnx-library", "npm", "--executor", "cmssw"], "cmssw");
     assert.equal(res.code, 1);
-    assert.match(
-      res.stderr,
-      /--onnx-library npm chooses the library onnxruntime-node loads with the local executor/,
-    );
+    assert.match(res.stderr, /--onnx-library npm chooses the ONNX Runtime build the local executor measures/);
   });
 });
