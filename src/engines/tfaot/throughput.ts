@@ -26,7 +26,7 @@ export const tfaotThroughput: ThroughputDriver = {
         appendFileSync(join(dirname(jobFile), "job.runner"), renderRunnerExtras(throughputExtras(job)));
         return cmd;
       },
-      preparation,
+      preparation: { ...preparation },
     };
   },
 };
