@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from "yargs";
 import { parseParams, type Param } from "../framework/parameters.js";
 import type { ScanIdentity } from "../scan/identity.js";
 import { COLLECT_PARAMS, SSH_PARAMS, sshOverridesFromOptions } from "../scan/options.js";
-import { SCAN_ID_PARAMS, SCAN_PARAMS, scanFromRaw } from "../scan/scan.js";
+import { SCAN_ID_PARAMS, scanFlagParams, scanFromRaw } from "../scan/scan.js";
 import { MlprofError } from "../util/errors.js";
 import { checkName } from "../util/names.js";
 import { declareParams } from "./options.js";
@@ -38,7 +38,7 @@ export function sshOverrides(raw: Record<string, unknown>): Record<string, unkno
 /** The options of a command on a submitted scan: its identity, its parameters and `own`. */
 export function scanCommandOptions(y: Argv, own: readonly Param<unknown>[], group: string): Argv {
   declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
-  declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (or --scan-name and --version):");
+  declareParams(y, scanFlagParams(), "Scan parameters (or --scan-name and --version):");
   declareParams(y, own, group);
   return y.strict();
 }
@@ -48,7 +48,7 @@ export function rawScanCommandOptions(
   args: Record<string, unknown>,
   own: readonly Param<unknown>[],
 ): Record<string, unknown> {
-  return rawScanOptions(args, [...Object.values(SCAN_ID_PARAMS), ...Object.values(SCAN_PARAMS), ...own]);
+  return rawScanOptions(args, [...Object.values(SCAN_ID_PARAMS), ...scanFlagParams(), ...own]);
 }
 
 export const collectCommand: CommandModule = {

@@ -8,7 +8,7 @@ import {
   submitOptions,
   systemParams,
 } from "../scan/options.js";
-import { SCAN_ID_PARAMS, SCAN_PARAMS, checkKnownKeys, loadScanFile, scanFromRaw } from "../scan/scan.js";
+import { SCAN_ID_PARAMS, checkKnownKeys, loadScanFile, scanFlagParams, scanFromRaw } from "../scan/scan.js";
 import { checkScanFileValues } from "../scan/scanfile.js";
 import { declareParams, givenOptions } from "./options.js";
 
@@ -16,7 +16,7 @@ import { declareParams, givenOptions } from "./options.js";
 export function scanFileKeys(): Param<unknown>[] {
   return [
     ...Object.values(SCAN_ID_PARAMS),
-    ...Object.values(SCAN_PARAMS),
+    ...scanFlagParams(),
     ...allSubmitParams(),
     ...Object.values(COLLECT_PARAMS),
   ];
@@ -43,7 +43,11 @@ export const submitCommand: CommandModule = {
   command: "submit",
   builder: (y: Argv) => {
     declareParams(y, Object.values(SCAN_ID_PARAMS), "Scan:");
-    declareParams(y, Object.values(SCAN_PARAMS), "Scan parameters (as PlotMultiRuntimes):");
+    declareParams(
+      y,
+      scanFlagParams(),
+      "Scan parameters (as PlotMultiRuntimes; with --streams, as PlotMultiThroughput):",
+    );
     declareParams(y, Object.values(SUBMIT_PARAMS), "Batch jobs:");
     for (const { system, params } of systemParams()) declareParams(y, params, `Batch jobs, ${system.name}:`);
     return y
@@ -56,7 +60,7 @@ export const submitCommand: CommandModule = {
   handler: async (args) => {
     const raw = rawScanOptions(args as Record<string, unknown>, [
       ...Object.values(SCAN_ID_PARAMS),
-      ...Object.values(SCAN_PARAMS),
+      ...scanFlagParams(),
       ...allSubmitParams(),
     ]);
     const scan = scanFromRaw(raw);

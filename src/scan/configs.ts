@@ -19,7 +19,7 @@ import { MLP_BASE } from "../paths.js";
 import { runSettings } from "../tasks/mixins/runtime.js";
 import { Model } from "../engines/model.js";
 import type { JobPlan } from "./jobfiles.js";
-import type { Scan } from "./scan.js";
+import type { LatencyScan } from "./scan.js";
 
 /** The path of a file as the workers see it: $MLP_BASE/... inside this MLProf, else unchanged. */
 function workerPath(file: string): string {
@@ -38,7 +38,7 @@ export function configPath(jobId: string, index: number): string {
  * runs the file (engine, batch size, graph hash, inputs).
  */
 export function cmsswConfigFiles(
-  scan: Scan,
+  scan: LatencyScan,
   jobs: JobPlan[],
   graphSha256: string[],
   template: string | undefined,

@@ -16,7 +16,7 @@ import { MlprofError } from "../util/errors.js";
 import { makeTempDir } from "../util/fs.js";
 import type { ManifestModel, Target } from "./manifest.js";
 import type { WorkerSpec } from "./options.js";
-import { measurementFlags, type Scan } from "./scan.js";
+import { measurementCpus, scanMeasurementFlags, scanTaskName, type Scan } from "./scan.js";
 
 /** One batch job of a scan: its id and measurements. */
 export interface JobPlan {
@@ -57,7 +57,11 @@ export interface WorkerMlprof {
   url?: string;
 }
 
-/** The job script (job.sh) of a scan: shared by all submissions and by both batch systems. */
+/**
+ * The job script (job.sh) of a scan: shared by all submissions and by both batch systems. `cpus` is what a
+ * latency job requests; a throughput job requests the most streams × threads of its measurements and runs
+ * each on the first streams × threads of its CPUs.
+ */
 export function jobScript(
   scan: Scan,
   target: Target,
@@ -82,7 +86,7 @@ export function jobScript(
     node: worker.node,
     workerSetup: worker.setup,
     workerEnv: Object.entries(worker.env),
-    run: { executor: run.executor, flags: measurementFlags(run) },
+    run: { executor: run.executor, task: scanTaskName(scan), flags: scanMeasurementFlags(scan) },
     // --model-name on the worker only where the user gave one: other names derive there, as `mlprof run` does
     models: scan.models.map((m) => ({ file: m.workerFile, name: m.givenName, label: m.label })),
     releases: scan.releases,
@@ -92,6 +96,9 @@ export function jobScript(
       bs: scan.measurements.map((m) => m.batchSize),
       rel: scan.measurements.map((m) => m.release),
       arch: scan.measurements.map((m) => m.arch),
+      // a throughput scan: each measurement's streams, and the CPUs it owns (streams × threads)
+      streams: scan.kind === "throughput" ? scan.measurements.map((m) => m.streams!) : undefined,
+      cpus: scan.kind === "throughput" ? scan.measurements.map((m) => measurementCpus(scan, m)!) : undefined,
     },
   };
   return { path: "job.sh", content: render("job.sh.njk", ctx), mode: 0o755 };

@@ -118,7 +118,8 @@ export const SUBMIT_PARAMS = {
   requestCpus: param.int({
     flag: "request-cpus",
     default: 0,
-    defaultText: "--threads; a timing job owns the CPUs its engine threads run on",
+    defaultText:
+      "--threads; a timing job owns the CPUs its engine threads run on (a throughput scan: streams x --threads per job, not settable)",
     description: "CPUs per job",
     check: (v) => {
       if (!Number.isInteger(v) || v < 0 || v > 1024)
@@ -352,9 +353,19 @@ export async function submissionSettings(
   env: Record<string, string>,
 ): Promise<SubmitSettings> {
   const walltimeS = o.walltime ? parseWalltime("--walltime", o.walltime) : undefined;
+  if (scan.kind === "throughput" && o.requestCpus) {
+    throw new MlprofError(
+      `--request-cpus ${o.requestCpus}: a throughput scan (--streams) requests streams x --threads CPUs for each job, the CPUs its streams run on`,
+      "leave --request-cpus out; --threads sets the threads per stream",
+    );
+  }
   const own = await system.settings(o.raw, { archs: scan.archs, shell, walltimeS, env });
   return {
-    requestCpus: o.requestCpus || scan.values.threads || 1,
+    // a throughput scan: its largest job's; each submission requests its own jobs' (ScanSession.jobCpus)
+    requestCpus:
+      scan.kind === "throughput"
+        ? Math.max(...scan.streams) * scan.values.threads
+        : o.requestCpus || scan.values.threads || 1,
     requestMemoryMb: o.requestMemory,
     extra: o.batchExtra,
     parallelJobs: o.parallelJobs,

@@ -1,6 +1,6 @@
 import chalk from "chalk";
 import type { JobState, Manifest } from "./manifest.js";
-import { measurementFlags, type Scan } from "./scan.js";
+import { scanMeasurementFlags, type Scan } from "./scan.js";
 import { shq } from "../util/quote.js";
 
 const ORDER: JobState[] = [
@@ -59,12 +59,15 @@ export function failureTable(m: Manifest): string[] {
   return out;
 }
 
-/** The `mlprof plot` command that plots a scan (PlotMultiRuntimes with the scan's parameters). */
+/**
+ * The command that plots a scan with its parameters: `mlprof plot` (PlotMultiRuntimes) for a latency scan,
+ * `mlprof run PlotMultiThroughput` for a throughput scan.
+ */
 export function plotCommand(scan: Scan): string {
   const a = scan.values;
   const parts = [
     "mlprof",
-    "plot",
+    ...(scan.kind === "latency" ? ["plot"] : ["run", "PlotMultiThroughput"]),
     "--version",
     scan.version,
     "--model-files",
@@ -75,8 +78,12 @@ export function plotCommand(scan: Scan): string {
   if (names.length) parts.push("--model-names", names.join(","));
   if (labels.length) parts.push("--model-labels", labels.join(","));
   parts.push("--batch-sizes", scan.batchSizes.join(","));
-  parts.push(...measurementFlags(a, false));
+  if (scan.kind === "throughput") parts.push("--streams", scan.streams.join(","));
+  parts.push(...scanMeasurementFlags(scan, false));
   if (a.executor !== "local") parts.push("--executor", a.executor);
-  parts.push("--cmssw-versions", scan.releases.join(","), "--scram-archs", scan.archs.join(","));
+  // PlotMultiThroughput plots one release (a throughput scan measures the engines installed on the workers)
+  if (scan.kind === "throughput")
+    parts.push("--cmssw-version", scan.releases[0]!, "--scram-arch", scan.archs[0]!);
+  else parts.push("--cmssw-versions", scan.releases.join(","), "--scram-archs", scan.archs.join(","));
   return parts.map(shq).join(" ");
 }

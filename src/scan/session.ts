@@ -29,8 +29,8 @@ import {
   type RunFacts,
   type Target,
 } from "./manifest.js";
-import { measurementTask, type Scan } from "./scan.js";
-import { checkMeasurement } from "./validate.js";
+import { measurementCpus, measurementTask, throughputSettingsOf, type Scan } from "./scan.js";
+import { checkMeasurement, checkThroughputMeasurement } from "./validate.js";
 import { runSettings } from "../tasks/mixins/runtime.js";
 
 /** Batch ids per status query. */
@@ -256,56 +256,85 @@ export class ScanSession {
   }
 
   /**
-   * Submits jobs (their measurements still missing from the store), in submissions of at most the
-   * system's maxRows, one per memory request (jobs held for memory ask for more): the job table and
-   * submit file are written, the jobs marked "submitting" in the manifest, then submitted and their
-   * batch ids recorded, with what the submission taught (the HTCondor schedd).
+   * The CPUs a job requests: a throughput job the most streams × threads of the measurements it still has
+   * to make (job.sh pins each to the first streams × threads of them), a latency job the target's.
    */
-  async submit(jobs: ManifestJob[], onSubmitted?: (n: number, count: number) => void): Promise<void> {
+  jobCpus(job: ManifestJob): number {
+    const missing = this.missing(job);
+    const own = (missing.length ? missing : job.measurements).map(
+      (i) => measurementCpus(this.scan, this.scan.measurements[i]!) ?? 0,
+    );
+    return Math.max(0, ...own) || this.target.settings.requestCpus;
+  }
+
+  /**
+   * How jobs are submitted: one submission per memory request (jobs held for memory ask for more) and per
+   * CPU request (a throughput job owns streams × threads CPUs), so that request_memory / --mem and
+   * request_cpus / --cpus-per-task are the same for every job of a submit file; each of at most the
+   * system's maxRows jobs, in the order of the jobs.
+   */
+  submissionGroups(jobs: ManifestJob[]): { settings: SubmitSettings; jobs: ManifestJob[] }[] {
     const maxRows = this.system.maxRows;
-    const byMemory = new Map<number, ManifestJob[]>();
+    const groups = new Map<string, { settings: SubmitSettings; jobs: ManifestJob[] }>();
     for (const job of jobs) {
       const mem = job.requestMemoryMb ?? this.target.settings.requestMemoryMb;
-      if (!byMemory.has(mem)) byMemory.set(mem, []);
-      byMemory.get(mem)!.push(job);
-    }
-    for (const [mem, group] of byMemory) {
-      for (let start = 0; start < group.length; start += maxRows) {
-        const chunk = group.slice(start, start + maxRows);
-        const n = this.manifest.submissions + 1;
-        const settings = { ...this.target.settings, requestMemoryMb: mem };
-        const ctx = this.submissionContext(n, this.rows(chunk), settings);
-        for (const f of submissionFiles(this.system, ctx)) await this.putFile(f.path, f.content, f.mode);
-        for (const job of chunk) {
-          if (job.attempts.length > 0) await this.stage.clear(job.id);
-          setJobState(this.manifest, job, "submitting");
-        }
-        this.manifest.submissions = n;
-        writeManifest(this.manifest);
-        let ids: string[];
-        try {
-          const result = await this.system.submit(this.shell, ctx, this.target.batchEnv);
-          ids = result.ids;
-          if (result.recorded) Object.assign(this.target.settings, result.recorded);
-        } catch (err) {
-          for (const job of chunk) {
-            setJobState(this.manifest, job, job.attempts.length ? "failed" : "created", {
-              reason: `submission ${n} failed: ${errorMessage(err)}`,
-            });
-          }
-          writeManifest(this.manifest);
-          throw err;
-        }
-        const at = new Date().toISOString();
-        chunk.forEach((job, i) => {
-          job.attempts.push({ batchId: ids[i]!, submission: n, at });
-          setJobState(this.manifest, job, "pending", { reason: undefined });
-          job.final = undefined;
-          job.overlaps = undefined;
+      const cpus = this.jobCpus(job);
+      const key = `${mem}/${cpus}`;
+      if (!groups.has(key))
+        groups.set(key, {
+          settings: { ...this.target.settings, requestMemoryMb: mem, requestCpus: cpus },
+          jobs: [],
         });
-        writeManifest(this.manifest);
-        onSubmitted?.(n, chunk.length);
+      groups.get(key)!.jobs.push(job);
+    }
+    return [...groups.values()].flatMap(({ settings, jobs: group }) =>
+      Array.from({ length: Math.ceil(group.length / maxRows) }, (_, k) => ({
+        settings,
+        jobs: group.slice(k * maxRows, (k + 1) * maxRows),
+      })),
+    );
+  }
+
+  /**
+   * Submits jobs (their measurements still missing from the store) in the submissions of
+   * submissionGroups: the job table and submit file are written, the jobs marked "submitting" in the
+   * manifest, then submitted and their batch ids recorded, with what the submission taught (the HTCondor
+   * schedd).
+   */
+  async submit(jobs: ManifestJob[], onSubmitted?: (n: number, count: number) => void): Promise<void> {
+    for (const { settings, jobs: chunk } of this.submissionGroups(jobs)) {
+      const n = this.manifest.submissions + 1;
+      const ctx = this.submissionContext(n, this.rows(chunk), settings);
+      for (const f of submissionFiles(this.system, ctx)) await this.putFile(f.path, f.content, f.mode);
+      for (const job of chunk) {
+        if (job.attempts.length > 0) await this.stage.clear(job.id);
+        setJobState(this.manifest, job, "submitting");
       }
+      this.manifest.submissions = n;
+      writeManifest(this.manifest);
+      let ids: string[];
+      try {
+        const result = await this.system.submit(this.shell, ctx, this.target.batchEnv);
+        ids = result.ids;
+        if (result.recorded) Object.assign(this.target.settings, result.recorded);
+      } catch (err) {
+        for (const job of chunk) {
+          setJobState(this.manifest, job, job.attempts.length ? "failed" : "created", {
+            reason: `submission ${n} failed: ${errorMessage(err)}`,
+          });
+        }
+        writeManifest(this.manifest);
+        throw err;
+      }
+      const at = new Date().toISOString();
+      chunk.forEach((job, i) => {
+        job.attempts.push({ batchId: ids[i]!, submission: n, at });
+        setJobState(this.manifest, job, "pending", { reason: undefined });
+        job.final = undefined;
+        job.overlaps = undefined;
+      });
+      writeManifest(this.manifest);
+      onSubmitted?.(n, chunk.length);
     }
   }
 
@@ -515,7 +544,7 @@ export class ScanSession {
         problems: [`no outputs at ${this.stage.describe(job.id)} (the job ended without staging out)`],
       };
     }
-    const run = runSettings(this.scan.values);
+    const scan = this.scan;
     const models = this.manifest.models;
     for (const i of this.missing(job)) {
       const m = this.scan.measurements[i]!;
@@ -536,14 +565,21 @@ export class ScanSession {
       }
       const [json, csv] = names.map((n) => join(tmp, n)) as [string, string];
       const model = models?.[m.model];
-      const problem = checkMeasurement(csv, json, {
+      const expected = {
         batchSize: m.batchSize,
-        run,
         engine: model?.engine ?? "",
         graphSha256: model?.graphSha256 ?? "",
-        release: this.scan.releases[m.release]!,
-        scramArch: this.scan.archs[m.arch]!,
-      });
+        release: scan.releases[m.release]!,
+        scramArch: scan.archs[m.arch]!,
+      };
+      const problem =
+        scan.kind === "latency"
+          ? checkMeasurement(csv, json, { ...expected, run: runSettings(scan.values) })
+          : checkThroughputMeasurement(csv, json, {
+              ...expected,
+              streams: m.streams!,
+              settings: throughputSettingsOf(scan.values),
+            });
       if (problem) {
         problems.push(`${this.stage.describe(job.id, names[1])}: ${problem}`);
         continue;

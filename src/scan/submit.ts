@@ -4,7 +4,6 @@ import chalk from "chalk";
 import { getBatchSystem } from "../batch/registry.js";
 import type { BatchSystem, CpuIsolation, GeneratedFile } from "../batch/system.js";
 import { CMSSW_TEMPLATE_DIR } from "../cmssw/templates.js";
-import { flagRecord } from "../framework/parameters.js";
 import { LocalShell, execOrThrow, type Shell } from "../remote/shell.js";
 import { xrdPutFile } from "../remote/xrootd.js";
 import { MlprofError, errorMessage } from "../util/errors.js";
@@ -33,7 +32,7 @@ import { submissionSettings, targetFromOptions, workerFromOptions, type SubmitOp
 import { formatCounts, plotCommand } from "./report.js";
 import { progressLine } from "./scan-progress.js";
 import { ScanSession, connect } from "./session.js";
-import { SCAN_PARAMS, measurementTask, type Scan } from "./scan.js";
+import { measurementTask, scanFlagRecord, type Scan } from "./scan.js";
 
 type Print = (line: string) => void;
 
@@ -46,7 +45,7 @@ function newManifest(scan: Scan, target: Target, group: string): Manifest {
       name: scan.name,
       version: scan.version,
       hash: scan.hash,
-      args: flagRecord(SCAN_PARAMS, scan.values),
+      args: scanFlagRecord(scan),
     },
     target,
     createdAt: now,
@@ -202,7 +201,7 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
       source,
       url: tarballUrl,
     };
-    const configs = scan.values.executor === "cmssw";
+    const configs = scan.kind === "latency" && scan.values.executor === "cmssw";
     const files: GeneratedFile[] = [
       jobScript(scan, target, worker, {
         cmsswConfig: o.cmsswConfig,
@@ -212,22 +211,26 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
         configs,
       }),
     ];
-    const configFiles = configs
-      ? cmsswConfigFiles(
-          scan,
-          open,
-          manifest.models.map((m) => m.graphSha256),
-          o.cmsswConfig || undefined,
-        )
-      : [];
+    const configFiles =
+      configs && scan.kind === "latency"
+        ? cmsswConfigFiles(
+            scan,
+            open,
+            manifest.models.map((m) => m.graphSha256),
+            o.cmsswConfig || undefined,
+          )
+        : [];
     const localDir = target.ssh ? join(scanDir(scan.name, scan.version), "jobs") : target.jobDir;
     const throttleNote = waiting
       ? ` (--parallel-jobs ${settings.parallelJobs}: ${waiting} more wait; mlprof collect --watch submits them as slots free)`
       : "";
     if (dryRun) {
-      const rows = session.rows(toSubmit);
-      const ctx = session.submissionContext(manifest.submissions + 1, rows.slice(0, system.maxRows));
-      if (rows.length > 0) files.push(...submissionFiles(system, ctx));
+      // every submission a real one would make: one per memory and CPU request, of at most maxRows jobs
+      const groups = session.submissionGroups(toSubmit);
+      groups.forEach((g, k) => {
+        const ctx = session.submissionContext(manifest.submissions + 1 + k, session.rows(g.jobs), g.settings);
+        files.push(...submissionFiles(system, ctx));
+      });
       const local = new LocalShell();
       for (const f of [...files, ...configFiles])
         await local.putFile(join(localDir, f.path), f.content, f.mode);
@@ -239,9 +242,9 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
       for (const f of files) print(`  ${join(localDir, f.path)}`);
       if (configFiles.length)
         print(`  ${join(localDir, "configs")} (${configFiles.length} cmsRun configs, one per measurement)`);
-      if (rows.length > system.maxRows)
+      if (groups.length > 1)
         print(
-          `  (the first of ${Math.ceil(rows.length / system.maxRows)} submissions of at most ${system.maxRows} jobs)`,
+          `  (${groups.length} submissions: one per memory and CPU request, of at most ${system.maxRows} jobs each)`,
         );
       if (tarball)
         print(
