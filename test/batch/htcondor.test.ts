@@ -640,4 +640,117 @@ describe("generated job files (submit --dry-run) against golden files", () => {
     assert.equal(c.code, 1);
     assert.match(c.stderr, /--remote-dir is required with --ssh-host/);
   });
+
+  test("a throughput scan: streams 1,2,4,8 a dimension, each submission requests streams x threads CPUs (Slurm, exclusive)", async () => {
+    const { dir, stdout } = await dryRun("streams-slurm", [
+      "--batch-system",
+      "slurm",
+      "--cpu-isolation",
+      "exclusive",
+      "--version",
+      "v1",
+      "--model-files",
+      join(dnn, "model_{onnx,tfaot}_l10u128.yaml"),
+      "--model-names",
+      "onnx,tfaot",
+      "--batch-sizes",
+      "1,16",
+      "--streams",
+      "1,2,4,8",
+      "--min-duration",
+      "2",
+    ]);
+    // model × batch size × streams: 16 measurements, one job each, in 4 submissions by CPU request
+    assert.match(stdout, /16 job\(s\) of scan streams-slurm\/v1 would be submitted to slurm/);
+    assert.match(stdout, /\(4 submissions: one per memory and CPU request, of at most \d+ jobs each\)/);
+    const files = listFiles(dir);
+    const ns = [1, 2, 3, 4];
+    assert.deepEqual(files, [
+      "job.sh",
+      ...ns.map((n) => `jobs_${n}.txt`),
+      ...ns.map((n) => `submit_${n}.sh`),
+    ]);
+    for (const f of files)
+      checkGolden(`streams-slurm/${f}`, normalize(readFileSync(join(dir, f), "utf8"), data.dir));
+    [1, 2, 4, 8].forEach((cpus, k) => {
+      const submit = readFileSync(join(dir, `submit_${k + 1}.sh`), "utf8");
+      assert.match(submit, new RegExp(`^#SBATCH --cpus-per-task=${cpus}$`, "m"));
+      assert.match(submit, /^#SBATCH --exclusive$/m);
+      // measurements are ordered model, batch size, streams: streams k of each model and batch size
+      assert.deepEqual(
+        readFileSync(join(dir, `jobs_${k + 1}.txt`), "utf8")
+          .trim()
+          .split("\n"),
+        [0, 4, 8, 12].map((i) => `j${String(i + k).padStart(4, "0")} ${i + k}`),
+      );
+    });
+    const job = readFileSync(join(dir, "job.sh"), "utf8");
+    assert.match(job, /^MEAS_STREAMS=\(1 2 4 8 1 2 4 8 1 2 4 8 1 2 4 8\)$/m);
+    assert.match(job, /^MEAS_CPUS=\(1 2 4 8 1 2 4 8 1 2 4 8 1 2 4 8\)$/m);
+    assert.match(job, /RUN_FLAGS=\( --input-data random --threads 1 .*--min-duration 2 /);
+    assert.match(job, /local args=\(MeasureThroughput /);
+    assert.match(job, /args\+=\(--streams "\$\{MEAS_STREAMS\[\$i\]\}"\)/);
+    execFileSync("bash", ["-n", join(dir, "job.sh")]);
+  });
+
+  test("a throughput scan on HTCondor: request_cpus is streams x --threads, one submit file per CPU request", async () => {
+    const { dir } = await dryRun("streams-condor", [
+      "--batch-system",
+      "htcondor",
+      "--x509-proxy",
+      "no",
+      "--version",
+      "v1",
+      "--model-files",
+      join(dnn, "model_tf_l10u128.yaml"),
+      "--model-names",
+      "tf",
+      "--batch-sizes",
+      "1",
+      "--streams",
+      "1,2,4,8",
+      "--threads",
+      "2",
+    ]);
+    for (const f of [1, 2, 3, 4].flatMap((n) => [`jobs_${n}.txt`, `submit_${n}.sub`]))
+      checkGolden(`streams-htcondor/${f}`, normalize(readFileSync(join(dir, f), "utf8"), data.dir));
+    [2, 4, 8, 16].forEach((cpus, k) => {
+      const submit = readFileSync(join(dir, `submit_${k + 1}.sub`), "utf8");
+      assert.match(submit, new RegExp(`^request_cpus {12}= ${cpus}$`, "m"));
+      assert.match(submit, new RegExp(`^queue job_id, items, want_os from .*/jobs_${k + 1}\\.txt$`, "m"));
+      assert.equal(readFileSync(join(dir, `jobs_${k + 1}.txt`), "utf8"), `j000${k} ${k} el9\n`);
+    });
+    assert.match(readFileSync(join(dir, "job.sh"), "utf8"), /^MEAS_CPUS=\(2 4 8 16\)$/m);
+  });
+
+  test("a throughput scan refuses latency settings, --request-cpus and the cmssw payload; throughput settings need --streams", async () => {
+    const base = [
+      "submit",
+      "--dry-run",
+      "--batch-system",
+      "slurm",
+      "--version",
+      "v1",
+      "--model-files",
+      join(dnn, "model_onnx_l10u128.yaml"),
+    ];
+    const cases: [string[], RegExp][] = [
+      [
+        ["--streams", "1,2", "--n-calls", "50"],
+        /--n-calls: a setting of a latency scan; a throughput scan \(--streams\) measures a window of --min-duration seconds and --min-calls calls/,
+      ],
+      [["--min-calls", "50"], /--min-calls: a setting of a throughput scan, which --streams makes/],
+      [
+        ["--streams", "1,2", "--request-cpus", "4"],
+        /--request-cpus 4: a throughput scan \(--streams\) requests streams x --threads CPUs for each job/,
+      ],
+      [["--streams", "1,2", "--executor", "cmssw"], /--executor: expected one of local, found 'cmssw'/],
+      [["--streams", "0"], /--streams: expected a positive integer, found 0/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await mlprof([...base, ...args], data.env);
+      assert.equal(res.code, 1, `${args.join(" ")}: ${res.stdout}`);
+      assert.match(res.stderr, message, args.join(" "));
+    }
+  });
 });

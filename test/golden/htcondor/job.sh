@@ -20,7 +20,7 @@ echo "MLProf job ${JOB_ID}: measurements ${ITEMS//+/ } on $(hostname) at ${START
 # --- the scan: shared parameters, then one entry per measurement ------------------------------
 SCAN_VERSION=v1
 # the measurement parameters of the scan, as `mlprof run MeasureRuntime` takes them
-RUN_FLAGS=( --n-events 1 --n-calls 20 --n-warmup 10 --input-data random --threads 1 --inter-op-threads 1 --warmup-duration 0 --min-duration 0 --until-stable false --stability 0.02 --max-duration 60 --engine-versions installed --onnx-library pypi --repeats 3 )
+RUN_FLAGS=( --n-events 1 --n-calls 20 --n-warmup 10 --input-data random --threads 1 --inter-op-threads 1 --warmup-duration 0.1 --min-duration 0 --until-stable false --stability 0.02 --max-duration 60 --engine-versions installed --onnx-library pypi --repeats 3 )
 MODEL_FILES=( '$MLP_BASE/examples/dnn/model_onnx_l10u128.yaml' '$MLP_BASE/examples/dnn/model_onnx_l20u128.yaml' )
 # --model-name where the scan gives one; otherwise the name derives on the worker, as `mlprof run` does
 MODEL_NAMES=( l10 l20 )
