@@ -20,6 +20,7 @@ import {
   scanFromStored,
   throughputSettingsOf,
 } from "../../src/scan/scan.js";
+import { plotCommand } from "../../src/scan/report.js";
 import { ScanSession } from "../../src/scan/session.js";
 import { checkThroughputMeasurement } from "../../src/scan/validate.js";
 import { EXAMPLES, mlprof, tempData } from "../helpers/cli.js";
@@ -62,6 +63,13 @@ describe("a throughput scan's measurements", () => {
     assert.equal(again.kind, "throughput");
     assert.equal(again.hash, scan.hash);
     assert.deepEqual(again.measurements, scan.measurements);
+    // collect's plot command: PlotMultiThroughput with the scan's streams and the settings given
+    assert.equal(
+      plotCommand(scan),
+      `mlprof run PlotMultiThroughput --version v1 --model-files ${MODEL} --batch-sizes 1,16 --streams 1,2,4 ` +
+        "--warmup-duration 0.2 --min-duration 0.5 --min-calls 50 --repeats 1 " +
+        `--cmssw-version ${scan.releases[0]} --scram-arch ${scan.archs[0]}`,
+    );
     // other streams are another scan
     assert.notEqual(scanFromRaw({ ...QUICK, streams: "1,2,4,8", "scan-name": "s" }).hash, scan.hash);
   });
