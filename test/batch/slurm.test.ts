@@ -553,4 +553,70 @@ describeUnless(skip, "scans on a local Slurm", () => {
     );
     assert.match(col.stdout, /all 1 job\(s\) of scan held\/v1 are in the store/);
   });
+
+  test("a throughput scan (--streams 1,2): jobs of 1 and 2 CPUs, collect stores the points, MergeThroughput uses them without measuring", async () => {
+    const throughput = [
+      "--batch-system",
+      "slurm",
+      "--batch-env",
+      `SLURM_CONF=${slurm.conf}`,
+      "--version",
+      "v1",
+      "--model-files",
+      join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml"),
+      "--batch-sizes",
+      "1",
+      "--warmup-duration",
+      "0.2",
+      "--min-duration",
+      "0.5",
+      "--min-calls",
+      "50",
+      "--repeats",
+      "1",
+    ];
+    const sub = await mlprof(["submit", "--scan-name", "tput", ...throughput, "--streams", "1,2"], env());
+    assert.equal(sub.code, 0, sub.stderr + sub.stdout);
+    // one submission per CPU request: streams x threads
+    assert.match(sub.stdout, /submitted 1 job\(s\) to slurm on localhost \(submission 1\)/);
+    assert.match(sub.stdout, /submitted 1 job\(s\) to slurm on localhost \(submission 2\)/);
+    const jobDir = join(data.store, "Scans", "tput", "v1", "jobs");
+    assert.match(readFileSync(join(jobDir, "submit_1.sh"), "utf8"), /^#SBATCH --cpus-per-task=1$/m);
+    assert.match(readFileSync(join(jobDir, "submit_2.sh"), "utf8"), /^#SBATCH --cpus-per-task=2$/m);
+
+    const col = await mlprof(
+      ["collect", "--scan-name", "tput", "--version", "v1", "--watch", "--interval", "2", "--timeout", "240"],
+      env(),
+    );
+    assert.equal(col.code, 0, col.stderr + col.stdout);
+    assert.match(col.stdout, /all 2 job\(s\) of scan tput\/v1 are in the store/);
+    assert.match(col.stdout, /plot: mlprof run PlotMultiThroughput --version v1 .* --streams 1,2 /);
+    const manifest = readManifestOf(data.store, "tput");
+    const pinned = manifest.jobs.map((j) => (j.attempts[0] as { run?: { pinned: string } }).run?.pinned);
+    assert.deepEqual(pinned, ["0", "0,1"], "each job pinned to its streams x threads CPUs");
+    for (const [, json] of outputsOf(manifest)) {
+      const record = JSON.parse(readFileSync(json, "utf8")) as { kind: string; point: { streams: number } };
+      assert.equal(record.kind, "throughput-point");
+    }
+
+    // the collected points are MeasureThroughput's outputs: merging them measures nothing again
+    const settings = throughput.slice(throughput.indexOf("--batch-sizes"));
+    const merge = await mlprof(
+      [
+        "run",
+        "MergeThroughput",
+        "--version",
+        "v1",
+        "--model-file",
+        join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml"),
+        ...settings,
+        "--streams",
+        "1,2",
+      ],
+      env(),
+    );
+    assert.equal(merge.code, 0, merge.stderr + merge.stdout);
+    assert.doesNotMatch(merge.stdout + merge.stderr, /MeasureThroughputRepeat/);
+    assert.match(merge.stdout, /efficiency|eff\./);
+  });
 });
