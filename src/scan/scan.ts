@@ -67,11 +67,21 @@ export const THROUGHPUT_SCAN_PARAMS = {
     ...STREAMS_LIST,
     defaultText: "none: a latency scan (MeasureRuntime)",
     description:
-      "a throughput scan: comma-separated numbers of concurrent streams, a dimension of the scan; each measurement runs MeasureThroughput --streams S in a job that requests and owns S x --threads CPUs",
+      "a throughput scan: comma-separated numbers of concurrent streams, a dimension of the scan; each measurement runs MeasureThroughput --streams S in a job that requests and owns S x --threads CPUs; " +
+      `the settings it shares with a latency scan take MeasureThroughput's defaults (${throughputDefaults()})`,
   } as Param<number[]>,
   ...THROUGHPUT_SETTINGS,
   ...MULTI_CMSSW_PARAMS,
 };
+
+/** The defaults of MeasureThroughput's settings that differ from a latency scan's, as help texts say them. */
+function throughputDefaults(): string {
+  const latency = new Map(Object.values(MEASUREMENT_PARAMS).map((p) => [p.flag, p.default]));
+  return Object.values(THROUGHPUT_SETTINGS)
+    .filter((p) => latency.has(p.flag) && JSON.stringify(latency.get(p.flag)) !== JSON.stringify(p.default))
+    .map((p) => `--${p.flag} ${String(p.default)}`)
+    .join(", ");
+}
 
 /** The converted parameters of a throughput scan. */
 export type ThroughputScanValues = Values<typeof THROUGHPUT_SCAN_PARAMS>;

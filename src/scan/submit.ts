@@ -242,10 +242,16 @@ export async function submitScan(scan: Scan, o: SubmitOptions, print: Print): Pr
       for (const f of files) print(`  ${join(localDir, f.path)}`);
       if (configFiles.length)
         print(`  ${join(localDir, "configs")} (${configFiles.length} cmsRun configs, one per measurement)`);
-      if (groups.length > 1)
+      if (groups.length > 1) {
         print(
           `  (${groups.length} submissions: one per memory and CPU request, of at most ${system.maxRows} jobs each)`,
         );
+        groups.forEach((g, k) =>
+          print(
+            `    submission ${manifest.submissions + 1 + k}: ${g.jobs.length} job(s) of ${g.settings.requestCpus} CPU(s) and ${g.settings.requestMemoryMb} MB`,
+          ),
+        );
+      }
       if (tarball)
         print(
           `  ${join(localDir, "mlprof.tar.gz")} (packed at submission${tarballUrl ? `, copied to ${tarballUrl}` : ""})`,

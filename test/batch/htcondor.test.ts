@@ -663,6 +663,11 @@ describe("generated job files (submit --dry-run) against golden files", () => {
     // model × batch size × streams: 16 measurements, one job each, in 4 submissions by CPU request
     assert.match(stdout, /16 job\(s\) of scan streams-slurm\/v1 would be submitted to slurm/);
     assert.match(stdout, /\(4 submissions: one per memory and CPU request, of at most \d+ jobs each\)/);
+    for (const [n, cpus] of [1, 2, 4, 8].entries())
+      assert.match(
+        stdout,
+        new RegExp(`^    submission ${n + 1}: 4 job\\(s\\) of ${cpus} CPU\\(s\\) and 2000 MB$`, "m"),
+      );
     const files = listFiles(dir);
     const ns = [1, 2, 3, 4];
     assert.deepEqual(files, [
