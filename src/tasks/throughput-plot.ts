@@ -19,11 +19,10 @@ import {
   STREAMS_LIST,
   THROUGHPUT_PARAMS,
   THROUGHPUT_SETTINGS,
-  defaultStreams,
   throughputConfig,
   throughputDir,
-  type ThroughputConfig,
-} from "../throughput/params.js";
+} from "./throughput-params.js";
+import { defaultStreams, type ThroughputConfig } from "../throughput/settings.js";
 import { plotComplete, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
 import {
   BATCH_SIZES,

@@ -17,12 +17,10 @@ import {
   STREAMS,
   STREAMS_LIST,
   THROUGHPUT_PARAMS,
-  defaultStreams,
   throughputConfig,
   throughputDir,
-  throughputProvenance,
-  type ThroughputConfig,
-} from "../throughput/params.js";
+} from "./throughput-params.js";
+import { defaultStreams, throughputProvenance, type ThroughputConfig } from "../throughput/settings.js";
 import {
   pointRecord,
   readPointRecord,

@@ -24,7 +24,7 @@ import { withMeasurementLock } from "../util/lock.js";
 import { runStreaming } from "../util/process.js";
 import { ProgressBar, type ProgressSink } from "../util/progress.js";
 import { analyseCalls, parseCalls, type ThroughputAnalysis } from "./fit.js";
-import { checkSubscription, cpusAvailable, throughputProvenance, type ThroughputConfig } from "./params.js";
+import { checkSubscription, cpusAvailable, throughputProvenance, type ThroughputConfig } from "./settings.js";
 
 /** The columns of a throughput calls CSV (no header line): ns relative to the window's start. */
 export const CALLS_CSV_COLUMNS = "stream,start_ns,end_ns";
