@@ -10,7 +10,7 @@ import type { ThroughputConfig, ThroughputSettings } from "../throughput/setting
 import { MlprofError } from "../util/errors.js";
 import { checkName } from "../util/names.js";
 import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, SECONDS_BOUND, VERSION } from "./params.js";
-import { resolveModelFile } from "./mixins/runtime.js";
+import { resolveModelFile, type RuntimeConfig } from "./mixins/runtime.js";
 
 /** Streams of one process: as many as a CMSSW job may run on a large node. */
 const STREAMS_BOUND = { max: 1024, why: "a large node's CPUs" };
@@ -154,4 +154,28 @@ export function throughputDir(
     `${cfg.model.storeName}__${part}`,
     cfg.version,
   );
+}
+
+/**
+ * The throughput configuration of a runtime configuration (Report's throughput section): its model,
+ * release, threads, input data, CPU affinity and repeats, the throughput defaults for the rest.
+ */
+export function throughputOfRuntime(cfg: RuntimeConfig): ThroughputConfig {
+  const defaults = Object.fromEntries(
+    Object.entries(THROUGHPUT_SETTINGS).map(([key, p]) => [key, p.default]),
+  ) as unknown as ThroughputSettings;
+  const { run } = cfg;
+  return {
+    version: cfg.version,
+    model: cfg.model,
+    settings: {
+      ...defaults,
+      inputData: run.inputData,
+      threads: run.threads,
+      cpuAffinity: run.cpuAffinity,
+      repeats: run.repeats,
+    },
+    cmsswVersion: cfg.cmsswVersion,
+    scramArch: cfg.scramArch,
+  };
 }

@@ -66,7 +66,11 @@ function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): PlotCon
 }
 
 /** The merged rows of a MergeThroughput, as curves (one per batch size) labelled with `label`. */
-function seriesOf(merge: MergeThroughput, label: string, withBatchSize: boolean): ThroughputSeries[] {
+export function throughputSeries(
+  merge: MergeThroughput,
+  label: string,
+  withBatchSize: boolean,
+): ThroughputSeries[] {
   const json = merge.outputs()[1]!;
   const points = (JSON.parse(readFileSync(json, "utf8")) as { points?: ThroughputRow[] }).points;
   if (!Array.isArray(points)) throw new MlprofError(`${json}: field points: expected a list, found nothing`);
@@ -177,7 +181,7 @@ export class PlotThroughput extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     await withRendererStarted(async () => {
-      const series = seriesOf(this.merge, this.cfg.model.label, false);
+      const series = throughputSeries(this.merge, this.cfg.model.label, false);
       const figure = buildThroughputFigure(series, {
         palette: this.plot.options.palette,
         topRightLabel: this.plot.options.topRightLabel ?? plainLabel(this.cfg.model.label),
@@ -285,7 +289,7 @@ export class PlotMultiThroughput extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     await withRendererStarted(async () => {
-      const series = this.merges.flatMap((m) => seriesOf(m, m.cfg.model.label, true));
+      const series = this.merges.flatMap((m) => throughputSeries(m, m.cfg.model.label, true));
       const figure = buildThroughputFigure(series, {
         palette: this.plot.options.palette,
         topRightLabel: this.plot.options.topRightLabel,
