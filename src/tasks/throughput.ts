@@ -40,6 +40,7 @@ function throughputRepr(cfg: ThroughputConfig): Record<string, unknown> {
     version: cfg.version,
     model_file: cfg.model.file,
     model_name: cfg.model.fullName,
+    input_data: cfg.settings.inputData,
     threads: cfg.settings.threads,
     warmup_duration: cfg.settings.warmupSeconds,
     min_duration: cfg.settings.minDurationSeconds,
