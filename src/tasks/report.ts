@@ -292,6 +292,7 @@ export class Report extends Task {
     if (merges.length === 0) return [];
     const series = merges.flatMap((m, i) => throughputSeries(m, this.curves[i]!.label, true));
     const figure = buildThroughputFigure(series, {
+      eventsLog: this.options.yLog,
       latencyLog: false,
       topRightLabel: this.options.topRightLabel,
     });

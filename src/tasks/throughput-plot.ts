@@ -36,6 +36,7 @@ import { MergeThroughput, type ThroughputRow } from "./throughput.js";
 
 /** The plot options a throughput figure takes. */
 const THROUGHPUT_PLOT_PARAMS = {
+  yLog: { ...PLOT_PARAMS.yLog, description: "logarithmic events/s axis (models of very different cost)" },
   latencyLog: param.bool({
     flag: "latency-log",
     default: false,
@@ -48,11 +49,12 @@ const THROUGHPUT_PLOT_PARAMS = {
   viewCmd: PLOT_PARAMS.viewCmd,
 };
 
-/** The plot configuration of the throughput plot options. */
-function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): PlotConfig {
+/** The plot configuration of the throughput plot options (the files, and the figure's own options). */
+function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): ThroughputPlotConfig {
   return {
+    latencyLog: v.latencyLog,
     options: {
-      yLog: v.latencyLog,
+      yLog: v.yLog,
       xLog: false,
       bsNormalized: false,
       errorStyle: "bars",
@@ -63,6 +65,11 @@ function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): PlotCon
     postfix: v.plotPostfix,
     viewCmd: v.viewCmd,
   };
+}
+
+/** A plot configuration with the throughput figure's latency axis. */
+interface ThroughputPlotConfig extends PlotConfig {
+  latencyLog: boolean;
 }
 
 /** The merged rows of a MergeThroughput, as curves (one per batch size) labelled with `label`. */
@@ -151,7 +158,7 @@ export class PlotThroughput extends Task {
     readonly cfg: ThroughputConfig,
     batchSizes: number[],
     streams: number[],
-    readonly plot: PlotConfig,
+    readonly plot: ThroughputPlotConfig,
   ) {
     super();
     this.merge = new MergeThroughput(cfg, batchSizes, streams);
@@ -185,7 +192,8 @@ export class PlotThroughput extends Task {
       const figure = buildThroughputFigure(series, {
         palette: this.plot.options.palette,
         topRightLabel: this.plot.options.topRightLabel ?? plainLabel(this.cfg.model.label),
-        latencyLog: this.plot.options.yLog,
+        eventsLog: this.plot.options.yLog,
+        latencyLog: this.plot.latencyLog,
       });
       const page = {
         heading: `Throughput of ${plainLabel(this.cfg.model.label)}`,
@@ -247,7 +255,7 @@ export class PlotMultiThroughput extends Task {
     readonly cfgs: ThroughputConfig[],
     batchSizes: number[],
     streams: number[],
-    readonly plot: PlotConfig,
+    readonly plot: ThroughputPlotConfig,
   ) {
     super();
     this.merges = cfgs.map((c) => new MergeThroughput(c, sortedBatchSizes(batchSizes), streams));
@@ -293,7 +301,8 @@ export class PlotMultiThroughput extends Task {
       const figure = buildThroughputFigure(series, {
         palette: this.plot.options.palette,
         topRightLabel: this.plot.options.topRightLabel,
-        latencyLog: this.plot.options.yLog,
+        eventsLog: this.plot.options.yLog,
+        latencyLog: this.plot.latencyLog,
       });
       const labels = this.cfgs.map((c) => plainLabel(c.model.label));
       const page = {
