@@ -2,28 +2,16 @@
  * The job and the report of a throughput measurement process: S streams call one model concurrently in
  * one fresh process (src/throughput/ runs it; each engine's process lives in its folder).
  */
-import type { DType } from "../model/spec.js";
-
 /** How the streams of a process hold the model: CMSSW's GlobalCache session, or one instance per stream. */
 export type StreamSharing = "shared-session" | "instance-per-stream";
-
-/** One input of the job: its element type, full shape (batch included) and one raw file per stream. */
-export interface ThroughputInput {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  /** Little-endian raw elements (bool as one byte), drawn by the tool's generator; files[k]: stream k. */
-  files: string[];
-}
 
 /** Everything a throughput measurement process needs (written as JSON next to its outputs). */
 export interface ThroughputJob {
   engine: string;
   modelPath: string;
   batchSize: number;
-  inputs: ThroughputInput[];
   outputs: string[];
-  /** The input kind and seed the inputs were drawn with (a native runner draws the same itself). */
+  /** The input kind and seed: the runner draws the declared inputs of event k for stream k, as the tool draws them. */
   inputData: string;
   seed: number;
   /** Concurrent streams S, and the intra-op threads of each (inter-op threads: 1, sequential execution). */

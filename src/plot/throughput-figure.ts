@@ -24,6 +24,8 @@ export interface ThroughputSeries {
 export interface ThroughputFigureOptions {
   palette?: string;
   topRightLabel?: string;
+  /** A logarithmic events/s axis (models of very different cost in one figure). */
+  eventsLog: boolean;
   /** A logarithmic latency axis (latencies under contention span decades). */
   latencyLog: boolean;
 }
@@ -119,17 +121,6 @@ export function buildThroughputFigure(
       text: "<b>CMS</b> <i>Simulation, MLProf</i>",
       font: { size: TEXT_SIZE.cms },
     },
-    {
-      xref: "paper",
-      yref: "paper",
-      x: 0.02,
-      y: 0.33,
-      xanchor: "left",
-      yanchor: "top",
-      showarrow: false,
-      text: "latency per call: p50 solid, p99 dotted",
-      font: { size: TEXT_SIZE.legend - 4 },
-    },
   ];
   if (opts.topRightLabel)
     annotations.push({
@@ -161,7 +152,8 @@ export function buildThroughputFigure(
     yaxis: {
       ...AXIS,
       domain: [0.4, 1],
-      rangemode: "tozero",
+      type: opts.eventsLog ? "log" : "linear",
+      ...(opts.eventsLog ? {} : { rangemode: "tozero" }),
       title: { text: "Events / s (dashed: ideal)", standoff: 8 },
     },
     xaxis2: { ...xaxis, anchor: "y2", matches: "x", title: { text: "Streams", standoff: 8 } },
@@ -170,7 +162,7 @@ export function buildThroughputFigure(
       domain: [0, 0.33],
       type: opts.latencyLog ? "log" : "linear",
       ...(opts.latencyLog ? {} : { rangemode: "tozero" }),
-      title: { text: "Latency [ms]", standoff: 8 },
+      title: { text: "Latency [ms]<br><sub>p50 solid, p99 dotted</sub>", standoff: 8 },
     },
     showlegend: true,
     legend: {

@@ -22,13 +22,8 @@ import {
 } from "../tasks/params.js";
 import { MeasureRuntime } from "../tasks/runtime.js";
 import { MeasureThroughput } from "../tasks/throughput.js";
-import {
-  STREAMS_LIST,
-  THROUGHPUT_SETTINGS,
-  throughputConfig,
-  type ThroughputConfig,
-  type ThroughputSettings,
-} from "../throughput/params.js";
+import { STREAMS_LIST, THROUGHPUT_SETTINGS, throughputConfig } from "../tasks/throughput-params.js";
+import type { ThroughputConfig, ThroughputSettings } from "../throughput/settings.js";
 import { MlprofError } from "../util/errors.js";
 import { shortHash } from "../util/hash.js";
 import { checkName } from "../util/names.js";
@@ -438,7 +433,7 @@ export function scanMeasurementFlags(scan: Scan, all = true): string[] {
 export function throughputSettingsOf(v: ThroughputScanValues): ThroughputSettings {
   return Object.fromEntries(
     Object.keys(THROUGHPUT_SETTINGS).map((k) => [k, (v as Record<string, unknown>)[k]]),
-  ) as ThroughputSettings;
+  ) as unknown as ThroughputSettings;
 }
 
 /** The task each measurement of a scan runs on the workers. */

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import type { RunSettings } from "../measure/run.js";
 import { parseCalls } from "../throughput/fit.js";
-import { THROUGHPUT_SETTINGS, type ThroughputSettings } from "../throughput/params.js";
+import { THROUGHPUT_SETTINGS } from "../tasks/throughput-params.js";
+import type { ThroughputSettings } from "../throughput/settings.js";
 import { readPointRecord, type ThroughputPointRecord } from "../throughput/records.js";
 import { readJsonFile, type PartialRecord } from "../record/measurement.js";
 import { requireRows } from "../record/rows.js";
@@ -108,7 +109,7 @@ export function checkThroughputMeasurement(
     if (!def.significant || key === "threads" || key === "executor") continue;
     recorded.push([
       `--${def.flag}`,
-      (record.settings as Record<string, unknown>)?.[key],
+      (record.settings as unknown as Record<string, unknown> | undefined)?.[key],
       s[key as keyof typeof s],
     ]);
   }

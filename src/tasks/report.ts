@@ -2,6 +2,7 @@
  * Report: one self-contained HTML page for a set of models (or one): runtime, throughput, memory and
  * load-time plots, the summary tables, the measurements' metadata and every warning. Works offline.
  */
+import { readFileSync } from "node:fs";
 import { loadWarning } from "../measure/host.js";
 import { projectRevision } from "../paths.js";
 import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
@@ -33,6 +34,11 @@ import {
   sortedBatchSizes,
 } from "./params.js";
 import { MergeRuntimes } from "./runtime.js";
+import { MergeThroughput, type ThroughputRow } from "./throughput.js";
+import { throughputOfRuntime } from "./throughput-params.js";
+import { throughputSeries } from "./throughput-plot.js";
+import { buildThroughputFigure } from "../plot/throughput-figure.js";
+import { param } from "../framework/parameters.js";
 
 /** The metadata of a measurement (the fields the report shows may be missing in older files). */
 type MeasurementMeta = PartialRecord;
@@ -79,6 +85,17 @@ const META_ROWS: [string, (m: MeasurementMeta) => unknown][] = [
   ["started at", (m) => m.startedAt],
 ];
 
+/** Report's --streams: none by default (no throughput section). */
+const REPORT_STREAMS = param.ints({
+  flag: "streams",
+  default: [],
+  defaultText: "none: no throughput section",
+  significant: true,
+  description:
+    "add a throughput section: each model at these streams (MergeThroughput with the runtime's --threads, " +
+    "--input-data, --cpu-affinity and --repeats, the throughput defaults for warm-up and window)",
+});
+
 /** Writes one HTML report of several models / releases / architectures (the curves of PlotMultiRuntimes). */
 export class Report extends Task {
   static readonly family = defineTask({
@@ -102,15 +119,21 @@ export class Report extends Task {
       bsNormalized: PLOT_PARAMS.bsNormalized,
       errorStyle: PLOT_PARAMS.errorStyle,
       topRightLabel: PLOT_PARAMS.topRightLabel,
+      streams: REPORT_STREAMS,
     },
     create: (v) =>
-      new Report(buildCurves(v), v.batchSizes, {
-        yLog: v.yLog,
-        xLog: v.xLog,
-        bsNormalized: v.bsNormalized,
-        errorStyle: v.errorStyle as "band" | "bars",
-        topRightLabel: v.topRightLabel || undefined,
-      }),
+      new Report(
+        buildCurves(v),
+        v.batchSizes,
+        {
+          yLog: v.yLog,
+          xLog: v.xLog,
+          bsNormalized: v.bsNormalized,
+          errorStyle: v.errorStyle as "band" | "bars",
+          topRightLabel: v.topRightLabel || undefined,
+        },
+        v.streams,
+      ),
   });
   readonly family = "Report";
   readonly batchSizes: number[];
@@ -119,21 +142,36 @@ export class Report extends Task {
     readonly curves: Curve[],
     batchSizes: number[],
     readonly options: PlotOptions,
+    /** With streams: a throughput section (MergeThroughput of each model at these streams). */
+    readonly streams: number[] = [],
   ) {
     super();
     this.batchSizes = sortedBatchSizes(batchSizes);
   }
 
+  /** The throughput measurements of the report's models, when --streams asks for them. */
+  throughputMerges(): MergeThroughput[] {
+    if (this.streams.length === 0) return [];
+    return this.curves.map(
+      (c) => new MergeThroughput(throughputOfRuntime(c.cfg), this.batchSizes, this.streams),
+    );
+  }
+
   requires(): Task[] {
-    return this.curves.flatMap((c) => [
-      new MergeRuntimes(c.cfg, this.batchSizes),
-      new MergeMemory(c.cfg, this.batchSizes),
-    ]);
+    return [
+      ...this.curves.flatMap((c) => [
+        new MergeRuntimes(c.cfg, this.batchSizes),
+        new MergeMemory(c.cfg, this.batchSizes),
+      ]),
+      ...this.throughputMerges(),
+    ];
   }
 
   outputs(): string[] {
     const plot = { options: this.options, fileTypes: [], postfix: "", viewCmd: "" };
-    return multiPlotOutputs(this.family, this.curves, "report", this.batchSizes, plot);
+    // a report with a throughput section is another report (its streams in the name)
+    const stem = this.streams.length ? `report_streams_${this.streams.join("_")}` : "report";
+    return multiPlotOutputs(this.family, this.curves, stem, this.batchSizes, plot);
   }
 
   reprParams(): Record<string, unknown> {
@@ -161,8 +199,13 @@ export class Report extends Task {
       {
         title: `MLProf report: ${this.curves.map((c) => plainLabel(c.label)).join(", ")}`,
         facts: reportFacts(data, this.batchSizes),
-        figures: this.figures(data),
-        tables: [summaryHtmlTable(data), memoryHtmlTable(data), metadataTable(data)],
+        figures: [...this.figures(data), ...this.throughputFigures()],
+        tables: [
+          summaryHtmlTable(data),
+          memoryHtmlTable(data),
+          ...this.throughputTables(),
+          metadataTable(data),
+        ],
         warnings: warningsOf(data),
         notes: methodNotes(),
       },
@@ -241,6 +284,71 @@ export class Report extends Task {
       },
     ];
     return figures.map((f) => ({ heading: f.heading, figure: sized(f.figure) }));
+  }
+
+  /** The throughput figure (events/s and latency against the streams), when --streams asks for it. */
+  private throughputFigures(): ReportFigure[] {
+    const merges = this.throughputMerges();
+    if (merges.length === 0) return [];
+    const series = merges.flatMap((m, i) => throughputSeries(m, this.curves[i]!.label, true));
+    const figure = buildThroughputFigure(series, {
+      eventsLog: this.options.yLog,
+      latencyLog: false,
+      topRightLabel: this.options.topRightLabel,
+    });
+    return [
+      {
+        heading:
+          "Throughput under concurrent streams (dashed: ideal linear scaling; efficiency at the points)",
+        figure: {
+          data: figure.data,
+          layout: { ...figure.layout, width: REPORT_FIGURE_WIDTH, height: REPORT_FIGURE_HEIGHT },
+        },
+      },
+    ];
+  }
+
+  /** The throughput table: one row per model, batch size and streams. */
+  private throughputTables(): ReportTable[] {
+    const merges = this.throughputMerges();
+    if (merges.length === 0) return [];
+    const rows = merges.flatMap((m, i) => {
+      const json = JSON.parse(readFileSync(m.outputs()[1]!, "utf8")) as { points: ThroughputRow[] };
+      return json.points.map((r) => [
+        plainLabel(this.curves[i]!.label),
+        String(r.batchSize),
+        String(r.streams),
+        sig(r.eventsPerSecond, 3),
+        `${sig(r.eventsPerSecondMin, 3)} – ${sig(r.eventsPerSecondMax, 3)}`,
+        r.efficiency === null ? "–" : percent(r.efficiency),
+        sig(r.latencyMs.p50),
+        sig(r.latencyMs.p99),
+        percent(r.cpuUtilisation),
+        sig(r.peakRssKb / 1024, 3),
+        r.oversubscribed ? "oversubscribed" : "",
+      ]);
+    });
+    return [
+      {
+        heading: "Throughput under concurrent streams",
+        header: [
+          "model",
+          "batch size",
+          "streams",
+          "events/s (median)",
+          "min – max over processes",
+          "efficiency",
+          "latency p50 (ms)",
+          "latency p99 (ms)",
+          "CPU utilisation",
+          "peak RSS (MiB)",
+          "",
+        ],
+        rows,
+        numeric: [1, 2, 3, 5, 6, 7, 8, 9],
+        group: 0,
+      },
+    ];
   }
 }
 

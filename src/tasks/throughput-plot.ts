@@ -19,11 +19,10 @@ import {
   STREAMS_LIST,
   THROUGHPUT_PARAMS,
   THROUGHPUT_SETTINGS,
-  defaultStreams,
   throughputConfig,
   throughputDir,
-  type ThroughputConfig,
-} from "../throughput/params.js";
+} from "./throughput-params.js";
+import { defaultStreams, type ThroughputConfig } from "../throughput/settings.js";
 import { plotComplete, plotOutputs, renderAndView, type PlotConfig } from "./mixins/plot.js";
 import {
   BATCH_SIZES,
@@ -37,6 +36,7 @@ import { MergeThroughput, type ThroughputRow } from "./throughput.js";
 
 /** The plot options a throughput figure takes. */
 const THROUGHPUT_PLOT_PARAMS = {
+  yLog: { ...PLOT_PARAMS.yLog, description: "logarithmic events/s axis (models of very different cost)" },
   latencyLog: param.bool({
     flag: "latency-log",
     default: false,
@@ -49,11 +49,12 @@ const THROUGHPUT_PLOT_PARAMS = {
   viewCmd: PLOT_PARAMS.viewCmd,
 };
 
-/** The plot configuration of the throughput plot options. */
-function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): PlotConfig {
+/** The plot configuration of the throughput plot options (the files, and the figure's own options). */
+function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): ThroughputPlotConfig {
   return {
+    latencyLog: v.latencyLog,
     options: {
-      yLog: v.latencyLog,
+      yLog: v.yLog,
       xLog: false,
       bsNormalized: false,
       errorStyle: "bars",
@@ -66,8 +67,17 @@ function throughputPlotConfig(v: Values<typeof THROUGHPUT_PLOT_PARAMS>): PlotCon
   };
 }
 
+/** A plot configuration with the throughput figure's latency axis. */
+interface ThroughputPlotConfig extends PlotConfig {
+  latencyLog: boolean;
+}
+
 /** The merged rows of a MergeThroughput, as curves (one per batch size) labelled with `label`. */
-function seriesOf(merge: MergeThroughput, label: string, withBatchSize: boolean): ThroughputSeries[] {
+export function throughputSeries(
+  merge: MergeThroughput,
+  label: string,
+  withBatchSize: boolean,
+): ThroughputSeries[] {
   const json = merge.outputs()[1]!;
   const points = (JSON.parse(readFileSync(json, "utf8")) as { points?: ThroughputRow[] }).points;
   if (!Array.isArray(points)) throw new MlprofError(`${json}: field points: expected a list, found nothing`);
@@ -148,7 +158,7 @@ export class PlotThroughput extends Task {
     readonly cfg: ThroughputConfig,
     batchSizes: number[],
     streams: number[],
-    readonly plot: PlotConfig,
+    readonly plot: ThroughputPlotConfig,
   ) {
     super();
     this.merge = new MergeThroughput(cfg, batchSizes, streams);
@@ -178,11 +188,12 @@ export class PlotThroughput extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     await withRendererStarted(async () => {
-      const series = seriesOf(this.merge, this.cfg.model.label, false);
+      const series = throughputSeries(this.merge, this.cfg.model.label, false);
       const figure = buildThroughputFigure(series, {
         palette: this.plot.options.palette,
         topRightLabel: this.plot.options.topRightLabel ?? plainLabel(this.cfg.model.label),
-        latencyLog: this.plot.options.yLog,
+        eventsLog: this.plot.options.yLog,
+        latencyLog: this.plot.latencyLog,
       });
       const page = {
         heading: `Throughput of ${plainLabel(this.cfg.model.label)}`,
@@ -244,7 +255,7 @@ export class PlotMultiThroughput extends Task {
     readonly cfgs: ThroughputConfig[],
     batchSizes: number[],
     streams: number[],
-    readonly plot: PlotConfig,
+    readonly plot: ThroughputPlotConfig,
   ) {
     super();
     this.merges = cfgs.map((c) => new MergeThroughput(c, sortedBatchSizes(batchSizes), streams));
@@ -286,11 +297,12 @@ export class PlotMultiThroughput extends Task {
 
   async run(ctx: TaskContext): Promise<void> {
     await withRendererStarted(async () => {
-      const series = this.merges.flatMap((m) => seriesOf(m, m.cfg.model.label, true));
+      const series = this.merges.flatMap((m) => throughputSeries(m, m.cfg.model.label, true));
       const figure = buildThroughputFigure(series, {
         palette: this.plot.options.palette,
         topRightLabel: this.plot.options.topRightLabel,
-        latencyLog: this.plot.options.yLog,
+        eventsLog: this.plot.options.yLog,
+        latencyLog: this.plot.latencyLog,
       });
       const labels = this.cfgs.map((c) => plainLabel(c.model.label));
       const page = {

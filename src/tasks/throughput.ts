@@ -17,12 +17,10 @@ import {
   STREAMS,
   STREAMS_LIST,
   THROUGHPUT_PARAMS,
-  defaultStreams,
   throughputConfig,
   throughputDir,
-  throughputProvenance,
-  type ThroughputConfig,
-} from "../throughput/params.js";
+} from "./throughput-params.js";
+import { defaultStreams, throughputProvenance, type ThroughputConfig } from "../throughput/settings.js";
 import {
   pointRecord,
   readPointRecord,
@@ -42,6 +40,7 @@ function throughputRepr(cfg: ThroughputConfig): Record<string, unknown> {
     version: cfg.version,
     model_file: cfg.model.file,
     model_name: cfg.model.fullName,
+    input_data: cfg.settings.inputData,
     threads: cfg.settings.threads,
     warmup_duration: cfg.settings.warmupSeconds,
     min_duration: cfg.settings.minDurationSeconds,

@@ -3,14 +3,12 @@
  * under the host-wide lock of timed work, and only a complete, checked result is moved into the store
  * (its record first, the calls CSV last).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { contentChange, currentSpec, modelContent } from "../engines/provenance.js";
 import { getEngine } from "../engines/registry.js";
 import { throughputDriver, throughputEngines } from "../engines/throughput.js";
 import { hostInfo, type HostInfo } from "../measure/host.js";
-import { fullShape, makeInputData } from "../measure/inputs.js";
-import type { InputKind } from "../measure/job.js";
 import { checkInputMemory, oomKillCount, sigkillCause, watchMemory } from "../measure/memory-budget.js";
 import type { ThroughputJob, ThroughputProcessMeta } from "../measure/throughput-job.js";
 import { projectRevision, storeRoot } from "../paths.js";
@@ -24,7 +22,7 @@ import { withMeasurementLock } from "../util/lock.js";
 import { runStreaming } from "../util/process.js";
 import { ProgressBar, type ProgressSink } from "../util/progress.js";
 import { analyseCalls, parseCalls, type ThroughputAnalysis } from "./fit.js";
-import { checkSubscription, cpusAvailable, throughputProvenance, type ThroughputConfig } from "./params.js";
+import { checkSubscription, cpusAvailable, throughputProvenance, type ThroughputConfig } from "./settings.js";
 
 /** The columns of a throughput calls CSV (no header line): ns relative to the window's start. */
 export const CALLS_CSV_COLUMNS = "stream,start_ns,end_ns";
@@ -87,7 +85,8 @@ export async function measureThroughput(req: ThroughputRequest): Promise<Through
   }
   checkCpusHere(cfg.settings.cpuAffinity);
   const oversubscribed = checkSubscription(cfg.settings, streams);
-  for (let k = 0; k < streams; k++) checkInputMemory(spec.inputs, batchSize, spec.yamlPath);
+  // every stream holds the inputs of one event: as much as one event of S times the batch size
+  checkInputMemory(spec.inputs, batchSize * streams, spec.yamlPath);
   const tmpParent = storeTmpDir();
   const tmp = makeTempDir("throughput", tmpParent);
   try {
@@ -192,29 +191,17 @@ function lockOptions(req: ThroughputRequest) {
 }
 
 /**
- * The job of one process, its inputs drawn by the tool's generator into raw files: stream k gets the
- * inputs of event k (seed + 1000 k + input index), so the streams never feed identical tensors.
+ * The job of one process: stream k gets the inputs of event k (seed + 1000 k + input index, drawn by the
+ * runner as the tool draws them), so the streams never feed identical tensors.
  */
 function throughputJob(req: ThroughputRequest, dir: string): ThroughputJob {
   const { cfg, batchSize, streams } = req;
   const spec = cfg.model.spec;
   const s = cfg.settings;
-  const inputs = spec.inputs.map((inp, i) => ({
-    name: inp.name,
-    dtype: inp.dtype,
-    shape: fullShape(inp, batchSize),
-    files: Array.from({ length: streams }, (_, k) => {
-      const file = join(dir, `input_${i}_stream_${k}.bin`);
-      const data = makeInputData(inp, batchSize, s.inputData as InputKind, INPUT_SEED + 1000 * k + i);
-      writeFileSync(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      return file;
-    }),
-  }));
   return {
     engine: spec.engine,
     modelPath: getEngine(spec.engine).local.modelPath(spec),
     batchSize,
-    inputs,
     outputs: spec.outputs.map((o) => o.name),
     inputData: s.inputData,
     seed: INPUT_SEED,

@@ -248,3 +248,41 @@ test("PlotThroughput draws the measured points (no new measurement) into PNG and
   ])
     assert.ok(html.includes(text), `the page shows '${text}'`);
 });
+
+test("Report --streams adds the throughput figure and table of each model", async () => {
+  const yaml = join(EXAMPLES, "dnn", "model_onnx_l10u128.yaml");
+  const r = await mlprof(
+    [
+      "run",
+      "Report",
+      "--version",
+      "report",
+      "--model-files",
+      yaml,
+      "--batch-sizes",
+      "1",
+      "--streams",
+      "1,2",
+      "--repeats",
+      "1",
+      "--n-calls",
+      "20",
+    ],
+    data.env,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const page = listFiles(join(data.store, "Report")).find((f) => f.includes("/report/"))!;
+  assert.match(page, /report_streams_1_2_[^/]*\.html$/);
+  const html = readFileSync(join(data.store, "Report", page), "utf8");
+  assert.ok(html.includes("Throughput under concurrent streams (dashed: ideal linear scaling"));
+  for (const column of ["events/s (median)", "efficiency", "latency p99 (ms)", "CPU utilisation"])
+    assert.ok(html.includes(column), `the throughput table has '${column}'`);
+  // the throughput points were measured with the throughput defaults and the runtime's repeats
+  const points = listFiles(join(data.store, "MeasureThroughput")).filter((f) => f.includes("/report/"));
+  assert.ok(
+    points.some((f) =>
+      /__warmup_2s__window_5s__mincalls_200__repeats_1\/report\/throughput_bs_1_streams_2\.json$/.test(f),
+    ),
+    points.join("\n"),
+  );
+});

@@ -3,16 +3,14 @@
  * threads per stream, the streams, the warm-up and window, and how many fresh processes per point.
  */
 import { Model } from "../engines/model.js";
-import { canonicalJson, modelContent, type MeasurementProvenance } from "../engines/provenance.js";
 import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
 import { INPUT_KINDS } from "../measure/job.js";
 import { cmsswPart, taskDir } from "../store.js";
-import { cpuList, cpusHere } from "../util/cpus.js";
+import type { ThroughputConfig, ThroughputSettings } from "../throughput/settings.js";
 import { MlprofError } from "../util/errors.js";
-import { shortHash } from "../util/hash.js";
 import { checkName } from "../util/names.js";
-import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, SECONDS_BOUND, VERSION } from "../tasks/params.js";
-import { resolveModelFile } from "../tasks/mixins/runtime.js";
+import { CMSSW_PARAMS, MEASUREMENT_PARAMS, MODEL_PARAMS, SECONDS_BOUND, VERSION } from "./params.js";
+import { resolveModelFile, type RuntimeConfig } from "./mixins/runtime.js";
 
 /** Streams of one process: as many as a CMSSW job may run on a large node. */
 const STREAMS_BOUND = { max: 1024, why: "a large node's CPUs" };
@@ -97,8 +95,9 @@ export const THROUGHPUT_SETTINGS = {
   }),
 };
 
-/** The settings of a throughput measurement. */
-export type ThroughputSettings = Values<typeof THROUGHPUT_SETTINGS>;
+/** The flags declare exactly the settings of a throughput measurement. */
+const _settings: (v: Values<typeof THROUGHPUT_SETTINGS>) => ThroughputSettings = (v) => v;
+void _settings;
 
 /** The parameters of one model's throughput tasks (after the task's own: batch size, streams). */
 export const THROUGHPUT_PARAMS = {
@@ -130,15 +129,6 @@ export const STREAMS_LIST = param.ints({
   check: (v) => v.forEach(positive("streams", STREAMS_BOUND)),
 });
 
-/** A throughput configuration: the model, its settings, the release it stands for. */
-export interface ThroughputConfig {
-  version: string;
-  model: Model;
-  settings: ThroughputSettings;
-  cmsswVersion: string;
-  scramArch: string;
-}
-
 /** The configuration of converted values (the model file resolved, names checked). */
 export function throughputConfig(v: ThroughputValues): ThroughputConfig {
   checkName("--version", v.version);
@@ -146,39 +136,8 @@ export function throughputConfig(v: ThroughputValues): ThroughputConfig {
   const model = new Model(resolveModelFile(v.modelFile), v.modelName || undefined, v.modelLabel || undefined);
   const settings = Object.fromEntries(
     Object.keys(THROUGHPUT_SETTINGS).map((k) => [k, (v as Record<string, unknown>)[k]]),
-  ) as ThroughputSettings;
+  ) as unknown as ThroughputSettings;
   return { version: v.version, model, settings, cmsswVersion: v.cmsswVersion, scramArch: v.scramArch };
-}
-
-/** The CPUs a throughput process may use: those of --cpu-affinity, else those this process may run on. */
-export function cpusAvailable(settings: ThroughputSettings): number {
-  return settings.cpuAffinity ? cpuList(settings.cpuAffinity).length : cpusHere().length;
-}
-
-/** The default streams of MergeThroughput: 1, 2, 4, … while streams × threads fit the CPUs available. */
-export function defaultStreams(settings: ThroughputSettings): number[] {
-  const most = Math.max(1, Math.floor(cpusAvailable(settings) / settings.threads));
-  const out: number[] = [];
-  for (let s = 1; s <= most; s *= 2) out.push(s);
-  return out;
-}
-
-/**
- * Refuses a point whose streams × threads exceed the CPUs available, unless --oversubscribe; returns
- * whether it is oversubscribed.
- */
-export function checkSubscription(settings: ThroughputSettings, streams: number): boolean {
-  const need = streams * settings.threads;
-  const have = cpusAvailable(settings);
-  if (need <= have) return false;
-  if (settings.oversubscribe) return true;
-  throw new MlprofError(
-    `--streams ${streams} x --threads ${settings.threads} needs ${need} CPUs, ` +
-      `${settings.cpuAffinity ? `--cpu-affinity ${settings.cpuAffinity} gives` : "this machine gives this process"} ${have}: ` +
-      "the streams would compete for CPUs and the throughput would measure the scheduler",
-    `measure at most ${Math.max(1, Math.floor(have / settings.threads))} streams of ${settings.threads} threads, ` +
-      "or add --oversubscribe to measure it anyway (marked oversubscribed)",
-  );
 }
 
 /** The output folder of a throughput task: <store>/<family>/<release>__<arch>/<model>__<settings>/<version>. */
@@ -197,14 +156,26 @@ export function throughputDir(
   );
 }
 
-/** The fingerprint of the model content and the significant settings (repeats left out) of a measurement. */
-export function throughputProvenance(cfg: ThroughputConfig): MeasurementProvenance {
-  const settings = Object.fromEntries(Object.entries(cfg.settings).filter(([k]) => k !== "repeats"));
+/**
+ * The throughput configuration of a runtime configuration (Report's throughput section): its model,
+ * release, threads, input data, CPU affinity and repeats, the throughput defaults for the rest.
+ */
+export function throughputOfRuntime(cfg: RuntimeConfig): ThroughputConfig {
+  const defaults = Object.fromEntries(
+    Object.entries(THROUGHPUT_SETTINGS).map(([key, p]) => [key, p.default]),
+  ) as unknown as ThroughputSettings;
+  const { run } = cfg;
   return {
-    ...modelContent(cfg.model.spec),
-    settingsSha256: shortHash(
-      canonicalJson({ throughput: settings, cmsswVersion: cfg.cmsswVersion, scramArch: cfg.scramArch }),
-      64,
-    ),
+    version: cfg.version,
+    model: cfg.model,
+    settings: {
+      ...defaults,
+      inputData: run.inputData,
+      threads: run.threads,
+      cpuAffinity: run.cpuAffinity,
+      repeats: run.repeats,
+    },
+    cmsswVersion: cfg.cmsswVersion,
+    scramArch: cfg.scramArch,
   };
 }
