@@ -382,6 +382,12 @@ export function scanFromRaw(raw: Record<string, unknown>): Scan {
       "leave them out, or drop --streams for a latency scan",
     );
   }
+  if (raw["executor"] !== undefined && String(raw["executor"]) !== "local") {
+    throw new MlprofError(
+      `--executor ${String(raw["executor"])}: a throughput scan (--streams) runs the standalone payload (--executor local); the CMSSW plugins measure one stream`,
+      "leave --executor out, or drop --streams for a latency scan in CMSSW",
+    );
+  }
   return buildScan({ kind: "throughput", values: parseParams(THROUGHPUT_SCAN_PARAMS, raw) }, name);
 }
 
