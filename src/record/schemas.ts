@@ -170,7 +170,43 @@ function buildSchemas(z: typeof zod.z) {
     csvColumns: text,
   });
 
+  /** What MeasureBatchCosts writes (batchcosts.json): each compiled size alone and the stitched probes. */
+  const batchCostsSchema = z.looseObject({
+    modelFile: text,
+    compiledSizes: z.array(positiveInt).min(1),
+    sizes: z
+      .array(
+        z.looseObject({
+          size: positiveInt,
+          medianMs: duration,
+          processMediansMs: z.array(duration).min(1),
+          p16Ms: duration,
+          p84Ms: duration,
+          csv: text,
+          objectBytes: count.optional(),
+        }),
+      )
+      .min(1),
+    probes: z.array(
+      z.looseObject({
+        rule: text,
+        target: positiveInt,
+        chunks: z.array(positiveInt).min(1),
+        padding: count,
+        medianMs: duration,
+        processMediansMs: z.array(duration).min(1),
+        chunksAloneMs: duration,
+        predictedMs: duration,
+        csv: text,
+      }),
+    ),
+    chunkOverheadMs: z.number(),
+    paddedElementSavingMs: z.number(),
+    compile: z.looseObject({ compileMs: duration.optional(), dir: text.optional() }),
+  });
+
   return {
+    "batch costs": batchCostsSchema,
     "measurement metadata": measurementRecordSchema,
     "measurement process metadata": processMetaSchema,
     "merged measurement metadata": mergedRecordSchema,

@@ -32,7 +32,9 @@ import { omit, param, positive, type Values } from "../framework/parameters.js";
 import { runTree } from "../framework/scheduler.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { readRuntimeCsv } from "../measure/csv.js";
-import { softwareDir, storeRoot } from "../paths.js";
+import { readRecord } from "../record/schemas.js";
+import { repeatStats } from "../stats/repeats.js";
+import { softwareDir } from "../paths.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
 import { readMeasurementRecord } from "../record/measurement.js";
 import { bandStats } from "../stats/stats.js";
@@ -71,7 +73,7 @@ const COMPILED_SIZES = param.ints({
   defaultText: "the model file's compilation.batch_sizes",
   description:
     "compile the model for these batch sizes instead of its file's compilation.batch_sizes (a copy of the " +
-    "model file with them is written to the store)",
+    "model file with them is written to the tool-managed software folder)",
   check: (v) => v.forEach(positive("compiled-sizes")),
 });
 
@@ -128,9 +130,10 @@ function ruleCfg(cfg: RuntimeConfig, rule?: BatchRule): RuntimeConfig {
 }
 
 /**
- * The cost of a MeasureRuntime (ms per call): the lowest of its processes' medians — the least disturbed
- * process, as other processes on the machine only ever add time — with every process's median and the
- * 16–84 % band of all rows for reference.
+ * The cost of a MeasureRuntime (ms per call): the geometric mean of its processes' medians, the measurement's
+ * median as everywhere in MLProf (the process is the unit of replication; the fastest process alone would
+ * favour whichever size happened to get a lucky process), with every process's median and the 16–84 % band of
+ * all rows for reference.
  */
 function measuredMs(task: MeasureRuntime): {
   medianMs: number;
@@ -144,7 +147,7 @@ function measuredMs(task: MeasureRuntime): {
   const repeats = readMeasurementRecord(json).repeats ?? [];
   const medians = repeats.map((r) => r.medianMs).filter((v) => Number.isFinite(v));
   return {
-    medianMs: medians.length ? Math.min(...medians) : b.median,
+    medianMs: medians.length ? repeatStats(medians.map((m) => [m])).center : b.median,
     processMediansMs: medians.length ? medians : [b.median],
     p16Ms: b.p16,
     p84Ms: b.p84,
@@ -160,8 +163,9 @@ function loadAverages(task: MeasureRuntime): number[] {
 
 /**
  * The model with other compiled sizes: a copy of its file with `compilation.batch_sizes` replaced (and the
- * SavedModel path made absolute) under <store>/MeasureBatchCosts/models/, named after the original plus the
- * sizes, so that its measurements have their own output paths. Written when it differs.
+ * SavedModel path made absolute) under <software>/tfaot/variants/ (an input derived from the model file, not an
+ * output: the store is left alone by --print-status and friends), named after the original plus the sizes, so
+ * that its measurements have their own output paths. Written when it differs.
  */
 export function compiledVariant(model: Model, sizes: number[]): Model {
   const spec = tfaotSpec(model.spec);
@@ -173,7 +177,7 @@ export function compiledVariant(model: Model, sizes: number[]): Model {
     model: { ...doc.model, saved_model: spec.section.savedModel },
     compilation: { ...doc.compilation, batch_sizes: sorted },
   });
-  const file = join(storeRoot(), "MeasureBatchCosts", "models", `${name}.yaml`);
+  const file = join(softwareDir(), "tfaot", "variants", `${name}.yaml`);
   if (!existsSync(file) || readFileSync(file, "utf8") !== text) writeFileAtomic(file, text);
   return new Model(file, name, `${model.label} (compiled ${sorted.join(", ")})`);
 }
@@ -318,7 +322,7 @@ export class MeasureBatchCosts extends Task {
 
 /** Reads a batchcosts.json. */
 function readBatchCosts(path: string): BatchCosts {
-  return readJsonFile(path, "batch costs of MeasureBatchCosts") as BatchCosts;
+  return readRecord<BatchCosts>("batch costs", path);
 }
 
 const TARGETS = param.string({
