@@ -1,6 +1,7 @@
 import { DEFAULT_BOOTSTRAP, bootstrapMedianCi, type Interval } from "./bootstrap.js";
 import { tukeyOutliers, type TukeyOutliers } from "./outliers.js";
 import { mean, quantileSorted, sampleStd, sortedCopy } from "./stats.js";
+import { minCallsFor } from "./validity.js";
 
 /** When a run counts as unstable. */
 export interface InstabilityThresholds {
@@ -24,8 +25,8 @@ export const DEFAULT_THRESHOLDS: InstabilityThresholds = { robustCv: 0.1, drift:
 /** Fewest values for the half-vs-half drift check (each half needs a meaningful median). */
 export const MIN_N_FOR_DRIFT = 20;
 
-/** Fewest calls for a 99.9 % quantile. */
-export const MIN_N_FOR_P999 = 1000;
+/** Fewest calls for a 99.9 % quantile: LoadGen's binomial rule (stats/validity.ts), 6643. */
+export const MIN_N_FOR_P999 = minCallsFor(0.999);
 
 /** Everything a summary reports about one sample of per-call runtimes (ms) at one batch size. */
 export interface SampleSummary {

@@ -2,7 +2,6 @@
  * Report: one self-contained HTML page for a set of models (or one): runtime, throughput, memory and
  * load-time plots, the summary tables, the measurements' metadata and every warning. Works offline.
  */
-import { loadWarning } from "../measure/host.js";
 import { projectRevision } from "../paths.js";
 import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
@@ -19,6 +18,8 @@ import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
 import { distinctValues, percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
 import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { COMPETITION_THRESHOLDS, waitFraction } from "../measure/competition.js";
+import { MIN_CALLS, MIN_TIMED_MS, QUANTILE_ALPHA, validityWord } from "../stats/validity.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
@@ -33,6 +34,7 @@ import {
   sortedBatchSizes,
 } from "./params.js";
 import { MergeRuntimes } from "./runtime.js";
+import { unstableNote } from "./plot.js";
 
 /** The metadata of a measurement (the fields the report shows may be missing in older files). */
 type MeasurementMeta = PartialRecord;
@@ -193,7 +195,15 @@ export class Report extends Task {
       {
         heading: "Runtime",
         figure: buildRuntimeFigure(
-          data.map((d) => seriesFromCsv(d.mergedCsv, d.curve.label, this.batchSizes, opts.bsNormalized)),
+          data.map((d) =>
+            seriesFromCsv(
+              d.mergedCsv,
+              d.curve.label + unstableNote(d.summaries),
+              this.batchSizes,
+              opts.bsNormalized,
+              d.summaries,
+            ),
+          ),
           opts,
         ),
       },
@@ -301,24 +311,29 @@ function machineWarnings(data: CurveData[]): string[] {
       `CPU frequency governor ${[...governors].join(", ")}: clock speeds change with the load; 'performance' gives steadier timings`,
     );
   }
-  for (const d of data) {
-    const loads = d.metas.map((m) => m.host?.loadAverage?.[0] ?? 0);
-    const worst = Math.max(0, ...loads);
-    if (loadWarning([worst])) {
-      warnings.push(
-        `${plainLabel(d.curve.label)}: the 1-minute load average was up to ${worst} when its measurements started: ` +
-          "other processes may have competed for the CPU (the average trails the last minute)",
-      );
-    }
-  }
   const hosts = new Set(metas.map((m) => `${m.host?.hostname} (${m.host?.cpuModel})`));
   if (hosts.size > 1) warnings.push(`measured on ${hosts.size} different hosts: ${[...hosts].join(", ")}`);
   return warnings;
 }
 
+/**
+ * The competition of a point's processes in one cell: the worst process's wait for a CPU (ms and share of
+ * its timed calls), its involuntary switches, the host's steal and the page faults (minor / major); "–" when
+ * no process recorded competition.
+ */
+function competitionCell(competition: SummaryEntry["competition"]): string {
+  const known = (competition ?? []).filter((c) => c !== undefined);
+  if (known.length === 0) return "–";
+  const worst = known.reduce((a, c) => (waitFraction(c) > waitFraction(a) ? c : a));
+  return (
+    `${sig(worst.runQueueWaitMs, 2)} ms of ${sig(worst.windowMs, 3)} ms (${percent(waitFraction(worst))}) / ` +
+    `${worst.involuntarySwitches} / ${sig(worst.stealMs, 2)} ms / ${worst.minorFaults} + ${worst.majorFaults}`
+  );
+}
+
 function summaryHtmlTable(data: CurveData[]): ReportTable {
   const rows = data.flatMap((d) =>
-    d.summaries.map(({ batchSize, summary: s, repeats: r, stable }) => [
+    d.summaries.map(({ batchSize, summary: s, repeats: r, stable, competition, validity }) => [
       plainLabel(d.curve.label) + (stable === false ? " (not stable)" : ""),
       String(batchSize),
       `${r?.n ?? 1} × ${s.n / (r?.n ?? 1)}`,
@@ -333,6 +348,8 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       s.drift ? percent(s.drift.relative) : "–",
       `${s.outliers.low} / ${s.outliers.high}`,
       sig(s.throughput, 3),
+      competitionCell(competition),
+      validity ? `${validityWord(validity)}${validity.reasons.length ? `: ${validity.reasons.join("; ")}` : ""}` : "–",
     ]),
   );
   return {
@@ -352,9 +369,11 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       "drift",
       "outliers low / high",
       "events/s",
+      "CPU wait / involuntary switches / steal / page faults (worst process)",
+      "valid",
     ],
     rows,
-    numeric: Array.from({ length: 13 }, (_, i) => i + 1),
+    numeric: Array.from({ length: 14 }, (_, i) => i + 1),
     group: 0,
   };
 }
@@ -415,6 +434,7 @@ function metadataTable(data: CurveData[]): ReportTable {
 
 function methodNotes(): string[] {
   const t = DEFAULT_THRESHOLDS;
+  const c = COMPETITION_THRESHOLDS;
   return [
     "Each measurement is a fresh process (as a cmsRun job): the engine loads the model, the first call is timed " +
       "on its own (cold start), warm-up calls follow, then only the inference call is timed, with a monotonic " +
@@ -430,8 +450,13 @@ function methodNotes(): string[] {
       "divided by the median in seconds.",
     `Warnings: a robust CV above ${percent(t.robustCv)} (wide spread), the medians of the two halves of the ` +
       `calls more than ${percent(t.drift)} apart (drift: warm up longer), processes that differ, measurements ` +
-      "that never became stable (--until-stable), a busy or frequency-scaling machine. Outliers (Tukey fences, " +
-      "1.5 IQR) are counted, never dropped.",
+      "that never became stable (--until-stable), competition measured in the measurement process over its timed " +
+      `calls (its thread waited for a CPU, or the hypervisor stole the host's CPUs, more than ${percent(c.waitFraction)} ` +
+      "of the time; a major page fault), a frequency-scaling machine. Outliers (Tukey fences, 1.5 IQR) are counted, never dropped.",
+    `Validity: a point is valid with at least ${MIN_CALLS} calls (p95 by LoadGen's binomial rule, max(q, 1 − q)^n ≤ ` +
+      `${QUANTILE_ALPHA}), at least ${MIN_TIMED_MS} ms of timed calls per process, stable windows (--until-stable) ` +
+      "and no competition beyond the thresholds above; points measured before MLProf recorded competition are " +
+      "'unknown'. Invalid points are drawn hollow in the plots.",
     "Memory: the resident set size of the measurement process (VmRSS, peak VmHWM) from /proc/self/status, read " +
       "outside the timed calls; 1 MiB = 1024 kB. Load time: loading the model into the engine (session creation " +
       "or graph import) in the measurement process.",
