@@ -153,7 +153,8 @@ export function competitionWarnings(c: CompetitionRecord, t = COMPETITION_THRESH
 }
 
 /** The heading of the competition warnings a run prints (each measurement's warning is its detail). */
-export const COMPETITION_WARNING = "something competed with the timed calls (measured in the measurement process)";
+export const COMPETITION_WARNING =
+  "something competed with the timed calls (measured in the measurement process)";
 
 /** The competition of a record's processes, with the label each warning carries ("repeat k: " when several). */
 export function processCompetition(record: {

@@ -192,9 +192,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
             },
           }
         : {}),
-      ...(windows.length === nEvents
-        ? { competition: competitionRecord(windows, cpus().length) }
-        : {}),
+      ...(windows.length === nEvents ? { competition: competitionRecord(windows, cpus().length) } : {}),
       memory: {
         rssBeforeLoadKb: rssBeforeLoad,
         rssAfterLoadKb: rssAfterLoad,

@@ -88,7 +88,10 @@ export function splitSample(
   return {
     all,
     repeats,
-    competition: competition.length === repeats.length ? competition : repeats.map(() => ({ label: "", competition: undefined })),
+    competition:
+      competition.length === repeats.length
+        ? competition
+        : repeats.map(() => ({ label: "", competition: undefined })),
     ...(events.length ? { stable: events.every((e) => e.stable) } : {}),
     ...(stitched !== undefined ? { stitched } : {}),
   };

@@ -413,7 +413,12 @@ export class CompareRuntimes extends Task {
       regressed.length > 0
         ? `regression: B is slower than A beyond ${percent(this.noiseThreshold)} at batch size(s) ${regressed.join(", ")}`
         : refused.length > 0
-          ? `no regression where a verdict was given (batch size(s) ${results.filter((r) => !r.noVerdict).map((r) => r.batchSize).join(", ") || "none"}): the points of the other batch sizes are invalid`
+          ? `no regression where a verdict was given (batch size(s) ${
+              results
+                .filter((r) => !r.noVerdict)
+                .map((r) => r.batchSize)
+                .join(", ") || "none"
+            }): the points of the other batch sizes are invalid`
           : `no regression: B is nowhere slower than A beyond ${percent(this.noiseThreshold)}`;
     const side = (name: string, s: Side) =>
       `${name}: ${plainLabel(s.label)} (${s.cfg.model.file}, version ${s.cfg.version}, ${s.cfg.cmsswVersion}, ${s.cfg.scramArch})`;

@@ -19,7 +19,13 @@ import { distinctValues, percent, plainLabel, sig, type SummaryEntry } from "../
 import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { COMPETITION_THRESHOLDS, waitFraction } from "../measure/competition.js";
-import { MIN_CALLS, MIN_TIMED_MS, QUANTILE_ALPHA, validityWord } from "../stats/validity.js";
+import {
+  MAX_PREEMPTED_CALLS,
+  MIN_CALLS,
+  MIN_TIMED_MS,
+  QUANTILE_ALPHA,
+  validityWord,
+} from "../stats/validity.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
@@ -349,7 +355,9 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       `${s.outliers.low} / ${s.outliers.high}`,
       sig(s.throughput, 3),
       competitionCell(competition),
-      validity ? `${validityWord(validity)}${validity.reasons.length ? `: ${validity.reasons.join("; ")}` : ""}` : "–",
+      validity
+        ? `${validityWord(validity)}${validity.reasons.length ? `: ${validity.reasons.join("; ")}` : ""}`
+        : "–",
     ]),
   );
   return {
@@ -454,9 +462,10 @@ function methodNotes(): string[] {
       `calls (its thread waited for a CPU, or the hypervisor stole the host's CPUs, more than ${percent(c.waitFraction)} ` +
       "of the time; a major page fault), a frequency-scaling machine. Outliers (Tukey fences, 1.5 IQR) are counted, never dropped.",
     `Validity: a point is valid with at least ${MIN_CALLS} calls (p95 by LoadGen's binomial rule, max(q, 1 − q)^n ≤ ` +
-      `${QUANTILE_ALPHA}), at least ${MIN_TIMED_MS} ms of timed calls per process, stable windows (--until-stable) ` +
-      "and no competition beyond the thresholds above; points measured before MLProf recorded competition are " +
-      "'unknown'. Invalid points are drawn hollow in the plots.",
+      `${QUANTILE_ALPHA}), at least ${MIN_TIMED_MS} ms of timed calls per process, stable windows (--until-stable), ` +
+      `at most ${percent(MAX_PREEMPTED_CALLS)} of a process's calls preempted (involuntary context switches / calls) ` +
+      `and at most ${percent(c.stealFraction)} steal; points measured before MLProf recorded competition are ` +
+      "'unknown'. Invalid points are drawn hollow in the plots; CompareRuntimes gives them no verdict.",
     "Memory: the resident set size of the measurement process (VmRSS, peak VmHWM) from /proc/self/status, read " +
       "outside the timed calls; 1 MiB = 1024 kB. Load time: loading the model into the engine (session creation " +
       "or graph import) in the measurement process.",

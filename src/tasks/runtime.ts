@@ -116,7 +116,8 @@ export class MeasureRepeat extends Task {
       signal: ctx.signal,
       wait: ctx.wait,
     });
-    for (const w of recordCompetitionWarnings(readMeasurementRecord(metaPath))) ctx.warn?.(COMPETITION_WARNING, w);
+    for (const w of recordCompetitionWarnings(readMeasurementRecord(metaPath)))
+      ctx.warn?.(COMPETITION_WARNING, w);
   }
 }
 
