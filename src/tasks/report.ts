@@ -19,13 +19,7 @@ import { distinctValues, percent, plainLabel, sig, type SummaryEntry } from "../
 import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { COMPETITION_THRESHOLDS, waitFraction } from "../measure/competition.js";
-import {
-  MAX_PREEMPTED_CALLS,
-  MIN_CALLS,
-  MIN_TIMED_MS,
-  QUANTILE_ALPHA,
-  validityWord,
-} from "../stats/validity.js";
+import { MIN_CALLS, MIN_TIMED_MS, QUANTILE_ALPHA, validityWord } from "../stats/validity.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
@@ -347,7 +341,7 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       sig(s.median / batchSize),
       r?.interval ? `${sig(r.interval.low)} – ${sig(r.interval.high)}` : "–",
       `${sig(s.p16)} – ${sig(s.p84)}`,
-      sig(s.p95),
+      s.p95 === null ? "–" : sig(s.p95),
       s.p999 === null ? "–" : sig(s.p999),
       percent(s.robustCv),
       `${r?.betweenCv === null || r?.betweenCv === undefined ? "–" : percent(r.betweenCv)} / ${r ? percent(r.withinCv) : "–"}`,
@@ -453,17 +447,18 @@ function methodNotes(): string[] {
     "Between processes: the standard deviation of the log medians (about the CV of the process medians); within " +
       "a process: the median relative standard error of one process's median, 1.2533 (p84 − p16) / 2 / √n / median. " +
       "When between exceeds what within explains, the processes differ.",
-    "Quantiles interpolate linearly between the closest ranks (as numpy); p99.9 needs at least " +
-      `${MIN_N_FOR_P999} calls. The robust CV is (p84 − p16) / (2 median); the throughput is the batch size ` +
+    "Quantiles interpolate linearly between the closest ranks (as numpy); p95 needs at least 130 calls and " +
+      `p99.9 ${MIN_N_FOR_P999} (LoadGen's binomial rule), else '–'. The robust CV is (p84 − p16) / (2 median); the throughput is the batch size ` +
       "divided by the median in seconds.",
     `Warnings: a robust CV above ${percent(t.robustCv)} (wide spread), the medians of the two halves of the ` +
       `calls more than ${percent(t.drift)} apart (drift: warm up longer), processes that differ, measurements ` +
       "that never became stable (--until-stable), competition measured in the measurement process over its timed " +
       `calls (its thread waited for a CPU, or the hypervisor stole the host's CPUs, more than ${percent(c.waitFraction)} ` +
       "of the time; a major page fault), a frequency-scaling machine. Outliers (Tukey fences, 1.5 IQR) are counted, never dropped.",
-    `Validity: a point is valid with at least ${MIN_CALLS} calls (p95 by LoadGen's binomial rule, max(q, 1 − q)^n ≤ ` +
+    `Validity: a point is valid with at least ${MIN_CALLS} calls (for p16/p84 by LoadGen's binomial rule, max(q, 1 − q)^n ≤ ` +
       `${QUANTILE_ALPHA}), at least ${MIN_TIMED_MS} ms of timed calls per process, stable windows (--until-stable), ` +
-      `at most ${percent(MAX_PREEMPTED_CALLS)} of a process's calls preempted (involuntary context switches / calls) ` +
+      "at most 0.5 / √n of a process's n calls preempted (involuntary context switches / calls: less than the " +
+      "median's rank standard error) " +
       `and at most ${percent(c.stealFraction)} steal; points measured before MLProf recorded competition are ` +
       "'unknown'. Invalid points are drawn hollow in the plots; CompareRuntimes gives them no verdict.",
     "Memory: the resident set size of the measurement process (VmRSS, peak VmHWM) from /proc/self/status, read " +
