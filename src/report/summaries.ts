@@ -9,7 +9,8 @@ import { MlprofError } from "../util/errors.js";
 import { MAX_RUNTIME_MS, readRuntimeCsv } from "../measure/csv.js";
 import { plainLabel, type SummaryEntry } from "./text.js";
 import { PAIR_MISMATCH_HINT } from "../record/repeats.js";
-import { processCompetition, competitionWarnings, type CompetitionRecord } from "../measure/competition.js";
+import type { CompetitionRecord } from "../measure/competition.js";
+import { processCompetition, competitionWarnings } from "../stats/competition.js";
 import { validityOf } from "../stats/validity.js";
 
 /** The runtimes of one batch size: all calls in order, and the calls of each process. */
@@ -134,6 +135,7 @@ export function summarizeSample(label: string, batchSize: number, sample: BatchS
     repeats,
     validity,
     competition: sample.competition.map((p) => p.competition),
+    processCalls: sample.repeats.map((r) => r.length),
     stable: sample.stable,
     ...(sample.stitched !== undefined ? { stitched: sample.stitched } : {}),
   };

@@ -2,7 +2,8 @@ import { latexToPlotly } from "../plot/labels.js";
 import type { RepeatStats } from "../stats/repeats.js";
 import type { SampleSummary } from "../stats/summary.js";
 import { validityWord, type Validity } from "../stats/validity.js";
-import { waitFraction, type CompetitionRecord } from "../measure/competition.js";
+import type { CompetitionRecord } from "../measure/competition.js";
+import { waitFraction } from "../stats/competition.js";
 
 /** A label for plain text: its simple LaTeX as Unicode (as in the plots), without markup. */
 export function plainLabel(label: string): string {
@@ -61,6 +62,8 @@ export interface SummaryEntry {
   validity?: Validity;
   /** What competed with each process's timed calls (undefined where a process recorded none). */
   competition?: (CompetitionRecord | undefined)[];
+  /** The timed calls of each process. */
+  processCalls?: number[];
   /** tfaot: whether this batch size was stitched from other compiled sizes. */
   stitched?: boolean;
 }

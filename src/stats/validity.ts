@@ -6,12 +6,8 @@
  * measure/competition.ts. A point whose processes recorded no competition (records written
  * before MLProf measured it) and that passes the other rules has an unknown validity (`valid: null`).
  */
-import {
-  COMPETITION_THRESHOLDS,
-  stealFraction,
-  waitFraction,
-  type CompetitionRecord,
-} from "../measure/competition.js";
+import type { CompetitionRecord } from "../measure/competition.js";
+import { COMPETITION_THRESHOLDS, stealFraction, waitFraction } from "./competition.js";
 
 /** The verdict of one point: valid, invalid or unknown (null), and why. */
 export interface Validity {

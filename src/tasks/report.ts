@@ -15,10 +15,10 @@ import {
 import { MEMORY_QUANTITIES, readMemoryCsv, type MemoryRecord } from "../report/memory.js";
 import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
-import { distinctValues, percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
+import { distinctValues, percent, plainLabel, sig, worstWait, type SummaryEntry } from "../report/text.js";
 import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { COMPETITION_THRESHOLDS, waitFraction } from "../measure/competition.js";
+import { COMPETITION_THRESHOLDS, waitFraction } from "../stats/competition.js";
 import { MIN_CALLS, MIN_TIMED_MS, QUANTILE_ALPHA, validityWord } from "../stats/validity.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
@@ -164,7 +164,12 @@ export class Report extends Task {
         title: `MLProf report: ${this.curves.map((c) => plainLabel(c.label)).join(", ")}`,
         facts: reportFacts(data, this.batchSizes),
         figures: this.figures(data),
-        tables: [summaryHtmlTable(data), memoryHtmlTable(data), metadataTable(data)],
+        tables: [
+          summaryHtmlTable(data),
+          competitionHtmlTable(data),
+          memoryHtmlTable(data),
+          metadataTable(data),
+        ],
         warnings: warningsOf(data),
         notes: methodNotes(),
       },
@@ -294,7 +299,14 @@ function reportFacts(data: CurveData[], batchSizes: number[]): [string, string][
 function warningsOf(data: CurveData[]): WarningGroup[] {
   const perModel = data.map((d) => ({
     group: plainLabel(d.curve.label),
-    lines: d.summaries.flatMap((s) => s.summary.warnings.map((w) => `batch size ${s.batchSize}: ${w}`)),
+    lines: d.summaries.flatMap((s) => [
+      ...s.summary.warnings.map((w) => `batch size ${s.batchSize}: ${w}`),
+      ...(s.validity && s.validity.valid !== true
+        ? s.validity.reasons.map(
+            (r) => `batch size ${s.batchSize} (${s.validity!.valid === false ? "invalid" : "unknown"}): ${r}`,
+          )
+        : []),
+    ]),
   }));
   return [{ group: "", lines: machineWarnings(data) }, ...perModel];
 }
@@ -316,19 +328,51 @@ function machineWarnings(data: CurveData[]): string[] {
   return warnings;
 }
 
+/** The largest share of a process's timed calls it waited for a CPU; "–" when no process recorded it. */
+function worstWaitCell(competition: SummaryEntry["competition"]): string {
+  const w = worstWait(competition);
+  return w === null ? "–" : percent(w);
+}
+
 /**
- * The competition of a point's processes in one cell: the worst process's wait for a CPU (ms and share of
- * its timed calls), its involuntary switches, the host's steal and the page faults (minor / major); "–" when
- * no process recorded competition.
+ * What competed with each process's timed calls: the timed window, the wait for a CPU (and its share), the
+ * involuntary context switches (and the share of the process's calls they may have preempted), the host's
+ * steal, and the thread's minor and major page faults.
  */
-function competitionCell(competition: SummaryEntry["competition"]): string {
-  const known = (competition ?? []).filter((c) => c !== undefined);
-  if (known.length === 0) return "–";
-  const worst = known.reduce((a, c) => (waitFraction(c) > waitFraction(a) ? c : a));
-  return (
-    `${sig(worst.runQueueWaitMs, 2)} ms of ${sig(worst.windowMs, 3)} ms (${percent(waitFraction(worst))}) / ` +
-    `${worst.involuntarySwitches} / ${sig(worst.stealMs, 2)} ms / ${worst.minorFaults} + ${worst.majorFaults}`
+function competitionHtmlTable(data: CurveData[]): ReportTable {
+  const rows = data.flatMap((d) =>
+    d.summaries.flatMap((e) =>
+      (e.competition ?? []).map((c, k) => {
+        const calls = e.processCalls?.[k] ?? 0;
+        return [
+          plainLabel(d.curve.label),
+          String(e.batchSize),
+          String(k + 1),
+          c ? sig(c.windowMs, 3) : "–",
+          c ? `${sig(c.runQueueWaitMs, 2)} (${percent(waitFraction(c))})` : "–",
+          c ? `${c.involuntarySwitches} (${percent(calls > 0 ? c.involuntarySwitches / calls : 0)})` : "–",
+          c ? sig(c.stealMs, 2) : "–",
+          c ? `${c.minorFaults} / ${c.majorFaults}` : "–",
+        ];
+      }),
+    ),
   );
+  return {
+    heading: "Competition during the timed calls (per process)",
+    header: [
+      "model",
+      "batch size",
+      "process",
+      "timed window (ms)",
+      "waited for a CPU (ms)",
+      "involuntary switches (share of calls)",
+      "host steal (ms)",
+      "page faults minor / major",
+    ],
+    rows,
+    numeric: [1, 2, 3, 4, 5, 6, 7],
+    group: 0,
+  };
 }
 
 function summaryHtmlTable(data: CurveData[]): ReportTable {
@@ -348,10 +392,8 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       s.drift ? percent(s.drift.relative) : "–",
       `${s.outliers.low} / ${s.outliers.high}`,
       sig(s.throughput, 3),
-      competitionCell(competition),
-      validity
-        ? `${validityWord(validity)}${validity.reasons.length ? `: ${validity.reasons.join("; ")}` : ""}`
-        : "–",
+      worstWaitCell(competition),
+      validityWord(validity),
     ]),
   );
   return {
@@ -371,7 +413,7 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       "drift",
       "outliers low / high",
       "events/s",
-      "CPU wait / involuntary switches / steal / page faults (worst process)",
+      "CPU wait",
       "valid",
     ],
     rows,

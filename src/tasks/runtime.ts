@@ -4,7 +4,7 @@ import { getExecutor } from "../executors/registry.js";
 import { readFileSync } from "node:fs";
 import { csvDataLines, readRuntimeCsv, RUNTIME_CSV_COLUMNS } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
-import { COMPETITION_WARNING, recordCompetitionWarnings } from "../measure/competition.js";
+import { COMPETITION_WARNING, recordCompetitionWarnings } from "../stats/competition.js";
 import { readMeasurementRecord, readMergedRecord } from "../record/measurement.js";
 import { MEDIANS_METHOD, splitSample, summarizeSample, summaryRecord } from "../report/summaries.js";
 import { summaryMethod } from "../stats/summary.js";

@@ -72,6 +72,7 @@ test("an ONNX measurement process loads the harness and onnxruntime-node's bindi
     "engines/onnx/measure.js",
     "engines/onnx/native.js",
     "engines/signature.js",
+    "measure/competition.js",
     "measure/harness.js",
     "measure/inputs.js",
     "measure/memory.js",
