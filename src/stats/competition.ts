@@ -18,7 +18,7 @@ export interface CompetitionThresholds {
 /**
  * 2 % of the timed window, for the wait and the steal: time lost to others moves the mean of the calls by
  * up to as much, and 2 % is well below the smallest difference a comparison calls real (5 %); a process
- * alone on its CPU waits ~0.1 % (timer interrupts, kernel threads), one sharing its CPU with a busy loop ~50 %.
+ * sharing its CPU with a busy loop waits about 50 % (test/measure/competition.test.ts).
  */
 export const COMPETITION_THRESHOLDS: CompetitionThresholds = { waitFraction: 0.02, stealFraction: 0.02 };
 
