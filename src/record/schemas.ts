@@ -59,6 +59,17 @@ function buildSchemas(z: typeof zod.z) {
     ),
   });
 
+  /** What competed for the CPU during the timed calls (measure/competition.ts); absent in older records. */
+  const competitionSchema = z.looseObject({
+    windowMs: duration,
+    runQueueWaitMs: duration,
+    involuntarySwitches: count,
+    stealMs: duration,
+    minorFaults: count,
+    majorFaults: count,
+    hostCpus: count,
+  });
+
   /** What the measurement process writes about itself (process.json; `process` of a measurement record). */
   const processMetaSchema = z.looseObject({
     engine: z.looseObject({ name: text, version: text, binding: text.optional() }),
@@ -66,6 +77,7 @@ function buildSchemas(z: typeof zod.z) {
     clock: text,
     timings: timingsSchema,
     stability: stabilitySchema.optional(),
+    competition: competitionSchema.optional(),
     memory: memorySchema,
     rows: count,
     pid: positiveInt,
@@ -89,6 +101,7 @@ function buildSchemas(z: typeof zod.z) {
     timings: timingsSchema,
     memory: memorySchema,
     stability: stabilitySchema.optional(),
+    competition: competitionSchema.optional(),
   });
 
   /** The measurement record: runtime_bs_<N>.json of MeasureRuntime, runtime_bs_<N>_repeat_<K>.json of a repeat. */
@@ -154,6 +167,8 @@ function buildSchemas(z: typeof zod.z) {
         z.looseObject({
           batchSize: positiveInt,
           csv: text,
+          valid: z.boolean().nullable().optional(),
+          reasons: z.array(text).optional(),
           pooledCalls: z.looseObject({ n: positiveInt, median: z.number().positive() }).optional(),
           metadata: measurementRecordSchema,
         }),

@@ -3,6 +3,7 @@
  * alone and stitched probes), OptimizeBatchRules (the cheapest rule per target, checked by measurement)
  * and RecommendBatchSizes (which sizes to compile for a distribution of batch sizes).
  */
+import { COMPETITION_THRESHOLDS, processCompetition, waitFraction } from "../stats/competition.js";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Model } from "../engines/model.js";
@@ -112,7 +113,11 @@ export interface BatchCosts {
   paddedElementSavingMs: number;
   /** The compilation of all compiled sizes (they compile in parallel: no time per size). */
   compile: { compileMs?: number; dir?: string };
-  loadAverages: number[];
+  /**
+   * The share of its timed calls each cost measurement's processes waited for a CPU (stats/competition.ts);
+   * absent in files of older versions.
+   */
+  cpuWaits?: number[];
 }
 
 /** The cost model of a batchcosts.json. */
@@ -155,10 +160,10 @@ function measuredMs(task: MeasureRuntime): {
   };
 }
 
-/** The 1-minute load averages of a measurement's processes when they started. */
-function loadAverages(task: MeasureRuntime): number[] {
+/** The share of its timed calls each process of a measurement waited for a CPU (where it recorded it). */
+function cpuWaits(task: MeasureRuntime): number[] {
   const meta = readMeasurementRecord(task.outputs()[1]!);
-  return (meta.repeats ?? []).map((r) => r.loadAverage?.[0] ?? NaN).filter((v) => Number.isFinite(v));
+  return processCompetition(meta).flatMap((p) => (p.competition ? [waitFraction(p.competition)] : []));
 }
 
 /**
@@ -314,7 +319,7 @@ export class MeasureBatchCosts extends Task {
       chunkOverheadMs: fit.chunkOverhead,
       paddedElementSavingMs: fit.paddedElementSaving,
       compile: { ...(compileMs !== undefined ? { compileMs } : {}), ...(dir ? { dir } : {}) },
-      loadAverages: this.requires().flatMap(loadAverages),
+      cpuWaits: this.requires().flatMap(cpuWaits),
     };
     writeJsonAtomic(this.outputs()[0]!, costs);
   }
@@ -760,10 +765,11 @@ function ruleSummary(costs: BatchCosts, rows: RuleRow[], rulesFlag: string): str
     );
   }
   lines.push("", `--tfaot-batch-rules "${rulesFlag}"`);
-  const loads = costs.loadAverages;
-  if (loads.length && Math.max(...loads) > 1) {
+  const waits = costs.cpuWaits ?? [];
+  if (waits.length && Math.max(...waits) > COMPETITION_THRESHOLDS.waitFraction) {
     lines.push(
-      `note: the cost measurements started at 1-minute load averages up to ${Math.max(...loads).toFixed(2)}`,
+      `note: processes of the cost measurements waited for a CPU up to ${(100 * Math.max(...waits)).toFixed(1)} % of their timed calls ` +
+        `(> ${(100 * COMPETITION_THRESHOLDS.waitFraction).toFixed(1)} %): other processes competed`,
     );
   }
   return lines;
