@@ -25,7 +25,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { onnxruntimeVenv, withLibrary } from "../src/engines/onnx/library.js";
+import type { OnnxJobFields } from "../src/engines/onnx/library-kinds.js";
 import { bundledPackage, ensureOnnxPackage } from "../src/engines/onnx/packages.js";
+import { engineJobFields } from "../src/engines/params.js";
 import { getEngine } from "../src/engines/registry.js";
 import { loadModelFile } from "../src/engines/modelfile.js";
 import { ensureTensorflow } from "../src/engines/tf/install.js";
@@ -90,7 +92,7 @@ try {
     const python = await referencePython(spec.engine);
     // the tool's variants: for onnx the native runner with the wheel (the default), then onnxruntime-node with
     // its own npm library (and each asked-for onnxruntime-node version); for tf the runner
-    const variants: { name: string; job: Partial<MeasureJob>; node?: boolean }[] = [];
+    const variants: { name: string; job: Partial<MeasureJob & OnnxJobFields>; node?: boolean }[] = [];
     if (spec.engine === "onnx") {
       variants.push({ name: "native runner, onnxruntime wheel (pypi)", job: { onnxLibrary: "pypi" } });
       const own = bundledPackage();
@@ -122,6 +124,7 @@ try {
       for (let r = 0; r < REPEATS; r++) {
         const dir = join(work, `${spec.name ?? "model"}-${batchSize}-${r}`);
         mkdirSync(dir, { recursive: true });
+        const run = testRun({ nCalls: CALLS, nWarmup: WARMUP });
         const job = measureJob({
           engine: spec.engine,
           modelPath: engine.local.modelPath(spec),
@@ -129,9 +132,10 @@ try {
           inputs: spec.inputs,
           outputs: spec.outputs.map((o) => o.name),
           batchSize,
-          run: testRun({ nCalls: CALLS, nWarmup: WARMUP }),
+          run,
           seed: INPUT_SEED,
           dir,
+          engineFields: engineJobFields(spec.engine, run),
         });
         const refJob = join(dir, spec.engine === "tf" ? "ref.runner" : "ref.json");
         if (spec.engine === "tf") writeRunnerJob(refJob, job);

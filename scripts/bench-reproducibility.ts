@@ -1,90 +1,108 @@
 /**
- * Reproducibility of a runtime measurement: the same measurement (DNN 10x128 ONNX example, batch size 1,
- * one thread) repeated in fresh processes through mlprof (MergeRuntimes → MeasureRuntime: warm-up, a
- * monotonic ns clock around each call, the median) with the default warm-up (10 calls) and with one second
- * of warm-up, next to a naive timing loop repeated in this process (Date.now() around a loop of the same
- * number of calls, no warm-up, divided by the count), interleaved so that all see the same machine.
- * Reports the coefficient of variation (std / mean) of each method's repeated results.
- * Usage: npm run build && npx tsx scripts/bench-reproducibility.ts [--calls 2000] [--repeats 5]
+ * Reproducibility of a runtime measurement across fresh processes: the between-process spread (CV of the
+ * process medians) of one measurement repeated in fresh processes, each a `MeasureRuntime --repeats 1` through
+ * the CLI with its defaults (warm-up, a monotonic ns clock around each call), per model, at batch size 1, one
+ * thread. With `--against OTHER_CHECKOUT` (a built clone of another revision) the same measurements run through
+ * that checkout's CLI too, interleaved process by process, so that before and after see the same machine.
+ * Models: the ONNX DNN 10x128, the fused DeepJet-like ONNX model, the TF DNN 10x128 and a TF1-era Keras graph
+ * (test fixture); give others as yaml paths.
+ * Usage: npm run build && npx tsx scripts/bench-reproducibility.ts [--processes 8] [--calls 2000]
+ *        [--against DIR] [model.yaml ...]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import * as ort from "onnxruntime-node";
-import { summarizeRuntimeCsv } from "../src/report/summaries.js";
-import { seededRandom } from "../src/stats/random.js";
+import { basename, join, resolve } from "node:path";
 import { mean, sampleStd } from "../src/stats/stats.js";
-import type { SampleSummary } from "../src/stats/summary.js";
 
 const REPO = resolve(import.meta.dirname, "..");
-const arg = (name: string, fallback: number) => {
+const opt = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  return i > 0 ? process.argv[i + 1]! : fallback;
 };
-const CALLS = arg("calls", 2000);
-const REPEATS = arg("repeats", 5);
-const YAML = join(REPO, "examples/dnn/model_onnx_l10u128.yaml");
-const GRAPH = join(REPO, "examples/dnn/onnx_graph_l10u128.onnx");
+const PROCESSES = Number(opt("processes", "8"));
+const CALLS = Number(opt("calls", "2000"));
+const AGAINST = opt("against", "");
+const optionValues = new Set(
+  ["processes", "calls", "against"].map((o) => process.argv.indexOf(`--${o}`) + 1),
+);
+const given = process.argv.slice(2).filter((a, i) => !a.startsWith("--") && !optionValues.has(i + 2));
+const MODELS = (
+  given.length
+    ? given
+    : [
+        "examples/dnn/model_onnx_l10u128.yaml",
+        "examples/btag/model_onnx_deepjet_fused.yaml",
+        "examples/dnn/model_tf_l10u128.yaml",
+        "test/fixtures/tf/model_tf1_keras.yaml",
+      ]
+).map((f) => resolve(REPO, f));
 
-/** One measurement in a fresh mlprof process (its own --version); returns its summary. */
-function viaMlprof(data: string, version: string, extra: string[]): SampleSummary {
-  const args = ["run", "MergeRuntimes", "--version", version, "--model-file", YAML, "--model-name", "dnn"];
-  args.push("--batch-sizes", "1", "--n-calls", String(CALLS), ...extra);
-  execFileSync(process.execPath, [join(REPO, "bin/mlprof.js"), ...args], {
+const checkouts = [{ name: "this checkout", dir: REPO }];
+if (AGAINST) checkouts.push({ name: basename(resolve(AGAINST)), dir: resolve(AGAINST) });
+
+/** The median of the rows of a runtime CSV (lines `batch_size,runtime_ms`; other lines skipped). */
+function csvMedian(file: string): number {
+  const values = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => /^\d+,[0-9.]/.test(l))
+    .map((l) => Number(l.split(",")[1]))
+    .sort((a, b) => a - b);
+  const n = values.length;
+  return n % 2 ? values[(n - 1) / 2]! : 0.5 * (values[n / 2 - 1]! + values[n / 2]!);
+}
+
+/** One fresh measurement process through a checkout's CLI; returns its median in ms. */
+function measureOnce(checkout: string, data: string, yaml: string, version: string): number {
+  const args = ["run", "MeasureRuntime", "--version", version, "--model-file", yaml, "--model-name", "m"];
+  args.push("--batch-size", "1", "--n-calls", String(CALLS), "--repeats", "1");
+  const out = execFileSync(process.execPath, [join(checkout, "bin/mlprof.js"), ...args], {
     env: { ...process.env, MLP_DATA: data, MLPROF_PROGRESS: "quiet" },
-    stdio: "pipe",
-  });
-  const csv = execFileSync("find", [data, "-path", `*MergeRuntimes*/${version}/runtimes_bs_1.csv`], {
     encoding: "utf8",
-  }).trim();
-  return summarizeRuntimeCsv(csv, "dnn", [1])[0]!.summary;
-}
-
-/** The naive loop: Date.now() around CALLS calls, no warm-up, total / CALLS. */
-async function naiveLoop(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<number> {
-  const t0 = Date.now();
-  for (let i = 0; i < CALLS; i++) await session.run(feeds);
-  return (Date.now() - t0) / CALLS;
-}
-
-const cv = (xs: number[]) => `${((100 * sampleStd(xs)) / mean(xs)).toFixed(2)} %`;
-const us = (ms: number) => `${(ms * 1000).toFixed(2)} µs`;
-
-const data = mkdtempSync(join(tmpdir(), "mlprof-repro-"));
-try {
-  const session = await ort.InferenceSession.create(GRAPH, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  const rnd = seededRandom(1);
-  const feeds = { input: new ort.Tensor("float32", Float32Array.from({ length: 64 }, rnd.normal), [1, 64]) };
-  const setups = [
-    { name: "mlprof, 10 warm-up calls (default)", extra: [] as string[], medians: [] as number[] },
-    { name: "mlprof, 1 s warm-up", extra: ["--warmup-duration", "1"], medians: [] as number[] },
-  ];
-  const naive: number[] = [];
-  console.log(`DNN 10x128 ONNX, batch size 1, 1 thread, ${CALLS} calls, ${REPEATS} repeats (interleaved)`);
-  for (let r = 1; r <= REPEATS; r++) {
-    setups.forEach((setup, k) => {
-      const s = viaMlprof(data, `rep${r}_${k}`, setup.extra);
-      setup.medians.push(s.median);
-      const warned = s.warnings.map((w) => w.split(":")[0]).join(", ");
-      console.log(
-        `  repeat ${r}, ${setup.name}: median ${us(s.median)} (95 % CI ${us(s.medianCi.low)} - ${us(s.medianCi.high)})` +
-          (warned ? `, ${warned} warning` : ""),
-      );
+  const csv = out
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.endsWith("runtime_bs_1.csv"));
+  if (!csv) throw new Error(`no CSV in the output of ${checkout}: ${out}`);
+  return csvMedian(csv);
+}
+
+const cv = (xs: number[]) => (100 * sampleStd(xs)) / mean(xs);
+const data = mkdtempSync(join(tmpdir(), "mlprof-repro-"));
+const rows: string[][] = [];
+try {
+  console.log(
+    `${PROCESSES} fresh processes per model and checkout, ${CALLS} timed calls, batch size 1, interleaved`,
+  );
+  for (const yaml of MODELS) {
+    const medians = checkouts.map(() => [] as number[]);
+    for (let p = 0; p < PROCESSES; p++) {
+      // alternate which checkout goes first, so that neither always follows the other
+      for (let k = 0; k < checkouts.length; k++) {
+        const c = (k + p) % checkouts.length;
+        medians[c]!.push(measureOnce(checkouts[c]!.dir, join(data, String(c)), yaml, `p${p}`));
+      }
+    }
+    checkouts.forEach((c, k) => {
+      const m = medians[k]!;
+      rows.push([
+        basename(yaml),
+        c.name,
+        (1000 * mean(m)).toFixed(2),
+        `${cv(m).toFixed(2)} %`,
+        m.map((x) => (1000 * x).toFixed(1)).join(" "),
+      ]);
+      console.error(rows.at(-1)!.join("  "));
     });
-    naive.push(await naiveLoop(session, feeds));
-    console.log(`  repeat ${r}, naive loop: ${us(naive.at(-1)!)} per call`);
   }
-  console.log(`CV of the ${REPEATS} results (std / mean):`);
-  for (const s of setups) {
-    console.log(`  ${s.name}, fresh processes, ns clock per call, median: ${cv(s.medians)}`);
-  }
-  console.log(`  naive loop, one process, Date.now() around the loop, no warm-up, mean: ${cv(naive)}`);
 } finally {
   rmSync(data, { recursive: true, force: true });
 }
+const header = ["model", "checkout", "mean µs", "CV of medians", "process medians (µs)"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) =>
+  r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
+console.log(line(header));
+rows.forEach((r) => console.log(line(r)));

@@ -15,7 +15,7 @@ layers -> ``Transpose`` to time-major -> LSTM, of which only the final hidden st
 ``Gemm`` + ``Relu`` with 200 and 7 x 100 units -> ``Gemm`` to 6 -> ``Softmax``, output ``probs`` [N, 6].
 The batch dimension is symbolic ("N"); all weights are float32.
 
-The same weights are written as two ONNX models that differ only in how the LSTMs are expressed:
+The same weights are written as three ONNX models that differ only in how the graph is expressed:
 
 1. ``onnx_graph_deepjet_fused.onnx``: each LSTM is one ONNX ``LSTM`` node, as tf2onnx emits when it
    recognises a Keras LSTM. The model is a few dozen nodes, and the time is spent in a few large kernels.
@@ -24,6 +24,12 @@ The same weights are written as two ONNX models that differ only in how the LSTM
    tf2onnx emits when it does not fuse the LSTM. One call then runs about 1,000 small kernels
    (25 + 25 + 4 iterations of an 18-node body), so this form exposes the per-kernel (and per-Loop
    iteration) overhead of an ONNX Runtime build, which the fused form hides.
+
+3. ``onnx_graph_deepjet_export.onnx``: the fused form as a PyTorch export (such as CMSSW's DeepJet Run3 model)
+   writes it: a ``BatchNormalization`` on each input and after every Conv and hidden Gemm (identities here, so
+   that the three forms compute the same function; ONNX Runtime fuses them), and LSTM initial states built at
+   run time from the input's shape (``Shape -> Gather -> Unsqueeze -> Concat -> ConstantOfShape``), the LSTM's
+   full output ``Y`` sliced to its last step.
 
 Both share the gate order of the ONNX LSTM (input, output, forget, cell) and a single bias per LSTM,
 as in Keras (the recurrence bias of the fused form is zero), so they compute the same function.
@@ -76,6 +82,8 @@ CHECK_ATOL = 1e-5
 
 FUSED_FILE = "onnx_graph_deepjet_fused.onnx"
 LOOP_FILE = "onnx_graph_deepjet_loop.onnx"
+EXPORT_FILE = "onnx_graph_deepjet_export.onnx"
+BN_EPSILON = 1e-3
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,18 +305,72 @@ def lstm_loop(g: GraphBuilder, branch: Branch, seq: str, weights: LSTMWeights) -
     return h
 
 
+def batch_norm(g: GraphBuilder, x: str, channels: int, name: str) -> str:
+    """An inference BatchNormalization that is the identity (scale 1, bias 0, mean 0, variance 1 - epsilon), as a
+    PyTorch export keeps each of the model's normalisations as a node of its own."""
+    one = np.ones(channels, np.float32)
+    zero = np.zeros(channels, np.float32)
+    inputs = [
+        x,
+        g.init(f"{name}/scale", one),
+        g.init(f"{name}/bias", zero),
+        g.init(f"{name}/mean", zero),
+        g.init(f"{name}/var", np.full(channels, 1.0 - BN_EPSILON, np.float32)),
+    ]
+    return g.op("BatchNormalization", inputs, f"{name}/bn", epsilon=BN_EPSILON)
+
+
+def conv_branch_export(g: GraphBuilder, branch: Branch, layers: Sequence[tuple[np.ndarray, np.ndarray]]) -> str:
+    """The conv branch as PyTorch exports it: a BatchNormalization of the input and after every 1x1 Conv."""
+    p = branch.name
+    a = g.op("Transpose", [p], f"{p}/to_ncl", perm=[0, 2, 1])
+    a = batch_norm(g, a, branch.n_features, f"{p}/input_norm")
+    for i, (kernel, bias) in enumerate(layers):
+        k = g.init(f"{p}/conv_{i}/kernel", kernel)
+        a = g.op("Conv", [a, k, g.init(f"{p}/conv_{i}/bias", bias)], f"{p}/conv_{i}/conv", kernel_shape=[1])
+        a = batch_norm(g, a, kernel.shape[0], f"{p}/conv_{i}/norm")
+        a = g.op("Relu", [a], f"{p}/conv_{i}/relu")
+    return g.op("Transpose", [a], f"{p}/to_lnc", perm=[2, 0, 1])
+
+
+def lstm_export(g: GraphBuilder, branch: Branch, seq: str, weights: LSTMWeights) -> str:
+    """The LSTM as PyTorch exports it: zero initial states built at run time from the input's shape
+    (Shape -> Gather -> Unsqueeze -> Concat -> ConstantOfShape), the full output Y sliced to its last step."""
+    p = f"{branch.name}/lstm"
+    i64 = lambda *v: np.array(v, np.int64)  # noqa: E731
+    shape = g.op("Shape", [seq], f"{p}/shape")
+    n = g.op("Gather", [shape, g.init(f"{p}/batch_axis", np.array(1, np.int64))], f"{p}/n", axis=0)
+    n = g.op("Unsqueeze", [n, g.init(f"{p}/unsqueeze_axes", i64(0))], f"{p}/n_1d")
+    dims = g.op("Concat", [g.init(f"{p}/layers", i64(1)), n, g.init(f"{p}/hidden", i64(branch.hidden))], f"{p}/dims", axis=0)
+    zero = helper.make_tensor("value", TensorProto.FLOAT, [1], [0.0])
+    h0 = g.op("ConstantOfShape", [dims], f"{p}/h0", value=zero)
+    c0 = g.op("ConstantOfShape", [dims], f"{p}/c0", value=zero)
+    w = g.init(f"{p}/W", weights.w[np.newaxis])
+    r = g.init(f"{p}/R", weights.r[np.newaxis])
+    b = g.init(f"{p}/B", np.concatenate([weights.b, np.zeros_like(weights.b)])[np.newaxis])
+    y, _, _ = g.node("LSTM", [seq, w, r, b, "", h0, c0], [f"{p}/Y", f"{p}/Y_h", f"{p}/Y_c"], hidden_size=branch.hidden)
+    ends = g.init(f"{p}/slice_ends", i64(np.iinfo(np.int64).max))
+    last = g.op("Slice", [y, g.init(f"{p}/slice_starts", i64(-1)), ends, g.init(f"{p}/slice_axes", i64(0))], f"{p}/last")
+    return g.op("Squeeze", [last, g.init(f"{p}/squeeze_axes", i64(0, 1))], f"{p}/h")
+
+
 def build_model(weights: Weights, form: str) -> onnx.ModelProto:
-    """Build the DeepJet-like model with its LSTMs in ``form`` "fused" or "loop"."""
+    """Build the DeepJet-like model with its LSTMs in ``form`` "fused" or "loop", or in the "export" form of a
+    PyTorch export (the fused LSTM with run-time initial states, and identity BatchNormalizations)."""
     g = GraphBuilder()
-    lstm = {"fused": lstm_fused, "loop": lstm_loop}[form]
+    lstm = {"fused": lstm_fused, "loop": lstm_loop, "export": lstm_export}[form]
+    branch_of = conv_branch_export if form == "export" else conv_branch
     states = []
     for branch, layers, lstm_weights in zip(BRANCHES, weights.convs, weights.lstms, strict=True):
-        states.append(lstm(g, branch, conv_branch(g, branch, layers), lstm_weights))
-    a = g.op("Concat", [GLOBAL_NAME, *states, REG_NAME], "concat", axis=1)  # [N, 266]
+        states.append(lstm(g, branch, branch_of(g, branch, layers), lstm_weights))
+    glob = batch_norm(g, GLOBAL_NAME, N_GLOBAL, "glob_norm") if form == "export" else GLOBAL_NAME
+    a = g.op("Concat", [glob, *states, REG_NAME], "concat", axis=1)  # [N, 266]
     for i, (kernel, bias) in enumerate(weights.dense):
         k, b = g.init(f"dense_{i}/kernel", kernel), g.init(f"dense_{i}/bias", bias)
         a = g.op("Gemm", [a, k, b], f"dense_{i}/gemm")
         if i < len(weights.dense) - 1:
+            if form == "export":
+                a = batch_norm(g, a, kernel.shape[1], f"dense_{i}/norm")
             a = g.op("Relu", [a], f"dense_{i}/relu")
     g.op("Softmax", [a], OUTPUT_NAME, axis=1)
 
@@ -394,11 +456,14 @@ def check_models(paths: dict[str, Path]) -> None:
                 f"rows sum to 1 (max deviation {deviation:.1e})"
             )
             outputs[form] = probs
-        diff = float(np.max(np.abs(outputs["loop"] - outputs["fused"])))
-        if diff > CHECK_ATOL:
-            raise RuntimeError(f"batch size {batch_size}: loop and fused outputs differ by {diff:.1e}")
-        print(f"  loop vs fused batch size {batch_size}: max abs difference {diff:.1e}")
-    print(f"checks passed: both forms give valid probabilities and agree within {CHECK_ATOL:.0e} (absolute)")
+        for form in outputs:
+            if form == "fused":
+                continue
+            diff = float(np.max(np.abs(outputs[form] - outputs["fused"])))
+            if diff > CHECK_ATOL:
+                raise RuntimeError(f"batch size {batch_size}: {form} and fused outputs differ by {diff:.1e}")
+            print(f"  {form} vs fused batch size {batch_size}: max abs difference {diff:.1e}")
+    print(f"checks passed: every form gives valid probabilities and they agree within {CHECK_ATOL:.0e} (absolute)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,13 +486,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write both forms of the model, then check them."""
+    """Write the three forms of the model, then check them."""
     args = parse_args(argv)
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = make_weights(args.seed)
     print(f"DeepJet-like model: {weights.n_params:,} parameters (seed {args.seed})")
-    paths = {"fused": out_dir / FUSED_FILE, "loop": out_dir / LOOP_FILE}
+    paths = {"fused": out_dir / FUSED_FILE, "loop": out_dir / LOOP_FILE, "export": out_dir / EXPORT_FILE}
     for form, path in paths.items():
         model = build_model(weights, form)
         path.write_bytes(model.SerializeToString(deterministic=True))

@@ -12,8 +12,11 @@ export interface CmsswTargetRequest<S = unknown> {
   progress: (message: string) => void;
 }
 
-/** What a cmsRun measurement runs on: the area, the model, its inputs and outputs, and engine extras. */
-export interface CmsswTarget {
+/**
+ * What a cmsRun measurement runs on: the area, the model, its inputs and outputs, and engine extras (`F`:
+ * the engine's own preparation facts).
+ */
+export interface CmsswTarget<F extends object = object> {
   area: string;
   /** The graph file, or the SavedModel folder of a tfaot model. */
   graphPath: string;
@@ -23,5 +26,5 @@ export interface CmsswTarget {
   outputs: string[];
   /** tfaot: the rules "target:size1,size2,..." registered with tfaot::Model::setBatchRule. */
   batchRules?: string[];
-  preparation?: PreparationMeta;
+  preparation?: PreparationMeta & F;
 }

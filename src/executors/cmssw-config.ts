@@ -40,6 +40,11 @@ export interface CmsswConfigParams {
   seed: number;
   threads: number;
   interOpThreads: number;
+  /**
+   * CMSSW streams of the job (process.options numberOfStreams, and numberOfThreads: one framework thread
+   * per stream, as production runs); absent: 1, one stream as for a latency measurement.
+   */
+  streams?: number;
   csvFile: string;
   metaFile: string;
   /** tfaot: the rules "target:size1,size2,..." registered with tfaot::Model::setBatchRule. */
@@ -169,6 +174,7 @@ export function configContext(p: CmsswConfigParams): Record<string, unknown> {
     seed: p.seed,
     threads: p.threads,
     inter_op_threads: p.interOpThreads,
+    streams: p.streams ?? 1,
     csv_file: p.csvFile,
     meta_file: p.metaFile,
     batch_rules: p.batchRules ?? [],

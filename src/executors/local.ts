@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ProcessCommand } from "../engines/engine.js";
 import { releaseEngines } from "../cmssw/releases.js";
 import { describeEngines } from "../engines/emulation.js";
+import { engineJobFields } from "../engines/params.js";
 import { getEngine } from "../engines/registry.js";
 import { contentChange, currentSpec, modelContent } from "../engines/provenance.js";
 import { hostInfo } from "../measure/host.js";
@@ -55,6 +56,7 @@ export async function measureLocally(req: MeasurementRequest): Promise<void> {
       run,
       seed: INPUT_SEED,
       dir: tmp,
+      engineFields: engineJobFields(spec.engine, run),
     });
     const release = run.engineVersions === "release" ? releaseEngines(req.cmsswVersion) : undefined;
     const preparation = await driver.prepare?.(job, spec, req.progress, release);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { InputSpec } from "../model/spec.js";
+import type { CompetitionRecord } from "./competition.js";
 import type { RunSettings } from "./run.js";
 
 /** Kinds of generated input data (the spec's --input-data values). */
@@ -45,14 +46,6 @@ export interface MeasureJob {
    * call's outputs here as JSON ({inputs|outputs: {name: {shape, data}}}), to check engines against references.
    */
   dumpPath?: string;
-  /** tfaot batch rules (--tfaot-batch-rules, dash-separated "target:size,..."); "" or absent: none. */
-  batchRules?: string;
-  /** onnx: the folder whose node_modules holds the onnxruntime-node to load (absent: the tool's own). */
-  onnxruntimeDir?: string;
-  /** onnx: the ONNX Runtime library build to load (--onnx-library). */
-  onnxLibrary?: string;
-  /** onnx: the library file (real path) the process must have mapped; it refuses to measure otherwise. */
-  onnxLibraryPath?: string;
 }
 
 /** A tensor as written to a dump file. */
@@ -75,6 +68,8 @@ export interface MeasureProcessMeta {
     maxDurationMs: number;
     events: StabilityEvent[];
   };
+  /** What competed for the CPU during the timed calls (absent where /proc is missing, and in older records). */
+  competition?: CompetitionRecord;
   memory: {
     rssBeforeLoadKb: number;
     rssAfterLoadKb: number;
@@ -111,7 +106,11 @@ export interface EngineEmulation {
   verified: boolean;
 }
 
-/** What an engine driver's preparation did (compilations, caches), recorded with the process metadata. */
+/**
+ * What every engine driver's preparation may record (compilations, caches, emulated engine versions), with
+ * the process metadata; an engine's own facts beside these are typed and checked by its folder
+ * (Engine.preparation).
+ */
 export interface PreparationMeta {
   /** Wall time of the model compilation in ms (when cached: of the compilation that filled the cache). */
   compileMs?: number;
@@ -119,8 +118,6 @@ export interface PreparationMeta {
   cached?: boolean;
   /** With --engine-versions release: the release whose engines were measured, and how faithfully. */
   engines?: EngineEmulation;
-  /** Engine-specific facts, e.g. the tfaot batch rule in effect. */
-  [key: string]: unknown;
 }
 
 /** What a measurement job is made of: the model as the engine loads it, the batch size, the settings. */
@@ -136,6 +133,8 @@ export interface JobParts {
   /** The folder the process writes runtime.csv, process.json and error.json into (and dump.json with `dump`). */
   dir: string;
   dump?: boolean;
+  /** The engine's own fields of the job (Engine.params.job: its options, for its prepare and process). */
+  engineFields?: object;
 }
 
 /** The job file of a measurement process (the one place jobs are made, for the executors and the tests). */
@@ -164,7 +163,6 @@ export function measureJob(p: JobParts): MeasureJob {
     metaPath: join(p.dir, "process.json"),
     errorPath: join(p.dir, "error.json"),
     ...(p.dump ? { dumpPath: join(p.dir, "dump.json") } : {}),
-    ...(run.tfaotBatchRules ? { batchRules: run.tfaotBatchRules } : {}),
-    ...(p.engine === "onnx" ? { onnxLibrary: run.onnxLibrary } : {}),
+    ...p.engineFields,
   };
 }

@@ -1,4 +1,7 @@
-/** The settings of a measurement that shape its result (and therefore its output path). */
+/**
+ * The settings of a measurement that shape its result (and therefore its output path): those of every
+ * engine, and the engines' own.
+ */
 export interface RunSettings {
   /** An input kind (random, incremental, zeros, ones) or, with the cmssw executor, a ROOT file. */
   inputData: string;
@@ -25,14 +28,12 @@ export interface RunSettings {
    * release ships, from the release table: an emulation of the release's engines).
    */
   engineVersions: string;
-  /** onnx: the ONNX Runtime library build onnxruntime-node loads ("pypi": the wheel's, "npm": the package's). */
-  onnxLibrary: string;
   /** Fresh measurement processes of the same measurement (the unit of replication). */
   repeats: number;
   /** CPU list the measurement process is pinned to (taskset syntax), "" for none. */
   cpuAffinity: string;
-  /** tfaot batch rules ("target:size,..." separated by '-'), "" for none. */
-  tfaotBatchRules: string;
   /** The executor that runs the measurement (a name of the executor registry). */
   executor: string;
+  /** The engines' own settings (Engine.params of engines/<name>/), by their key; each engine reads its own. */
+  readonly [engineSetting: string]: unknown;
 }

@@ -11,7 +11,9 @@ import type { MeasureProcessMeta, PreparationMeta } from "../measure/job.js";
 import type { RunSettings } from "../measure/run.js";
 import { projectRevision } from "../paths.js";
 import { readJsonFile } from "../util/json.js";
-import { readRecord } from "./schemas.js";
+import type { PreparationSummary } from "../engines/engine.js";
+import { findEngine } from "../engines/registry.js";
+import { parseDeclared, readRecord } from "./schemas.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 
 /** Seed of the random inputs (event e of input i uses seed + 1000 e + i); recorded in the metadata. */
@@ -77,12 +79,13 @@ export interface RepeatEntry {
   medianMs: number;
   startedAt: string;
   finishedAt: string;
-  /** The 1-, 5- and 15-minute load averages when the process started. */
+  /** The 1-, 5- and 15-minute load averages when the process started (a fact; no warning reads it). */
   loadAverage: number[];
   pid: number;
   timings: MeasureProcessMeta["timings"];
   memory: MeasureProcessMeta["memory"];
   stability?: MeasureProcessMeta["stability"];
+  competition?: MeasureProcessMeta["competition"];
 }
 
 /** What an executor learnt about one finished measurement process, besides its rows. */
@@ -190,6 +193,9 @@ export interface MergedRecord {
   measurements: {
     batchSize: number;
     csv: string;
+    /** The point's validity verdict (stats/validity.ts; null: unknown); absent in older records. */
+    valid?: boolean | null;
+    reasons?: string[];
     /** The statistics of every call pooled (report/summaries.ts summaryRecord). */
     pooledCalls: unknown;
     /** The process medians and their geometric mean. */
@@ -201,4 +207,23 @@ export interface MergedRecord {
 /** Reads a MergeRuntimes JSON, checked against its schema; a wrong file is one error naming it and the field. */
 export function readMergedRecord(path: string): MergedRecord {
   return readRecord<MergedRecord>("merged measurement metadata", path);
+}
+
+/**
+ * What reports say of a measurement from the facts its engine's preparation recorded (Engine.preparation),
+ * checked against that engine's schema; undefined when the record has none, or its engine (when MLProf
+ * knows it) declares none.
+ * Facts that do not fit are one error naming `where` and the field.
+ */
+export function preparationSummary(
+  record: PartialRecord | undefined,
+  where: string,
+): PreparationSummary | undefined {
+  const facts = record?.process?.preparation;
+  const name = record?.model?.engine;
+  if (!facts || !name) return undefined;
+  const declared = findEngine(name)?.preparation;
+  if (!declared) return undefined;
+  const typed = parseDeclared(declared.schema, where, ["process", "preparation"], facts);
+  return declared.summary?.(typed) ?? {};
 }

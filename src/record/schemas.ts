@@ -59,6 +59,17 @@ function buildSchemas(z: typeof zod.z) {
     ),
   });
 
+  /** What competed for the CPU during the timed calls (measure/competition.ts); absent in older records. */
+  const competitionSchema = z.looseObject({
+    windowMs: duration,
+    runQueueWaitMs: duration,
+    involuntarySwitches: count,
+    stealMs: duration,
+    minorFaults: count,
+    majorFaults: count,
+    hostCpus: count,
+  });
+
   /** What the measurement process writes about itself (process.json; `process` of a measurement record). */
   const processMetaSchema = z.looseObject({
     engine: z.looseObject({ name: text, version: text, binding: text.optional() }),
@@ -66,6 +77,7 @@ function buildSchemas(z: typeof zod.z) {
     clock: text,
     timings: timingsSchema,
     stability: stabilitySchema.optional(),
+    competition: competitionSchema.optional(),
     memory: memorySchema,
     rows: count,
     pid: positiveInt,
@@ -89,6 +101,7 @@ function buildSchemas(z: typeof zod.z) {
     timings: timingsSchema,
     memory: memorySchema,
     stability: stabilitySchema.optional(),
+    competition: competitionSchema.optional(),
   });
 
   /** The measurement record: runtime_bs_<N>.json of MeasureRuntime, runtime_bs_<N>_repeat_<K>.json of a repeat. */
@@ -154,6 +167,8 @@ function buildSchemas(z: typeof zod.z) {
         z.looseObject({
           batchSize: positiveInt,
           csv: text,
+          valid: z.boolean().nullable().optional(),
+          reasons: z.array(text).optional(),
           pooledCalls: z.looseObject({ n: positiveInt, median: z.number().positive() }).optional(),
           metadata: measurementRecordSchema,
         }),
@@ -170,7 +185,43 @@ function buildSchemas(z: typeof zod.z) {
     csvColumns: text,
   });
 
+  /** What MeasureBatchCosts writes (batchcosts.json): each compiled size alone and the stitched probes. */
+  const batchCostsSchema = z.looseObject({
+    modelFile: text,
+    compiledSizes: z.array(positiveInt).min(1),
+    sizes: z
+      .array(
+        z.looseObject({
+          size: positiveInt,
+          medianMs: duration,
+          processMediansMs: z.array(duration).min(1),
+          p16Ms: duration,
+          p84Ms: duration,
+          csv: text,
+          objectBytes: count.optional(),
+        }),
+      )
+      .min(1),
+    probes: z.array(
+      z.looseObject({
+        rule: text,
+        target: positiveInt,
+        chunks: z.array(positiveInt).min(1),
+        padding: count,
+        medianMs: duration,
+        processMediansMs: z.array(duration).min(1),
+        chunksAloneMs: duration,
+        predictedMs: duration,
+        csv: text,
+      }),
+    ),
+    chunkOverheadMs: z.number(),
+    paddedElementSavingMs: z.number(),
+    compile: z.looseObject({ compileMs: duration.optional(), dir: text.optional() }),
+  });
+
   return {
+    "batch costs": batchCostsSchema,
     "measurement metadata": measurementRecordSchema,
     "measurement process metadata": processMetaSchema,
     "merged measurement metadata": mergedRecordSchema,
@@ -263,4 +314,24 @@ export function parseRecord<T>(kind: RecordKind, path: string, data: unknown): T
 /** Reads a JSON record of the store and checks it against the schema of its kind (see parseRecord). */
 export function readRecord<T>(kind: RecordKind, path: string): T {
   return parseRecord<T>(kind, path, readJsonFile(path, kind));
+}
+
+/**
+ * Checks facts an engine declares the schema of (Engine.preparation: zod is handed to `schemaOf`) found at
+ * `field` of a record read from `path`; returns them typed, or throws one error naming the file, the field,
+ * what was expected and what was found.
+ */
+export function parseDeclared<T>(
+  schemaOf: (z: typeof zod.z) => zod.ZodType<T>,
+  path: string,
+  field: readonly PropertyKey[],
+  data: unknown,
+): T {
+  const result = schemaOf(zodLibrary().z).safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ ...i, path: [...field, ...i.path] }));
+  throw new MlprofError(
+    `${path}: ${issueMessage(issues)}`,
+    "the file is not what MLProf writes (edited, or cut off); remove the output (--remove-output) and run again to make it anew",
+  );
 }

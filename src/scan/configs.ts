@@ -8,7 +8,7 @@
 import { dirname, isAbsolute, relative, sep } from "node:path";
 import type { GeneratedFile } from "../batch/system.js";
 import { getEngine } from "../engines/registry.js";
-import { formatBatchRule, parseBatchRules } from "../engines/tfaot/rules.js";
+import { engineConfigFields } from "../engines/params.js";
 import {
   renderCmsswConfig,
   type CmsswConfigParams,
@@ -44,7 +44,6 @@ export function cmsswConfigFiles(
   template: string | undefined,
 ): GeneratedFile[] {
   const run = runSettings(scan.values);
-  const rules = run.tfaotBatchRules ? parseBatchRules(run.tfaotBatchRules).map(formatBatchRule) : [];
   const models = scan.models.map((m) => {
     const spec = new Model(m.file, m.name).spec;
     const engine = getEngine(spec.engine);
@@ -81,7 +80,7 @@ export function cmsswConfigFiles(
         ...configLoop(run),
         csvFile: "runtime.csv",
         metaFile: "process.json",
-        batchRules: rules,
+        ...engineConfigFields(spec.engine, run),
         header,
         ioFromArea: fromArea,
       };

@@ -41,6 +41,8 @@ const runFacts = z.object({
   loadEnd: z.array(z.number()).optional(),
   cpusAllowed: z.string().optional(),
   pinned: z.string().optional(),
+  nodeCpuModel: z.string().optional(),
+  nodeCpus: z.number().int().positive().optional(),
 });
 
 const attempt = z.object({

@@ -97,6 +97,9 @@ export interface RunFacts {
   /** The CPUs the job could use, and those it pinned its measurements to ("" when it did not pin). */
   cpusAllowed?: string;
   pinned?: string;
+  /** The node's CPU model and how many CPUs it has online (absent from the status of an older job.sh). */
+  nodeCpuModel?: string;
+  nodeCpus?: number;
 }
 
 /** One attempt of a job: its batch id and submission number, and where and when it ran once known. */

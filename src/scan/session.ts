@@ -102,6 +102,8 @@ export function parseStatusFile(text: string): JobStatusFile {
             loadEnd: loads(kv["load_end"]),
             cpusAllowed: kv["cpus_allowed"] ?? "",
             pinned: kv["pinned"] ?? "",
+            ...(kv["node_cpu_model"] ? { nodeCpuModel: kv["node_cpu_model"] } : {}),
+            ...(/^[1-9]\d*$/.test(kv["node_cpus"] ?? "") ? { nodeCpus: Number(kv["node_cpus"]) } : {}),
           }
         : undefined,
   };

@@ -130,9 +130,16 @@ function pct(x: number): string {
 }
 
 /**
+ * The between-process spread (CV of the process medians) below which processes are not said to differ:
+ * fresh processes of one model differ by 0.5-2 % on a quiet machine (host state, memory placement), which
+ * the intervals already carry; above 3 % something disturbed some of them.
+ */
+export const PROCESS_SPREAD_WARNING = 0.03;
+
+/**
  * Warnings of a measurement's processes: one process only (its interval ignores process-to-process
- * variance), a between-process spread beyond the within-process precision of a median, windows that
- * never became stable.
+ * variance), a between-process spread beyond both the within-process precision of a median and
+ * PROCESS_SPREAD_WARNING, windows that never became stable.
  */
 export function repeatWarnings(r: RepeatStats, stable: boolean | undefined): string[] {
   const warnings: string[] = [];
@@ -140,7 +147,11 @@ export function repeatWarnings(r: RepeatStats, stable: boolean | undefined): str
     warnings.push(
       "one process: its interval ignores process-to-process variance (measure with --repeats 3 or more)",
     );
-  } else if (r.betweenCv !== null && r.betweenCv > r.withinCv * betweenBound(r.n)) {
+  } else if (
+    r.betweenCv !== null &&
+    r.betweenCv > r.withinCv * betweenBound(r.n) &&
+    r.betweenCv > PROCESS_SPREAD_WARNING
+  ) {
     warnings.push(
       `processes differ: the medians of the ${r.n} processes spread by ${pct(r.betweenCv)}, more than the ` +
         `${pct(r.withinCv)} precision of one process's median explains; intervals and verdicts use the spread across processes`,

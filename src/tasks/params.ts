@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { DEFAULT_PALETTE, PALETTES } from "../plot/palette.js";
 import { join } from "node:path";
-import { ONNX_LIBRARIES } from "../engines/onnx/library-kinds.js";
+import { withEngineParams } from "../engines/params.js";
 import { executorNames } from "../executors/registry.js";
 import { INPUT_KINDS } from "../measure/job.js";
 import type { RunSettings } from "../measure/run.js";
@@ -16,7 +16,6 @@ import { shortHash } from "../util/hash.js";
 import { cpuList } from "../util/cpus.js";
 import { checkName } from "../util/names.js";
 import { findExecutable } from "../util/which.js";
-import { parseBatchRules } from "../engines/tfaot/rules.js";
 import {
   checkBound,
   nonNegative,
@@ -119,8 +118,11 @@ function unlessDefault<T>(dflt: T, part: (v: T) => string) {
   return (v: T) => (v === dflt ? undefined : part(v));
 }
 
-/** The settings of a measurement (RunSettings), with their parts of the output path. */
-export const MEASUREMENT_PARAMS = {
+/**
+ * The settings of a measurement (RunSettings), with their parts of the output path: those of every engine,
+ * and the engines' own options where each engine places them (engines/<name>/params.ts).
+ */
+export const MEASUREMENT_PARAMS = withEngineParams({
   nEvents: param.int({
     flag: "n-events",
     default: 1,
@@ -171,11 +173,14 @@ export const MEASUREMENT_PARAMS = {
   }),
   warmupSeconds: param.float({
     flag: "warmup-duration",
-    default: 0,
+    // by time: the example models' per-call medians settle within their first ~250 calls (10-60 ms), which
+    // ten calls of a 0.05 ms model (0.5 ms) are far from (README, "Warm-up")
+    default: 0.1,
     significant: true,
-    description: "warm up for at least this many seconds per event (besides --n-warmup calls)",
+    description:
+      "warm up for at least this many seconds per event (and at least --n-warmup calls); 0: by count only",
     check: seconds("warmup-duration"),
-    path: { order: 5, part: (v) => (v > 0 ? `warmupsec_${v}` : undefined) },
+    path: { order: 5, part: unlessDefault(0.1, (v) => `warmupsec_${v}`) },
   }),
   minDurationSeconds: param.float({
     flag: "min-duration",
@@ -226,17 +231,6 @@ export const MEASUREMENT_PARAMS = {
       "ships (cmssw-releases.yaml), installed on first use and labelled emulated (local executor)",
     path: { order: 15, part: unlessDefault("installed", () => "engines_release") },
   }),
-  onnxLibrary: param.string({
-    flag: "onnx-library",
-    default: "pypi",
-    choices: [...ONNX_LIBRARIES],
-    significant: true,
-    description:
-      "onnx: the ONNX Runtime library onnxruntime-node loads — pypi: the CPU-only library of the onnxruntime " +
-      "wheel of the same version (the standard build; a venv installed on first use); npm: the one the npm " +
-      "package ships (a GPU-capable build, slower per kernel)",
-    path: { order: 16, part: unlessDefault("pypi", (v) => `ortlib_${v}`) },
-  }),
   repeats: param.int({
     flag: "repeats",
     default: DEFAULT_REPEATS,
@@ -256,19 +250,6 @@ export const MEASUREMENT_PARAMS = {
     check: (v) => void (v && cpuList(v)),
     path: { order: 8, part: (v) => (v ? `cpus_${v.replace(/,/g, ".")}` : undefined) },
   }),
-  tfaotBatchRules: param.string({
-    flag: "tfaot-batch-rules",
-    default: "",
-    significant: true,
-    description:
-      "dash-separated batch rules of tfaot models, each 'target_size:size_1,size_2,...' (models of other " +
-      "engines ignore them, and their output paths leave them out)",
-    check: (v) => void parseBatchRules(v),
-    path: {
-      order: 9,
-      part: (v) => (v ? `rules_${v.replace(/\s/g, "").replace(/:/g, "x").replace(/,/g, ".")}` : undefined),
-    },
-  }),
   executor: param.string({
     flag: "executor",
     default: "local",
@@ -277,7 +258,10 @@ export const MEASUREMENT_PARAMS = {
     description: "where the measurement runs",
     path: { order: 10, part: unlessDefault("local", (v) => `exec_${v}`) },
   }),
-};
+});
+
+/** The converted measurement settings, the engines' own typed. */
+export type MeasurementSettings = Values<typeof MEASUREMENT_PARAMS>;
 
 function seconds(flag: string): (v: number) => void {
   return (v) => {
@@ -287,15 +271,15 @@ function seconds(flag: string): (v: number) => void {
 }
 
 /** The measurement settings are exactly what a measurement request carries. */
-const _runSettings: (v: Values<typeof MEASUREMENT_PARAMS>) => RunSettings = (v) => v;
+const _runSettings: (v: MeasurementSettings) => RunSettings = (v) => v;
 void _runSettings;
 
 /**
  * The run-parameter component of output paths: the original's input_<kind>__nevents_<n>__ncalls_<n>,
- * then threads, and the other controls, batch rules and executor when they are not the defaults.
+ * then threads, and the other controls, the engines' options and executor when they are not the defaults.
  */
 export function runParamsPart(run: RunSettings, opts: { repeats?: boolean } = {}): string {
-  return pathPart(MEASUREMENT_PARAMS, run, opts.repeats === false ? ["repeats"] : []);
+  return pathPart(MEASUREMENT_PARAMS, run as MeasurementSettings, opts.repeats === false ? ["repeats"] : []);
 }
 
 export const CMSSW_PARAMS = {

@@ -9,7 +9,7 @@ import { provenanceChange } from "../engines/provenance.js";
 import { defineTask } from "../framework/family.js";
 import { param, positive } from "../framework/parameters.js";
 import { Task, type OutputProvenance, type TaskContext } from "../framework/task.js";
-import { loadWarning } from "../measure/host.js";
+import { COMPETITION_WARNING } from "../stats/competition.js";
 import { errorMessage } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { measureThroughput, CALLS_CSV_COLUMNS } from "../throughput/local.js";
@@ -25,6 +25,7 @@ import {
   pointRecord,
   readPointRecord,
   readThroughputRecord,
+  streamCompetitionWarnings,
   type ThroughputPointRecord,
 } from "../throughput/records.js";
 import { BATCH_SIZE, BATCH_SIZES, sortedBatchSizes } from "./params.js";
@@ -149,8 +150,8 @@ export class MeasureThroughputRepeat extends Task {
       signal: ctx.signal,
       wait: ctx.wait,
     });
-    const load = loadWarning(record.host.loadAverage);
-    if (load) ctx.warn?.("the machine was busy when the throughput measurement started", load);
+    for (const w of streamCompetitionWarnings(record))
+      ctx.warn?.(COMPETITION_WARNING, `${this.title()}: ${w}`);
   }
 }
 
@@ -226,8 +227,7 @@ export class MeasureThroughput extends Task {
       return { repeat: t.repeat, csv, record: readThroughputRecord(json) };
     });
     const warnings = parts.flatMap((p) => {
-      const w = loadWarning(p.record.host?.loadAverage);
-      return w ? [`repeat ${p.repeat}: ${w}`] : [];
+      return streamCompetitionWarnings(p.record).map((w) => `repeat ${p.repeat}: ${w}`);
     });
     const body = parts
       .map((p) =>

@@ -22,7 +22,11 @@ import { measureInCmssw } from "../../src/executors/cmssw.js";
 import { renderCmsswConfig } from "../../src/executors/cmssw-config.js";
 import type { MeasurementRequest } from "../../src/executors/executor.js";
 import { readRuntimeCsv } from "../../src/measure/csv.js";
-import type { MeasureProcessMeta } from "../../src/measure/job.js";
+import type { MeasureProcessMeta, PreparationMeta } from "../../src/measure/job.js";
+import type { TfaotFacts } from "../../src/engines/tfaot/params.js";
+
+/** A tfaot measurement process's metadata, its preparation facts typed as the tfaot engine declares them. */
+type TfaotProcessMeta = MeasureProcessMeta & { preparation?: PreparationMeta & TfaotFacts };
 import { loadModelFile } from "../../src/engines/modelfile.js";
 import { combineAotHeaders, parseAotHeader } from "../../src/engines/tfaot/header.js";
 import { testRequest } from "../helpers/job.js";
@@ -335,7 +339,7 @@ cmsRun() {
     const meta = JSON.parse(readFileSync(first.metaPath, "utf8")) as {
       model: { graph: string; engine: string };
       cmssw: { note: string; config: string; area: string };
-      process: MeasureProcessMeta;
+      process: TfaotProcessMeta;
     };
     assert.equal(meta.model.engine, "tfaot");
     assert.equal(meta.model.graph, SAVED_MODEL);
@@ -351,7 +355,7 @@ cmsRun() {
     assert.deepEqual(meta.process.preparation!.compiledBatchSizes, [1, 2]);
     const seen2 = JSON.parse(readFileSync(join(fake, "last_params.json"), "utf8")) as Record<string, unknown>;
     assert.deepEqual(seen2.batchRules, []);
-    const meta2 = JSON.parse(readFileSync(second.metaPath, "utf8")) as { process: MeasureProcessMeta };
+    const meta2 = JSON.parse(readFileSync(second.metaPath, "utf8")) as { process: TfaotProcessMeta };
     assert.deepEqual(meta2.process.preparation!.batchRule, {
       target: 2,
       chunks: [2],

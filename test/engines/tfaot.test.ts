@@ -21,6 +21,10 @@ import { ensureXlaRuntime } from "../../src/engines/tfaot/xla-runtime.js";
 import { loadModelFile } from "../../src/engines/modelfile.js";
 import { tfaotSpec } from "../../src/engines/tfaot/modelfile.js";
 import type { DumpedTensor, MeasureJob, MeasureProcessMeta, PreparationMeta } from "../../src/measure/job.js";
+import type { TfaotFacts } from "../../src/engines/tfaot/params.js";
+
+/** A tfaot measurement process's metadata, its preparation facts typed as the tfaot engine declares them. */
+type TfaotProcessMeta = MeasureProcessMeta & { preparation?: PreparationMeta & TfaotFacts };
 import { softwareDir } from "../../src/paths.js";
 import { ensureTensorflow, type TensorflowInstall } from "../../src/engines/tf/install.js";
 import { MlprofError } from "../../src/util/errors.js";
@@ -109,7 +113,7 @@ async function measureWithDump(
 ): Promise<{
   dump: Dump;
   meta: MeasureProcessMeta;
-  preparation: PreparationMeta;
+  preparation: PreparationMeta & TfaotFacts;
   rows: number;
   job: MeasureJob;
 }> {
@@ -125,7 +129,8 @@ async function measureWithDump(
     batchSize,
     run: { nEvents: 2, nCalls: 5, nWarmup: 1, tfaotBatchRules: batchRules },
   });
-  const preparation = (await tfaotEngine.local.prepare!(job, spec, () => undefined)) as PreparationMeta;
+  const preparation = (await tfaotEngine.local.prepare!(job, spec, () => undefined)) as PreparationMeta &
+    TfaotFacts;
   const jobFile = join(dir, "job.json");
   writeFileSync(jobFile, JSON.stringify(job));
   const cmd = tfaotEngine.local.command(jobFile);
@@ -361,7 +366,7 @@ describe("tfaot examples measure through the CLI", () => {
       assert.equal(rows.length, 3);
       assert.ok(rows.every((r) => r.startsWith(`${batchSize},`) && Number(r.split(",")[1]) > 0));
       const meta = JSON.parse(readFileSync(csv.replace(/\.csv$/, ".json"), "utf8")) as {
-        process: MeasureProcessMeta;
+        process: TfaotProcessMeta;
         model: { engine: string };
       };
       assert.equal(meta.model.engine, "tfaot");
@@ -385,7 +390,7 @@ describe("tfaot examples measure through the CLI", () => {
       .trim();
     assert.match(csv, /__rules_4xones(__repeats_1)?\//);
     const meta = JSON.parse(readFileSync(csv.replace(/\.csv$/, ".json"), "utf8")) as {
-      process: MeasureProcessMeta;
+      process: TfaotProcessMeta;
     };
     assert.deepEqual(meta.process.preparation!.batchRule, {
       target: 4,

@@ -274,6 +274,47 @@ print(json.dumps({k: v.value() for k, v in m.kwargs.items()}))
       );
     }
   });
+
+  test("threads and streams: process.options runs one framework thread per stream, 1 and 1 unless set", () => {
+    const options = (p: CmsswConfigParams) => {
+      const script = `
+import json, runpy, sys
+sys.argv = ["cmsRun", sys.argv[1]]
+process = runpy.run_path(sys.argv[1])["process"]
+m = getattr(process, "${CMSSW_PLUGINS[p.engine]!.module}")
+print(json.dumps({"options": {k: v.value() for k, v in process.options.kwargs.items()},
+                  "nThreads": m.kwargs["nThreads"].value()}))
+`;
+      const out = execFileSync("python3", ["-c", script, writeConfig(renderCmsswConfig(p))], {
+        encoding: "utf8",
+        env: { ...process.env, PYTHONPATH: stubs },
+      });
+      return JSON.parse(out) as { options: Record<string, unknown>; nThreads: number };
+    };
+    const [engine, yaml] = CASES[3]!;
+    const latency = options(params(engine, join(REPO, yaml), { threads: 2 }));
+    assert.deepEqual(latency, {
+      options: {
+        wantSummary: false,
+        numberOfThreads: 1,
+        numberOfStreams: 1,
+        numberOfConcurrentLuminosityBlocks: 1,
+      },
+      nThreads: 2,
+    });
+    for (const [streams, threads] of [
+      [4, 1],
+      [8, 2],
+    ] as const) {
+      const text = renderCmsswConfig(params(engine, join(REPO, yaml), { streams, threads }));
+      assert.match(text, new RegExp(`# ${streams} streams, one framework thread each`));
+      assert.match(text, new RegExp(`\\(${streams * threads} CPUs in all\\)`));
+      const got = options(params(engine, join(REPO, yaml), { streams, threads }));
+      assert.equal(got.options.numberOfStreams, streams);
+      assert.equal(got.options.numberOfThreads, streams, "one framework thread per stream");
+      assert.equal(got.nThreads, threads, "the engine's intra-op threads per stream");
+    }
+  });
 });
 
 describe("CMSSW scripts", () => {

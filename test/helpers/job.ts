@@ -1,6 +1,7 @@
 /** The one place tests build measurement jobs, settings and requests (through the tool's own builders). */
 import { join } from "node:path";
 import { Model } from "../../src/engines/model.js";
+import { engineJobFields } from "../../src/engines/params.js";
 import type { MeasurementRequest } from "../../src/executors/executor.js";
 import { measureJob, type JobParts, type MeasureJob } from "../../src/measure/job.js";
 import type { RunSettings } from "../../src/measure/run.js";
@@ -39,9 +40,11 @@ export function testJob(
   parts: Partial<Omit<JobParts, "run">> & { run?: Partial<RunSettings> } = {},
   over: Partial<MeasureJob> = {},
 ): MeasureJob {
+  const run = testRun(parts.run);
+  const engine = parts.engine ?? "check";
   return {
     ...measureJob({
-      engine: "check",
+      engine,
       modelPath: "/dev/null",
       modelLabel: "check",
       inputs: [{ name: "x", shape: [3], dtype: "float32", batched: true }],
@@ -49,8 +52,9 @@ export function testJob(
       batchSize: 2,
       seed: INPUT_SEED,
       dump: true,
+      engineFields: engineJobFields(engine, run),
       ...parts,
-      run: testRun(parts.run),
+      run,
       dir,
     }),
     ...over,

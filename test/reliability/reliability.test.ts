@@ -364,7 +364,7 @@ const parameters: Case[] = [
   {
     name: "--onnx-library npm with the cmssw executor",
     args: measure("--onnx-library", "npm", "--executor", "cmssw"),
-    message: /--onnx-library npm chooses the library onnxruntime-node loads with the local executor/,
+    message: /--onnx-library npm chooses the ONNX Runtime build the local executor measures/,
   },
   {
     name: "--repeats 0",

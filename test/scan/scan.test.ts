@@ -307,7 +307,7 @@ describe("xrdfs ls -l in both forms (recorded: test/recorded/xrootd/SOURCES.md)"
 });
 
 describe("job status files, overlaps, wall times, submit-file values", () => {
-  test("a status file of job.sh, a killed one too", () => {
+  test("a status file of job.sh, a killed one too, with the node's CPU model and count", () => {
     const s = parseStatusFile(
       "exit_code=143\nstep=measurement 1\nsignal=TERM\nhost=node1\nstarted=2026-12-01T10:00:00Z\nfinished=2026-12-01T10:00:09Z\nload_start=0.50 0.40 0.30\nload_end=1.00 0.50 0.30\ncpus_allowed=0-1\npinned=0\n",
     );
@@ -325,6 +325,26 @@ describe("job status files, overlaps, wall times, submit-file values", () => {
         pinned: "0",
       },
     });
+    // the node's CPU model and count (job.sh writes them since the throughput scans)
+    assert.deepEqual(
+      parseStatusFile(
+        "exit_code=0\nstep=done\nhost=n1\nstarted=a\nfinished=b\ncpus_allowed=0-63\npinned=0-7\nnode_cpu_model=AMD EPYC 7763 64-Core Processor\nnode_cpus=64\n",
+      ).run,
+      {
+        host: "n1",
+        started: "a",
+        finished: "b",
+        loadStart: undefined,
+        loadEnd: undefined,
+        cpusAllowed: "0-63",
+        pinned: "0-7",
+        nodeCpuModel: "AMD EPYC 7763 64-Core Processor",
+        nodeCpus: 64,
+      },
+    );
+    // unknown on the node: left out
+    const unknown = parseStatusFile("host=n1\nstarted=a\nfinished=b\nnode_cpu_model=\nnode_cpus=\n").run!;
+    assert.equal("nodeCpuModel" in unknown || "nodeCpus" in unknown, false);
     // the status file of an older job.sh
     assert.deepEqual(parseStatusFile("exit_code=0\nstep=done\nhost=n\nfinished=x\n"), {
       exitCode: 0,

@@ -76,7 +76,10 @@ test("a --view-cmd that cannot run is an error naming it, before anything runs",
 
 test("legend notes: tfaot batch sizes stitched from compiled ones, measurements that never stabilised", () => {
   const stitchedRecord = (chunks: number[], padding = 0) =>
-    ({ process: { preparation: { batchRule: { chunks, padding } } } }) as unknown as PartialRecord;
+    ({
+      model: { engine: "tfaot" },
+      process: { preparation: { batchRule: { target: 3, chunks, padding, source: "default" } } },
+    }) as unknown as PartialRecord;
   const calls = Float64Array.from([1, 1, 1]);
   assert.equal(splitSample(calls, stitchedRecord([2])).stitched, false);
   assert.equal(splitSample(calls, stitchedRecord([2, 1])).stitched, true);

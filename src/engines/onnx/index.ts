@@ -7,10 +7,12 @@ import { MlprofError } from "../../util/errors.js";
 import { defineEngine } from "../engine.js";
 import { emulation, shippedVersion } from "../emulation.js";
 import { graphFileSection, graphFileTarget, type GraphFile } from "../graph-file.js";
+import type { OnnxJobFields } from "./library-kinds.js";
 import { withLibrary, type OnnxLibraryKind } from "./library.js";
 import { bundledPackage, ensureOnnxPackage } from "./packages.js";
 import { ensureOnnxRunner, type OnnxRunner } from "./runner.js";
 import { lineSink, progressMode, type ProgressSink } from "../../util/progress.js";
+import { onnxFacts, onnxParams, type OnnxFacts, type ONNX_PARAMS } from "./params.js";
 
 /** The native runner each pypi job runs with (by its CSV path). */
 const prepared = new Map<string, OnnxRunner>();
@@ -34,7 +36,7 @@ function runnerFor(version: string, progress: ProgressSink, release?: string): P
  * the onnxruntime wheel's Python extension embedded, in a fresh process; --onnx-library npm: onnxruntime-node's
  * binding in a fresh Node.js process (measure.ts). In CMSSW: the ONNXInference plugin.
  */
-export const onnxEngine = defineEngine<GraphFile>({
+export const onnxEngine = defineEngine<GraphFile, typeof ONNX_PARAMS, OnnxFacts, OnnxJobFields>({
   name: "onnx",
   summary: "ONNX Runtime: the onnxruntime wheel in a native runner (pypi), or onnxruntime-node (npm)",
   modelFile: graphFileSection("onnx model file", "onnx"),
@@ -59,7 +61,7 @@ export const onnxEngine = defineEngine<GraphFile>({
       return { onnxLibrary: linked.library, ...engines };
     },
     command(jobFile) {
-      const job = JSON.parse(readFileSync(jobFile, "utf8")) as MeasureJob;
+      const job = JSON.parse(readFileSync(jobFile, "utf8")) as MeasureJob & OnnxJobFields;
       if ((job.onnxLibrary ?? "pypi") === "pypi") {
         const runner = prepared.get(job.csvPath);
         if (!runner)
@@ -100,4 +102,6 @@ export const onnxEngine = defineEngine<GraphFile>({
     template: "onnx_cfg.py.njk",
     target: graphFileTarget,
   },
+  params: onnxParams,
+  preparation: onnxFacts,
 });

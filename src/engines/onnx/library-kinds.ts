@@ -1,4 +1,7 @@
-/** The ONNX Runtime library builds of --onnx-library and their record (no imports: the CLI and records use it). */
+/**
+ * The ONNX Runtime library builds of --onnx-library, their record and the onnx fields of a job file (no
+ * imports: the CLI, records and the measurement process use it).
+ */
 
 /** The builds of the ONNX Runtime library MLProf can measure (--onnx-library), the default first. */
 export const ONNX_LIBRARIES = ["pypi", "npm"] as const;
@@ -13,4 +16,14 @@ export interface OnnxLibrary {
   bytes: number;
   /** The library's "ORT Build Info" string (git commit, build type), when it has one. */
   build: string | null;
+}
+
+/** The onnx engine's own fields of a measurement job file (its options, and what its prepare() adds). */
+export interface OnnxJobFields {
+  /** The ONNX Runtime library build to load (--onnx-library). */
+  onnxLibrary?: OnnxLibraryKind;
+  /** The folder whose node_modules holds the onnxruntime-node to load (absent: the tool's own). */
+  onnxruntimeDir?: string;
+  /** The library file (real path) the process must have mapped; it refuses to measure otherwise. */
+  onnxLibraryPath?: string;
 }

@@ -8,6 +8,7 @@ import { fullShape, makeInputData } from "../../measure/inputs.js";
 import { MLP_BASE } from "../../base.js";
 import { trace } from "../../util/trace.js";
 import { checkSignature, type ModelTensor } from "../signature.js";
+import type { OnnxJobFields } from "./library-kinds.js";
 import {
   elementType,
   loadOnnxRuntime,
@@ -34,7 +35,7 @@ function tensorsOf(metadata: RawMetadata[] | undefined, names: string[] | undefi
   return (names ?? []).map((name) => ({ name, dtype: "unknown", shape: null }));
 }
 
-async function load(job: MeasureJob): Promise<LoadedModel> {
+async function load(job: MeasureJob & OnnxJobFields): Promise<LoadedModel> {
   const runtime = loadOnnxRuntime(job.onnxruntimeDir ?? MLP_BASE);
   trace("measure: onnxruntime-node loaded");
   const session: NativeSession = runtime.createSession();

@@ -25,6 +25,7 @@ import { combineAotHeaders, readAotHeader, samePositions, type AotSignature } fr
 import { aotInputs, aotOutputs } from "./io.js";
 import type { TfaotSection } from "./modelfile.js";
 import { aotTemplateContext, renderTemplateFile } from "./render.js";
+import { tfaotSettings, type TfaotFacts } from "./params.js";
 import { formatBatchRule, parseBatchRules, resolveBatchRule } from "./rules.js";
 
 /** The scram tool cms_tfaot_compile creates for a tfaot area's model, and the model's name in it. */
@@ -234,9 +235,9 @@ export async function ensureTfaotArea(
 export async function tfaotTarget(
   req: CmsswTargetRequest<TfaotSection>,
   env: NodeJS.ProcessEnv,
-): Promise<CmsswTarget> {
+): Promise<CmsswTarget<TfaotFacts>> {
   const { spec } = req;
-  const rules = parseBatchRules(req.run.tfaotBatchRules);
+  const rules = parseBatchRules(tfaotSettings(req.run).tfaotBatchRules);
   const rule = resolveBatchRule(req.batchSize, rules, spec.section.compilation.batchSizes);
   const prepared = await ensureTfaotArea(req.cmsswVersion, req.scramArch, spec, req.progress, env);
   return {

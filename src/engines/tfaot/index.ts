@@ -12,6 +12,13 @@ import { tfaotTarget } from "./cmssw.js";
 import { compileSavedModel, type CompiledModel } from "./compile.js";
 import { aotInputs, aotOutputs } from "./io.js";
 import { tfaotModelFile, type TfaotSection } from "./modelfile.js";
+import {
+  tfaotFacts,
+  tfaotParams,
+  type TFAOT_PARAMS,
+  type TfaotFacts,
+  type TfaotJobFields,
+} from "./params.js";
 import { ensureTfaotRunner } from "./runner.js";
 import { setupTfaot } from "./setup.js";
 import { ensureXlaRuntime, type XlaRuntime } from "./xla-runtime.js";
@@ -71,13 +78,13 @@ async function compile(
  * resolves the batch rule of the measured batch size (--tfaot-batch-rules, else CMSSW's default) and builds
  * the model's runner (cached); command() writes the runner's job file with the rule.
  */
-export const tfaotEngine = defineEngine<TfaotSection>({
+export const tfaotEngine = defineEngine<TfaotSection, typeof TFAOT_PARAMS, TfaotFacts, TfaotJobFields>({
   name: "tfaot",
   summary: "TensorFlow XLA ahead-of-time compilation (saved_model_cli) linked into a native runner",
   modelFile: tfaotModelFile,
   local: {
     modelPath: (spec) => join(spec.section.savedModel, "saved_model.pb"),
-    async prepare(job: MeasureJob, model, progress, release) {
+    async prepare(job, model, progress, release) {
       // the rules are checked against the model file's batch sizes before anything is installed or compiled
       const rules = parseBatchRules(job.batchRules ?? "");
       const rule = resolveBatchRule(job.batchSize, rules, model.section.compilation.batchSizes);
@@ -124,4 +131,6 @@ export const tfaotEngine = defineEngine<TfaotSection>({
     template: "tfaot_cfg.py.njk",
     target: tfaotTarget,
   },
+  params: tfaotParams,
+  preparation: tfaotFacts,
 });

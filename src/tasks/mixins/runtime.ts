@@ -10,7 +10,7 @@ import {
 } from "../../engines/provenance.js";
 import type { OutputProvenance } from "../../framework/task.js";
 import { errorMessage } from "../../util/errors.js";
-import type { RunSettings } from "../../measure/run.js";
+import { checkEngineSettings, settingsForModel } from "../../engines/params.js";
 import { MLP_BASE } from "../../paths.js";
 import { MlprofError } from "../../util/errors.js";
 import { checkName } from "../../util/names.js";
@@ -24,13 +24,14 @@ import {
   MODEL_PARAMS,
   VERSION,
   runParamsPart,
+  type MeasurementSettings,
 } from "../params.js";
 
 /** Parameters shared by the runtime tasks of one model. */
 export interface RuntimeConfig {
   version: string;
   model: Model;
-  run: RunSettings;
+  run: MeasurementSettings;
   cmsswVersion: string;
   scramArch: string;
 }
@@ -42,23 +43,17 @@ export const RUNTIME_PARAMS = { version: VERSION, ...MODEL_PARAMS, ...MEASUREMEN
 export type RuntimeValues = Values<typeof RUNTIME_PARAMS>;
 
 /** The measurement settings among converted values. */
-export function runSettings(values: Values<typeof MEASUREMENT_PARAMS>): RunSettings {
+export function runSettings(values: MeasurementSettings): MeasurementSettings {
   const run: Record<string, unknown> = {};
   for (const key of Object.keys(MEASUREMENT_PARAMS)) run[key] = (values as Record<string, unknown>)[key];
-  const settings = run as unknown as RunSettings;
+  const settings = run as MeasurementSettings;
   if (settings.engineVersions === "release" && settings.executor !== "local") {
     throw new MlprofError(
       `--engine-versions release emulates a release's engines with the local executor; --executor ${settings.executor} measures the release's own`,
       "drop --engine-versions release, or measure with --executor local",
     );
   }
-  if (settings.onnxLibrary !== "pypi" && settings.executor !== "local") {
-    throw new MlprofError(
-      `--onnx-library ${settings.onnxLibrary} chooses the library onnxruntime-node loads with the local executor; ` +
-        `--executor ${settings.executor} measures the ONNX Runtime CMSSW builds`,
-      "drop --onnx-library, or measure with --executor local",
-    );
-  }
+  checkEngineSettings(settings);
   if (settings.untilStable && settings.minDurationSeconds > 0) {
     throw new MlprofError(
       "--until-stable and --min-duration both decide how long the timed calls go on: give one of them",
@@ -80,8 +75,8 @@ export function resolveModelFile(file: string): string {
  * The runtime configuration of converted values (the model file resolved, the name and label applied).
  * Every name that becomes part of its output paths is checked here once more (values may come from a
  * scan's manifest or a list such as CompareRuntimes' --versions rather than from a checked flag), and
- * --tfaot-batch-rules apply to tfaot models only: for a model of another engine they are dropped, so
- * that they are neither part of its output path nor of its measurement.
+ * an engine's options that apply to its own models only are dropped for a model of another engine, so
+ * that they are neither part of its output path nor of its measurement (engines/params.ts).
  */
 export function runtimeConfig(v: RuntimeValues): RuntimeConfig {
   checkName("--version", v.version);
@@ -89,8 +84,7 @@ export function runtimeConfig(v: RuntimeValues): RuntimeConfig {
   checkName("--cmssw-version", v.cmsswVersion);
   checkName("--scram-arch", v.scramArch);
   const model = new Model(resolveModelFile(v.modelFile), v.modelName || undefined, v.modelLabel || undefined);
-  const run = runSettings(v);
-  if (run.tfaotBatchRules && model.spec.engine !== "tfaot") run.tfaotBatchRules = "";
+  const run = settingsForModel(runSettings(v), model.spec.engine);
   return { version: v.version, model, run, cmsswVersion: v.cmsswVersion, scramArch: v.scramArch };
 }
 

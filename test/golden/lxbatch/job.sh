@@ -45,6 +45,10 @@ SIGNAL=""
 CHILD=""
 PINNED=""
 CPUS_ALLOWED="$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status 2>/dev/null || true)"
+# the node: its CPU model (x86 /proc/cpuinfo, else lscpu) and how many CPUs it has online
+NODE_CPU_MODEL="$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)"
+[ -n "$NODE_CPU_MODEL" ] || NODE_CPU_MODEL="$(LC_ALL=C lscpu 2>/dev/null | awk -F': *' '/^Model name/ {print $2; exit}' || true)"
+NODE_CPUS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || true)"
 
 # Stage-out to EOS (or any XRootD server) with xrdcp, three tries per file; the status file last.
 STAGE_BASE=root://eosuser.cern.ch//eos/user/u/user/mlprof/lxbatch/v1
@@ -64,12 +68,13 @@ stage_out() {
   xrdcp_retry "$OUT/status" "$STAGE_BASE/$JOB_ID/status"
 }
 
-# where and when the job ran, the node's load around it and the CPUs it measured on: collect warns
-# when jobs of the scan ran on one node at the same time
+# where and when the job ran, the node's load around it, the CPUs it measured on and the node's CPU model
+# and count: collect records them and warns when jobs of the scan ran on one node at the same time
 write_status() {
-  printf 'exit_code=%s\nstep=%s\nsignal=%s\nhost=%s\nstarted=%s\nfinished=%s\nload_start=%s\nload_end=%s\ncpus_allowed=%s\npinned=%s\n' \
+  printf 'exit_code=%s\nstep=%s\nsignal=%s\nhost=%s\nstarted=%s\nfinished=%s\nload_start=%s\nload_end=%s\ncpus_allowed=%s\npinned=%s\nnode_cpu_model=%s\nnode_cpus=%s\n' \
     "$EXIT_CODE" "$STEP" "$SIGNAL" "$(hostname)" "$STARTED" "$(date -u +%FT%TZ)" "$LOAD_START" \
-    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)" "$CPUS_ALLOWED" "$PINNED" > "$OUT/status"
+    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)" "$CPUS_ALLOWED" "$PINNED" "$NODE_CPU_MODEL" \
+    "$NODE_CPUS" > "$OUT/status"
 }
 
 finish() {
