@@ -90,6 +90,12 @@ export class MeasureThroughputRepeat extends Task {
   };
   static readonly family = defineTask({
     name: "MeasureThroughputRepeat",
+    examples: [
+      [
+        "mlprof run MeasureThroughputRepeat --version v1 --model-file examples/dnn/model_onnx_l10u128.yaml --streams 2 --repeat 1",
+        "one process of two streams sharing one ONNX session (repeat 1)",
+      ],
+    ],
     description: "one fresh process of S streams calling one model (a repeat of MeasureThroughput)",
     params: MeasureThroughputRepeat.params,
     create: (v) => new MeasureThroughputRepeat(throughputConfig(v), v.batchSize, v.streams, v.repeat),
