@@ -36,8 +36,14 @@ try {
     const self = await selfComparisons(env, l10, PAIRS, BATCH_SIZES, [...extra]);
     const slow = await slowerComparisons(env, l10, l20, SLOW_PAIRS, BATCH_SIZES, [...extra]);
     console.log(`${name}:`);
-    console.log(`  self-comparisons called a difference: ${rate(self, (v) => v !== "same")}`);
+    console.log(
+      `  self-comparisons called a difference: ${rate(self, (v) => v === "slower" || v === "faster")}`,
+    );
     console.log(`  20x128 vs 10x128 called slower:        ${rate(slow, (v) => v === "slower")}`);
+    // points where a side was invalid (stats/validity.ts: e.g. competition on a busy machine) get no verdict
+    console.log(
+      `  no verdict (a side invalid):           ${rate([...self, ...slow], (v) => v === "no verdict")}`,
+    );
     const ratios = slow.map((r) => r.ratio).sort((a, b) => a - b);
     console.log(`  ratio of the slower model: ${ratios[0]!.toFixed(2)} .. ${ratios.at(-1)!.toFixed(2)}`);
   }

@@ -73,6 +73,8 @@ namespace mlprof {
       std::vector<std::vector<int64_t>> starts(static_cast<std::size_t>(streams));
       std::vector<std::vector<int64_t>> ends(static_cast<std::size_t>(streams));
       std::vector<long> warm(static_cast<std::size_t>(streams), 0);
+      // what competed with each stream thread over its timed calls (validity: src/stats/competition.ts)
+      std::vector<Competition> competition(static_cast<std::size_t>(streams));
       std::vector<std::atomic<long>> done(static_cast<std::size_t>(streams));
       for (auto& d : done) d = 0;
       std::mutex mutex;
@@ -103,6 +105,8 @@ namespace mlprof {
               n++;
             }
             warm[static_cast<std::size_t>(k)] = n;
+            const CompetitionCounters before = readCompetition();
+            const int64_t timed0 = nowNs();
             while (state.load(std::memory_order_relaxed) == 1) {
               const int64_t a = nowNs();
               se.callStream(k);
@@ -112,6 +116,8 @@ namespace mlprof {
               e.push_back(b);
               done[static_cast<std::size_t>(k)].store(static_cast<long>(e.size()), std::memory_order_relaxed);
             }
+            competition[static_cast<std::size_t>(k)].add(before, readCompetition(),
+                                                         static_cast<double>(nowNs() - timed0) / 1e6);
           } catch (const std::exception& err) {
             std::lock_guard<std::mutex> lock(mutex);
             if (failure.empty()) {
@@ -190,6 +196,23 @@ namespace mlprof {
       for (int k = 0; k < streams; k++) o << (k ? ", " : "") << warm[static_cast<std::size_t>(k)];
       o << "],\n  \"cpu\": {\"userSeconds\": " << jsonNumber(cpu1.first - cpu0.first)
         << ", \"systemSeconds\": " << jsonNumber(cpu1.second - cpu0.second) << "}"
+        << ",\n  \"competition\": [";
+      for (int k = 0; k < streams; k++) {
+        const Competition& c = competition[static_cast<std::size_t>(k)];
+        o << (k ? ", " : "");
+        if (!c.known || c.windows == 0) {
+          o << "null";
+          continue;
+        }
+        o << "{\"windowMs\": " << jsonNumber(c.windowMs) << ", \"runQueueWaitMs\": " << jsonNumber(c.runQueueWaitMs)
+          << ", \"involuntarySwitches\": " << jsonNumber(c.involuntarySwitches) << ", \"stealMs\": " << jsonNumber(c.stealMs)
+          << ", \"minorFaults\": " << jsonNumber(c.minorFaults) << ", \"majorFaults\": " << jsonNumber(c.majorFaults)
+          << ", \"hostCpus\": " << sysconf(_SC_NPROCESSORS_ONLN) << ", \"source\": "
+          << jsonString("the stream thread's /proc/thread-self/schedstat, status and stat; the host's /proc/stat steal; "
+                        "read right before its first and right after its last timed call")
+          << "}";
+      }
+      o << "]"
         << ",\n  \"memory\": {\"rssBeforeLoadKb\": " << rssBeforeLoad << ", \"rssAfterLoadKb\": " << rssAfterLoad
         << ", \"rssAfterStreamsKb\": " << rssAfterStreams << ", \"rssAfterWindowKb\": " << end.rssKb
         << ", \"peakRssKb\": " << end.peakKb << "},\n  \"pid\": " << static_cast<long>(getpid()) << "\n}\n";

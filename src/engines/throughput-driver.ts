@@ -14,5 +14,5 @@ export interface ThroughputDriver {
     job: ThroughputJob,
     spec: ModelSpec,
     progress: ProgressFn,
-  ): Promise<{ command: (jobFile: string) => ProcessCommand; preparation: Record<string, unknown> }>;
+  ): Promise<{ command: (jobFile: string) => ProcessCommand; preparation: object }>;
 }

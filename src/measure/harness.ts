@@ -1,4 +1,6 @@
 import { readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { cpus } from "node:os";
+import { competitionRecord, readCompetition, type CompetitionCounters } from "./competition.js";
 import { errorMessage } from "../util/errors.js";
 import { trace } from "../util/trace.js";
 import type { DumpedTensor, MeasureJob, MeasureProcessMeta, StabilityEvent } from "./job.js";
@@ -77,6 +79,9 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
     const times = new Float64Array(nEvents * nCalls * (stable ? 3 : 1));
     const extra: number[] = [];
     const events: StabilityEvent[] = [];
+    // the competition counters of each event's timed window: read right before its first timed call and
+    // right after its last (outside the clock; the reads take microseconds)
+    const windows: { before: CompetitionCounters; after: CompetitionCounters; wallNs: number }[] = [];
     /** Times nCalls calls into `into` from `at`; returns the end of the last call. */
     const timedWindow = (into: Float64Array, at: number): bigint => {
       let end = 0n;
@@ -111,7 +116,9 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
       warmupNs += process.hrtime.bigint() - w0;
       if (event === 0) rssAfterWarmup = readRss().rssKb;
       phase = "timed calls";
+      const countersBefore = readCompetition();
       const eventStart = process.hrtime.bigint();
+      let eventEnd = eventStart;
       if (stable) {
         // windows of nCalls calls until the medians of the last three agree (or the time bound passes)
         const ring = [new Float64Array(nCalls), new Float64Array(nCalls), new Float64Array(nCalls)];
@@ -121,6 +128,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
         for (let w = 0; ; w++) {
           const window = ring[w % 3]!;
           const end = timedWindow(window, 0);
+          eventEnd = end;
           medians.push(medianNs(window) / 1e6);
           if (end - reported > 1_000_000_000n) {
             progress(medians.length, 0, "windows until stable");
@@ -147,6 +155,11 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
           last = process.hrtime.bigint();
           extra.push(Number(last - start));
         }
+        eventEnd = last;
+      }
+      const countersAfter = readCompetition();
+      if (countersBefore && countersAfter) {
+        windows.push({ before: countersBefore, after: countersAfter, wallNs: Number(eventEnd - eventStart) });
       }
       progress((event + 1) * nCalls, nEvents * nCalls, "timed calls");
     }
@@ -179,6 +192,7 @@ export async function measureMain(load: (job: MeasureJob) => Promise<LoadedModel
             },
           }
         : {}),
+      ...(windows.length === nEvents ? { competition: competitionRecord(windows, cpus().length) } : {}),
       memory: {
         rssBeforeLoadKb: rssBeforeLoad,
         rssAfterLoadKb: rssAfterLoad,

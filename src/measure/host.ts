@@ -9,6 +9,7 @@ export interface HostInfo {
   os: string;
   kernel: string;
   node: string;
+  /** The 1-, 5- and 15-minute load averages at the start: a fact; no warning reads it (see competition.ts). */
   loadAverage: number[];
   frequencyGovernor: string;
 }
@@ -27,15 +28,4 @@ export function hostInfo(): HostInfo {
     loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
     frequencyGovernor: existsSync(governorFile) ? readFileSync(governorFile, "utf8").trim() : "unknown",
   };
-}
-
-/**
- * The warning of a measurement that started while the machine was busy: the 1-minute load average above 1
- * (other processes may have competed for the CPU (the average trails the last minute)), or undefined. The one rule of the measurement, MergeRuntimes'
- * JSON and the report.
- */
-export function loadWarning(loadAverage: readonly number[] | undefined): string | undefined {
-  const load = loadAverage?.[0];
-  if (load === undefined || !(load > 1)) return undefined;
-  return `the 1-minute load average was ${load} when the measurement started: other processes may have competed for the CPU (the average trails the last minute)`;
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { InputSpec } from "../model/spec.js";
+import type { CompetitionRecord } from "./competition.js";
 import type { RunSettings } from "./run.js";
 
 /** Kinds of generated input data (the spec's --input-data values). */
@@ -67,6 +68,8 @@ export interface MeasureProcessMeta {
     maxDurationMs: number;
     events: StabilityEvent[];
   };
+  /** What competed for the CPU during the timed calls (absent where /proc is missing, and in older records). */
+  competition?: CompetitionRecord;
   memory: {
     rssBeforeLoadKb: number;
     rssAfterLoadKb: number;

@@ -2,6 +2,8 @@
  * The job and the report of a throughput measurement process: S streams call one model concurrently in
  * one fresh process (src/throughput/ runs it; each engine's process lives in its folder).
  */
+import type { CompetitionRecord } from "./competition.js";
+
 /** How the streams of a process hold the model: CMSSW's GlobalCache session, or one instance per stream. */
 export type StreamSharing = "shared-session" | "instance-per-stream";
 
@@ -26,6 +28,8 @@ export interface ThroughputJob {
   /** The window ends after this long (ms) even with fewer calls: the process then reports what it has. */
   maxDurationMs: number;
   /** Where the process writes: one `stream,start_ns,end_ns` line per timed call, its report, its error. */
+  /** tfaot: the batch rules (--tfaot-batch-rules); absent: CMSSW's default rule. */
+  batchRules?: string;
   callsPath: string;
   metaPath: string;
   errorPath: string;
@@ -47,6 +51,8 @@ export interface ThroughputProcessMeta {
   warmupCalls: number[];
   /** CPU time of the whole process (every thread, user and system) over the window, seconds. */
   cpu: { userSeconds: number; systemSeconds: number };
+  /** What competed with each stream thread over its timed calls (null where /proc could not tell). */
+  competition?: (CompetitionRecord | null)[];
   memory: {
     rssBeforeLoadKb: number;
     rssAfterLoadKb: number;

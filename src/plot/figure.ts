@@ -13,6 +13,14 @@ export interface PlotSeries {
   low: number[];
   /** 84th percentile, same length as `median`. */
   high: number[];
+  /** Each point's validity verdict (false: drawn with a hollow marker); absent: every point filled. */
+  valid?: (boolean | null)[];
+}
+
+/** The marker symbol of each point: the curve's, hollow ("-open") where the point is invalid. */
+export function pointSymbols(s: PlotSeries, symbol: string): string | string[] {
+  if (!s.valid?.includes(false)) return symbol;
+  return s.batchSizes.map((_, i) => (s.valid![i] === false ? `${symbol}-open` : symbol));
 }
 
 /** Appearance of the runtime plot. */
@@ -116,7 +124,12 @@ function medianTrace(
     name: latexToPlotly(s.label),
     mode: bars ? "markers" : "lines+markers",
     line: { color, width: 2.5, dash: style.dash },
-    marker: { color, size: 9, symbol: style.marker, line: { color: style.edge, width: 1 } },
+    marker: {
+      color,
+      size: 9,
+      symbol: pointSymbols(s, style.marker),
+      line: { color: s.valid?.includes(false) ? color : style.edge, width: s.valid?.includes(false) ? 2 : 1 },
+    },
     legendgroup: group,
     hovertemplate: "batch size %{customdata}: %{y:.4g} ms",
     ...(bars && {

@@ -15,6 +15,7 @@ const VERDICT_STYLE: Record<string, { symbol: string; color: string; name: strin
   slower: { symbol: "triangle-up", color: "#D55E00", name: "B slower" },
   faster: { symbol: "triangle-down", color: "#009E73", name: "B faster" },
   same: { symbol: "circle-open", color: "#555555", name: "no established difference" },
+  "no verdict": { symbol: "x-open", color: "#999999", name: "no verdict (a side is invalid)" },
 };
 
 /** Longest version label shown in full in the subtitle (20 px text on the 800 px figure). */

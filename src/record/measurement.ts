@@ -79,12 +79,13 @@ export interface RepeatEntry {
   medianMs: number;
   startedAt: string;
   finishedAt: string;
-  /** The 1-, 5- and 15-minute load averages when the process started. */
+  /** The 1-, 5- and 15-minute load averages when the process started (a fact; no warning reads it). */
   loadAverage: number[];
   pid: number;
   timings: MeasureProcessMeta["timings"];
   memory: MeasureProcessMeta["memory"];
   stability?: MeasureProcessMeta["stability"];
+  competition?: MeasureProcessMeta["competition"];
 }
 
 /** What an executor learnt about one finished measurement process, besides its rows. */
@@ -192,6 +193,9 @@ export interface MergedRecord {
   measurements: {
     batchSize: number;
     csv: string;
+    /** The point's validity verdict (stats/validity.ts; null: unknown); absent in older records. */
+    valid?: boolean | null;
+    reasons?: string[];
     /** The statistics of every call pooled (report/summaries.ts summaryRecord). */
     pooledCalls: unknown;
     /** The process medians and their geometric mean. */

@@ -1,7 +1,7 @@
 /**
  * A repeated measurement: the result pairs of several fresh processes (MeasureRepeat) joined into one
  * (MeasureRuntime): the CSV keeps the original's format with every process's rows in order (nothing else),
- * the JSON records each process (its rows, median, timings, memory, load) beside the first process's record.
+ * the JSON records each process (its rows, median, timings, memory, load, competition) beside the first process's record.
  */
 import { readFileSync, rmSync } from "node:fs";
 import { csvDataLines, readRuntimeCsv } from "../measure/csv.js";
@@ -42,6 +42,7 @@ export function writeRepeatedMeasurement(csvPath: string, metaPath: string, repe
       timings: record.process.timings,
       memory: record.process.memory,
       ...(record.process.stability ? { stability: record.process.stability } : {}),
+      ...(record.process.competition ? { competition: record.process.competition } : {}),
     };
     return { record, body, entry };
   });

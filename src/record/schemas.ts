@@ -59,6 +59,17 @@ function buildSchemas(z: typeof zod.z) {
     ),
   });
 
+  /** What competed for the CPU during the timed calls (measure/competition.ts); absent in older records. */
+  const competitionSchema = z.looseObject({
+    windowMs: duration,
+    runQueueWaitMs: duration,
+    involuntarySwitches: count,
+    stealMs: duration,
+    minorFaults: count,
+    majorFaults: count,
+    hostCpus: count,
+  });
+
   /** What the measurement process writes about itself (process.json; `process` of a measurement record). */
   const processMetaSchema = z.looseObject({
     engine: z.looseObject({ name: text, version: text, binding: text.optional() }),
@@ -66,6 +77,7 @@ function buildSchemas(z: typeof zod.z) {
     clock: text,
     timings: timingsSchema,
     stability: stabilitySchema.optional(),
+    competition: competitionSchema.optional(),
     memory: memorySchema,
     rows: count,
     pid: positiveInt,
@@ -89,6 +101,7 @@ function buildSchemas(z: typeof zod.z) {
     timings: timingsSchema,
     memory: memorySchema,
     stability: stabilitySchema.optional(),
+    competition: competitionSchema.optional(),
   });
 
   /** The measurement record: runtime_bs_<N>.json of MeasureRuntime, runtime_bs_<N>_repeat_<K>.json of a repeat. */
@@ -154,6 +167,8 @@ function buildSchemas(z: typeof zod.z) {
         z.looseObject({
           batchSize: positiveInt,
           csv: text,
+          valid: z.boolean().nullable().optional(),
+          reasons: z.array(text).optional(),
           pooledCalls: z.looseObject({ n: positiveInt, median: z.number().positive() }).optional(),
           metadata: measurementRecordSchema,
         }),
@@ -170,7 +185,43 @@ function buildSchemas(z: typeof zod.z) {
     csvColumns: text,
   });
 
+  /** What MeasureBatchCosts writes (batchcosts.json): each compiled size alone and the stitched probes. */
+  const batchCostsSchema = z.looseObject({
+    modelFile: text,
+    compiledSizes: z.array(positiveInt).min(1),
+    sizes: z
+      .array(
+        z.looseObject({
+          size: positiveInt,
+          medianMs: duration,
+          processMediansMs: z.array(duration).min(1),
+          p16Ms: duration,
+          p84Ms: duration,
+          csv: text,
+          objectBytes: count.optional(),
+        }),
+      )
+      .min(1),
+    probes: z.array(
+      z.looseObject({
+        rule: text,
+        target: positiveInt,
+        chunks: z.array(positiveInt).min(1),
+        padding: count,
+        medianMs: duration,
+        processMediansMs: z.array(duration).min(1),
+        chunksAloneMs: duration,
+        predictedMs: duration,
+        csv: text,
+      }),
+    ),
+    chunkOverheadMs: z.number(),
+    paddedElementSavingMs: z.number(),
+    compile: z.looseObject({ compileMs: duration.optional(), dir: text.optional() }),
+  });
+
   return {
+    "batch costs": batchCostsSchema,
     "measurement metadata": measurementRecordSchema,
     "measurement process metadata": processMetaSchema,
     "merged measurement metadata": mergedRecordSchema,

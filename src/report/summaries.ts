@@ -9,6 +9,9 @@ import { MlprofError } from "../util/errors.js";
 import { MAX_RUNTIME_MS, readRuntimeCsv } from "../measure/csv.js";
 import { plainLabel, type SummaryEntry } from "./text.js";
 import { PAIR_MISMATCH_HINT } from "../record/repeats.js";
+import type { CompetitionRecord } from "../measure/competition.js";
+import { processCompetition, competitionWarnings } from "../stats/competition.js";
+import { validityOf } from "../stats/validity.js";
 
 /** The runtimes of one batch size: all calls in order, and the calls of each process. */
 export interface BatchSample {
@@ -18,6 +21,11 @@ export interface BatchSample {
   stable?: boolean;
   /** tfaot: whether the batch size was composed of other compiled sizes (a batch rule of several chunks). */
   stitched?: boolean;
+  /**
+   * What competed with each process's timed calls, in process order (undefined where the record has none:
+   * older records, or no record at all), with the label of its warnings ("repeat k: " when several).
+   */
+  competition: { label: string; competition: CompetitionRecord | undefined }[];
 }
 
 /**
@@ -67,9 +75,14 @@ export function splitSample(
   }
   const events = record?.repeats?.flatMap((r) => r.stability?.events ?? []) ?? [];
   const stitched = preparationSummary(record, where)?.stitched;
+  const competition = record ? processCompetition(record) : [];
   return {
     all,
     repeats,
+    competition:
+      competition.length === repeats.length
+        ? competition
+        : repeats.map(() => ({ label: "", competition: undefined })),
     ...(events.length ? { stable: events.every((e) => e.stable) } : {}),
     ...(stitched !== undefined ? { stitched } : {}),
   };
@@ -93,12 +106,26 @@ export function summarizeSample(label: string, batchSize: number, sample: BatchS
   }
   const summary = summarize(sample.all, batchSize, undefined, undefined, sample.repeats);
   const repeats = repeatStats(sample.repeats);
-  const warnings = [...summary.warnings, ...repeatWarnings(repeats, sample.stable)];
+  const warnings = [
+    ...summary.warnings,
+    ...repeatWarnings(repeats, sample.stable),
+    ...sample.competition.flatMap((p) =>
+      p.competition ? competitionWarnings(p.competition).map((w) => p.label + w) : [],
+    ),
+  ];
+  const validity = validityOf({
+    processes: sample.repeats,
+    stable: sample.stable,
+    competition: sample.competition.map((p) => p.competition),
+  });
   return {
     label,
     batchSize,
     summary: { ...summary, warnings },
     repeats,
+    validity,
+    competition: sample.competition.map((p) => p.competition),
+    processCalls: sample.repeats.map((r) => r.length),
     stable: sample.stable,
     ...(sample.stitched !== undefined ? { stitched: sample.stitched } : {}),
   };
@@ -113,14 +140,19 @@ export const MEDIANS_METHOD =
 /**
  * The summary of one batch size as the merged JSON records it (runtimes_bs_….json): `pooledCalls`, the
  * statistics of every call pooled (its `median` is the median of the pooled calls), and `acrossProcesses`,
- * the processes' medians and their geometric mean `median` with its interval.
+ * the processes' medians and their geometric mean `median` with its interval; `valid` and `reasons`, the
+ * point's validity verdict (stats/validity.ts; null: unknown).
  */
 export function summaryRecord(entry: SummaryEntry): {
+  valid: boolean | null;
+  reasons: string[];
   pooledCalls: SummaryEntry["summary"];
   acrossProcesses?: Record<string, unknown>;
 } {
   const r = entry.repeats;
   return {
+    valid: entry.validity?.valid ?? null,
+    reasons: entry.validity?.reasons ?? [],
     pooledCalls: entry.summary,
     ...(r && {
       acrossProcesses: {
@@ -141,15 +173,28 @@ export function summarizeRuntimeCsv(csvPath: string, label: string, batchSizes: 
   return [...runtimeSamples(csvPath, batchSizes)].map(([bs, sample]) => summarizeSample(label, bs, sample));
 }
 
-/** Per-batch-size median and 16/84 % quantiles of a merged runtime CSV, divided by the batch size when asked. */
+/**
+ * Per-batch-size median and 16/84 % quantiles of a merged runtime CSV, divided by the batch size when asked;
+ * with the summaries of its batch sizes, each point's validity (invalid points are drawn hollow).
+ */
 export function seriesFromCsv(
   csvPath: string,
   label: string,
   batchSizes: number[],
   bsNormalized: boolean,
+  entries?: SummaryEntry[],
 ): PlotSeries {
   const { rows } = readRuntimeCsv(csvPath);
-  const series: PlotSeries = { label, batchSizes: [], median: [], low: [], high: [] };
+  const series: PlotSeries = {
+    label,
+    batchSizes: [],
+    median: [],
+    low: [],
+    high: [],
+    ...(entries
+      ? { valid: batchSizes.map((bs) => entries.find((e) => e.batchSize === bs)?.validity?.valid ?? null) }
+      : {}),
+  };
   for (const bs of batchSizes) {
     const values = rows
       .filter((r) => r.batchSize === bs)

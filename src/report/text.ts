@@ -1,6 +1,9 @@
 import { latexToPlotly } from "../plot/labels.js";
 import type { RepeatStats } from "../stats/repeats.js";
 import type { SampleSummary } from "../stats/summary.js";
+import { validityWord, type Validity } from "../stats/validity.js";
+import type { CompetitionRecord } from "../measure/competition.js";
+import { waitFraction } from "../stats/competition.js";
 
 /** A label for plain text: its simple LaTeX as Unicode (as in the plots), without markup. */
 export function plainLabel(label: string): string {
@@ -55,6 +58,12 @@ export interface SummaryEntry {
   repeats?: RepeatStats;
   /** With --until-stable: whether every event reached stable windows. */
   stable?: boolean;
+  /** The point's validity verdict (absent for summaries of calls without their processes). */
+  validity?: Validity;
+  /** What competed with each process's timed calls (undefined where a process recorded none). */
+  competition?: (CompetitionRecord | undefined)[];
+  /** The timed calls of each process. */
+  processCalls?: number[];
   /** tfaot: whether this batch size was stitched from other compiled sizes. */
   stitched?: boolean;
 }
@@ -105,6 +114,8 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
     { header: "between", right: true },
     { header: "within", right: true },
     { header: "events/s", right: true },
+    { header: "CPU wait", right: true },
+    { header: "valid" },
   ];
   const col = (f: (e: SummaryEntry) => number | null, digits = 4) => fixedColumn(entries.map(f), digits);
   const median = col((e) => e.summary.median);
@@ -130,6 +141,7 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
   const between = pctCol((e) => e.repeats?.betweenCv ?? null);
   const within = pctCol((e) => e.repeats?.withinCv ?? null);
   const rate = col((e) => e.summary.throughput, 3).map((v) => String(Math.round(Number(v))));
+  const wait = pctCol((e) => worstWait(e.competition));
   const rows = entries.map((e, i) => [
     plainLabel(e.label) + (e.stable === false ? " (not stable)" : ""),
     String(e.batchSize),
@@ -147,14 +159,46 @@ export function summaryTable(entries: SummaryEntry[]): string[] {
     between[i]!,
     within[i]!,
     rate[i]!,
+    wait[i]!,
+    validityWord(e.validity),
   ]);
   return [
     "",
     "runtime per call (ms):",
     ...textTable(columns, rows),
     ...MEDIANS_LEGEND,
+    ...VALIDITY_LEGEND,
     ...groupedWarnings(entries),
+    ...groupedReasons(entries),
   ];
+}
+
+/** The legend of the table's competition and validity columns. */
+export const VALIDITY_LEGEND = [
+  "CPU wait: the largest share of a process's timed calls it waited for a CPU (JSON: competition of each process);",
+  "valid: the point's verdict (enough calls for its percentiles, long enough, stable, no competition; JSON: valid, reasons).",
+];
+
+/** The largest wait fraction of the processes that recorded competition; null when none did. */
+export function worstWait(competition: (CompetitionRecord | undefined)[] | undefined): number | null {
+  const known = (competition ?? []).filter((c): c is CompetitionRecord => c !== undefined);
+  return known.length ? Math.max(...known.map(waitFraction)) : null;
+}
+
+/** Why points are not valid, one heading line per model and one line per batch size's reason. */
+export function groupedReasons(entries: SummaryEntry[]): string[] {
+  const out: string[] = [];
+  const labels = [...new Set(entries.map((e) => e.label))];
+  for (const label of labels) {
+    const own = entries.filter((e) => e.label === label && e.validity && e.validity.valid !== true);
+    if (own.length === 0) continue;
+    out.push(`validity of ${plainLabel(label)}:`);
+    for (const e of own) {
+      const word = e.validity!.valid === false ? "invalid" : "unknown";
+      for (const r of e.validity!.reasons) out.push(`  batch size ${e.batchSize} (${word}): ${r}`);
+    }
+  }
+  return out;
 }
 
 /** The warnings of summary entries, one heading line per model and one line per batch size's warning. */

@@ -1,6 +1,7 @@
 import { DEFAULT_BOOTSTRAP, bootstrapMedianCi, type Interval } from "./bootstrap.js";
 import { tukeyOutliers, type TukeyOutliers } from "./outliers.js";
 import { mean, quantileSorted, sampleStd, sortedCopy } from "./stats.js";
+import { minCallsFor } from "./validity.js";
 
 /** When a run counts as unstable. */
 export interface InstabilityThresholds {
@@ -24,8 +25,8 @@ export const DEFAULT_THRESHOLDS: InstabilityThresholds = { robustCv: 0.1, drift:
 /** Fewest values for the half-vs-half drift check (each half needs a meaningful median). */
 export const MIN_N_FOR_DRIFT = 20;
 
-/** Fewest calls for a 99.9 % quantile. */
-export const MIN_N_FOR_P999 = 1000;
+/** Fewest calls for a 99.9 % quantile: LoadGen's binomial rule (stats/validity.ts), 6643. */
+export const MIN_N_FOR_P999 = minCallsFor(0.999);
 
 /** Everything a summary reports about one sample of per-call runtimes (ms) at one batch size. */
 export interface SampleSummary {
@@ -36,9 +37,10 @@ export interface SampleSummary {
   median: number;
   p16: number;
   p84: number;
-  p90: number;
-  p95: number;
-  p99: number;
+  /** The 90, 95, 99 and 99.9 % quantiles; null below the calls LoadGen's binomial rule needs for them (64, 130, 662, 6643). */
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
   /** The 99.9 % quantile; null below MIN_N_FOR_P999 calls (it would be the maximum or an interpolation to it). */
   p999: number | null;
   min: number;
@@ -71,6 +73,7 @@ export function summaryMethod(
     medianCi: { method: "percentile bootstrap, exact resampled-median draws", ...bootstrap },
     outliers: "Tukey fences Q1 - 1.5 IQR, Q3 + 1.5 IQR; flagged, never dropped",
     p999: `the 99.9 % quantile, from ${MIN_N_FOR_P999} calls on (null below)`,
+    tailQuantiles: `p90, p95, p99 from ${minCallsFor(0.9)}, ${minCallsFor(0.95)}, ${minCallsFor(0.99)} calls on (null below): LoadGen's binomial rule`,
     acrossProcesses:
       "the process is the unit of replication: each process's median; their geometric mean with a Student-t " +
       "interval of the mean log median (n - 1 degrees of freedom); between = SD of the log medians; within = " +
@@ -117,6 +120,8 @@ export function summarize(
   if (n === 0) throw new Error("summary of an empty sample");
   const sorted = sortedCopy(values);
   const q = (p: number) => quantileSorted(sorted, p);
+  /** A tail quantile, null below the calls it needs (stats/validity.ts minCallsFor). */
+  const tail = (p: number) => (n >= minCallsFor(p) ? q(p) : null);
   const m = mean(values);
   const std = sampleStd(values);
   const median = q(0.5);
@@ -147,9 +152,9 @@ export function summarize(
     median,
     p16,
     p84,
-    p90: q(0.9),
-    p95: q(0.95),
-    p99: q(0.99),
+    p90: tail(0.9),
+    p95: tail(0.95),
+    p99: tail(0.99),
     p999: n >= MIN_N_FOR_P999 ? q(0.999) : null,
     min: sorted[0]!,
     max: sorted[n - 1]!,

@@ -3,6 +3,7 @@
  * alone and stitched probes), OptimizeBatchRules (the cheapest rule per target, checked by measurement)
  * and RecommendBatchSizes (which sizes to compile for a distribution of batch sizes).
  */
+import { COMPETITION_THRESHOLDS, processCompetition, waitFraction } from "../stats/competition.js";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Model } from "../engines/model.js";
@@ -32,7 +33,9 @@ import { omit, param, positive, type Values } from "../framework/parameters.js";
 import { runTree } from "../framework/scheduler.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { readRuntimeCsv } from "../measure/csv.js";
-import { softwareDir, storeRoot } from "../paths.js";
+import { readRecord } from "../record/schemas.js";
+import { repeatStats } from "../stats/repeats.js";
+import { softwareDir } from "../paths.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
 import { readMeasurementRecord } from "../record/measurement.js";
 import { bandStats } from "../stats/stats.js";
@@ -71,7 +74,7 @@ const COMPILED_SIZES = param.ints({
   defaultText: "the model file's compilation.batch_sizes",
   description:
     "compile the model for these batch sizes instead of its file's compilation.batch_sizes (a copy of the " +
-    "model file with them is written to the store)",
+    "model file with them is written to the tool-managed software folder)",
   check: (v) => v.forEach(positive("compiled-sizes")),
 });
 
@@ -110,7 +113,11 @@ export interface BatchCosts {
   paddedElementSavingMs: number;
   /** The compilation of all compiled sizes (they compile in parallel: no time per size). */
   compile: { compileMs?: number; dir?: string };
-  loadAverages: number[];
+  /**
+   * The share of its timed calls each cost measurement's processes waited for a CPU (stats/competition.ts);
+   * absent in files of older versions.
+   */
+  cpuWaits?: number[];
 }
 
 /** The cost model of a batchcosts.json. */
@@ -128,9 +135,10 @@ function ruleCfg(cfg: RuntimeConfig, rule?: BatchRule): RuntimeConfig {
 }
 
 /**
- * The cost of a MeasureRuntime (ms per call): the lowest of its processes' medians — the least disturbed
- * process, as other processes on the machine only ever add time — with every process's median and the
- * 16–84 % band of all rows for reference.
+ * The cost of a MeasureRuntime (ms per call): the geometric mean of its processes' medians, the measurement's
+ * median as everywhere in MLProf (the process is the unit of replication; the fastest process alone would
+ * favour whichever size happened to get a lucky process), with every process's median and the 16–84 % band of
+ * all rows for reference.
  */
 function measuredMs(task: MeasureRuntime): {
   medianMs: number;
@@ -144,7 +152,7 @@ function measuredMs(task: MeasureRuntime): {
   const repeats = readMeasurementRecord(json).repeats ?? [];
   const medians = repeats.map((r) => r.medianMs).filter((v) => Number.isFinite(v));
   return {
-    medianMs: medians.length ? Math.min(...medians) : b.median,
+    medianMs: medians.length ? repeatStats(medians.map((m) => [m])).center : b.median,
     processMediansMs: medians.length ? medians : [b.median],
     p16Ms: b.p16,
     p84Ms: b.p84,
@@ -152,16 +160,17 @@ function measuredMs(task: MeasureRuntime): {
   };
 }
 
-/** The 1-minute load averages of a measurement's processes when they started. */
-function loadAverages(task: MeasureRuntime): number[] {
+/** The share of its timed calls each process of a measurement waited for a CPU (where it recorded it). */
+function cpuWaits(task: MeasureRuntime): number[] {
   const meta = readMeasurementRecord(task.outputs()[1]!);
-  return (meta.repeats ?? []).map((r) => r.loadAverage?.[0] ?? NaN).filter((v) => Number.isFinite(v));
+  return processCompetition(meta).flatMap((p) => (p.competition ? [waitFraction(p.competition)] : []));
 }
 
 /**
  * The model with other compiled sizes: a copy of its file with `compilation.batch_sizes` replaced (and the
- * SavedModel path made absolute) under <store>/MeasureBatchCosts/models/, named after the original plus the
- * sizes, so that its measurements have their own output paths. Written when it differs.
+ * SavedModel path made absolute) under <software>/tfaot/variants/ (an input derived from the model file, not an
+ * output: the store is left alone by --print-status and friends), named after the original plus the sizes, so
+ * that its measurements have their own output paths. Written when it differs.
  */
 export function compiledVariant(model: Model, sizes: number[]): Model {
   const spec = tfaotSpec(model.spec);
@@ -173,7 +182,7 @@ export function compiledVariant(model: Model, sizes: number[]): Model {
     model: { ...doc.model, saved_model: spec.section.savedModel },
     compilation: { ...doc.compilation, batch_sizes: sorted },
   });
-  const file = join(storeRoot(), "MeasureBatchCosts", "models", `${name}.yaml`);
+  const file = join(softwareDir(), "tfaot", "variants", `${name}.yaml`);
   if (!existsSync(file) || readFileSync(file, "utf8") !== text) writeFileAtomic(file, text);
   return new Model(file, name, `${model.label} (compiled ${sorted.join(", ")})`);
 }
@@ -310,7 +319,7 @@ export class MeasureBatchCosts extends Task {
       chunkOverheadMs: fit.chunkOverhead,
       paddedElementSavingMs: fit.paddedElementSaving,
       compile: { ...(compileMs !== undefined ? { compileMs } : {}), ...(dir ? { dir } : {}) },
-      loadAverages: this.requires().flatMap(loadAverages),
+      cpuWaits: this.requires().flatMap(cpuWaits),
     };
     writeJsonAtomic(this.outputs()[0]!, costs);
   }
@@ -318,7 +327,7 @@ export class MeasureBatchCosts extends Task {
 
 /** Reads a batchcosts.json. */
 function readBatchCosts(path: string): BatchCosts {
-  return readJsonFile(path, "batch costs of MeasureBatchCosts") as BatchCosts;
+  return readRecord<BatchCosts>("batch costs", path);
 }
 
 const TARGETS = param.string({
@@ -756,10 +765,11 @@ function ruleSummary(costs: BatchCosts, rows: RuleRow[], rulesFlag: string): str
     );
   }
   lines.push("", `--tfaot-batch-rules "${rulesFlag}"`);
-  const loads = costs.loadAverages;
-  if (loads.length && Math.max(...loads) > 1) {
+  const waits = costs.cpuWaits ?? [];
+  if (waits.length && Math.max(...waits) > COMPETITION_THRESHOLDS.waitFraction) {
     lines.push(
-      `note: the cost measurements started at 1-minute load averages up to ${Math.max(...loads).toFixed(2)}`,
+      `note: processes of the cost measurements waited for a CPU up to ${(100 * Math.max(...waits)).toFixed(1)} % of their timed calls ` +
+        `(> ${(100 * COMPETITION_THRESHOLDS.waitFraction).toFixed(1)} %): other processes competed`,
     );
   }
   return lines;

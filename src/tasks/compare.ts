@@ -64,10 +64,25 @@ interface Side {
 }
 
 /** Per batch size: both summaries and the comparison. */
-interface BatchComparison extends SampleComparison {
+interface BatchComparison extends Omit<SampleComparison, "verdict"> {
   batchSize: number;
   a: SummaryEntry;
   b: SummaryEntry;
+  /** "no verdict" where a side's point is invalid (stats/validity.ts), with why in `noVerdict`. */
+  verdict: SampleComparison["verdict"] | "no verdict";
+  noVerdict?: string[];
+}
+
+/**
+ * A comparison of two points, without its verdict where either point is invalid: the reasons of each
+ * invalid side, prefixed with the side ("A: too few calls: …").
+ */
+function withValidity(c: Omit<BatchComparison, "noVerdict">): BatchComparison {
+  const reasons = (["A", "B"] as const).flatMap((name) => {
+    const v = (name === "A" ? c.a : c.b).validity;
+    return v?.valid === false ? v.reasons.map((r) => `${name}: ${r}`) : [];
+  });
+  return reasons.length > 0 ? { ...c, verdict: "no verdict", noVerdict: reasons } : c;
 }
 
 /** The parameters of CompareRuntimes. */
@@ -285,12 +300,12 @@ export class CompareRuntimes extends Task {
     const results: BatchComparison[] = this.batchSizes.map((bs) => {
       const sa = samplesA.get(bs)!;
       const sb = samplesB.get(bs)!;
-      return {
+      return withValidity({
         batchSize: bs,
         a: summarizeSample(`A ${a.label}`, bs, sa),
         b: summarizeSample(`B ${b.label}`, bs, sb),
         ...compareProcesses(sa.repeats, sb.repeats, this.noiseThreshold),
-      };
+      });
     });
     const regressed = results.filter((r) => r.verdict === "slower").map((r) => r.batchSize);
     const lines = this.table(results, regressed);
@@ -337,7 +352,8 @@ export class CompareRuntimes extends Task {
         withinProcess:
           "Mann-Whitney U on the pooled calls, reported only: it ignores process-to-process variance",
         verdict:
-          "slower (faster): B / A above 1 + (below 1 -) noise threshold, its interval above (below) 1, and p < significance level; else same",
+          "slower (faster): B / A above 1 + (below 1 -) noise threshold, its interval above (below) 1, and p < significance level; else same; " +
+          "no verdict where the point of either side is invalid (noVerdict says why)",
         summaries: summaryMethod(),
       },
       regression: regressed.length > 0,
@@ -379,9 +395,12 @@ export class CompareRuntimes extends Task {
       r.ratio.ratio.toFixed(4),
       `[${r.ratio.low.toFixed(4)}, ${r.ratio.high.toFixed(4)}]`,
       pText(r.pValue),
-      r.verdict + (r.basis === "calls" ? " *" : ""),
+      r.verdict + (r.basis === "calls" && r.verdict !== "no verdict" ? " *" : ""),
     ]);
-    const notes = results.some((r) => r.basis === "calls")
+    const refused = results.flatMap((r) =>
+      r.noVerdict ? [`no verdict at batch size ${r.batchSize}: ${r.noVerdict.join("; ")}`] : [],
+    );
+    const notes = results.some((r) => r.basis === "calls" && r.verdict !== "no verdict")
       ? [
           "* one process on a side: this verdict rests on the calls of single processes and ignores " +
             "process-to-process variance (measure with --repeats 3 or more)",
@@ -393,7 +412,14 @@ export class CompareRuntimes extends Task {
     const verdict =
       regressed.length > 0
         ? `regression: B is slower than A beyond ${percent(this.noiseThreshold)} at batch size(s) ${regressed.join(", ")}`
-        : `no regression: B is nowhere slower than A beyond ${percent(this.noiseThreshold)}`;
+        : refused.length > 0
+          ? `no regression where a verdict was given (batch size(s) ${
+              results
+                .filter((r) => !r.noVerdict)
+                .map((r) => r.batchSize)
+                .join(", ") || "none"
+            }): the points of the other batch sizes are invalid`
+          : `no regression: B is nowhere slower than A beyond ${percent(this.noiseThreshold)}`;
     const side = (name: string, s: Side) =>
       `${name}: ${plainLabel(s.label)} (${s.cfg.model.file}, version ${s.cfg.version}, ${s.cfg.cmsswVersion}, ${s.cfg.scramArch})`;
     return [
@@ -402,6 +428,7 @@ export class CompareRuntimes extends Task {
       side("B", b),
       ...textTable(columns, rows),
       ...notes,
+      ...refused,
       verdict,
       ...summaryTable([...results.map((r) => r.a), ...results.map((r) => r.b)]),
     ];

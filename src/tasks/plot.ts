@@ -30,15 +30,18 @@ import {
 import { MergeRuntimes } from "./runtime.js";
 
 /**
- * Legend suffixes of a curve: the batch sizes whose windows never became stable (--until-stable), and for
+ * Legend suffixes of a curve: the batch sizes whose windows never became stable (--until-stable), whose
+ * points are invalid (drawn hollow; stats/validity.ts), and for
  * tfaot the batch sizes stitched from other compiled sizes (a flat AOT curve then shows the compiled
  * sizes' cost, not the engine's scaling).
  */
 export function unstableNote(entries: SummaryEntry[]): string {
   const unstable = entries.filter((e) => e.stable === false).map((e) => e.batchSize);
+  const invalid = entries.filter((e) => e.validity?.valid === false).map((e) => e.batchSize);
   const stitched = entries.filter((e) => e.stitched).map((e) => e.batchSize);
   const notes = [
     ...(unstable.length ? [`not stable at batch size ${unstable.join(", ")}`] : []),
+    ...(invalid.length ? [`hollow: invalid at batch size ${invalid.join(", ")}`] : []),
     ...(stitched.length
       ? [
           stitched.length > 4
@@ -115,7 +118,7 @@ export class PlotRuntimes extends Task {
     const merged = this.requires()[0]!.outputs()[0]!;
     const entries = summarizeRuntimeCsv(merged, this.cfg.model.label, this.batchSizes);
     const label = this.cfg.model.label + unstableNote(entries);
-    const series = seriesFromCsv(merged, label, this.batchSizes, this.plot.options.bsNormalized);
+    const series = seriesFromCsv(merged, label, this.batchSizes, this.plot.options.bsNormalized, entries);
     const page = plotPage(`Runtime of ${plainLabel(this.cfg.model.label)}`, [
       merged.replace(/\.csv$/, ".json"),
     ]);
@@ -197,6 +200,7 @@ export class PlotMultiRuntimes extends Task {
         c.label + unstableNote(perCurve[i]!),
         this.batchSizes,
         this.plot.options.bsNormalized,
+        perCurve[i]!,
       ),
     );
     // a short heading (the plot keeps the page's width); the curves are listed among the facts

@@ -3,7 +3,6 @@
  * load-time plots, the summary tables, the measurements' metadata and every warning. Works offline.
  */
 import { readFileSync } from "node:fs";
-import { loadWarning } from "../measure/host.js";
 import { projectRevision } from "../paths.js";
 import { buildRuntimeFigure, type PlotOptions } from "../plot/figure.js";
 import { buildQuantityFigure, pointSeries } from "../plot/quantity.js";
@@ -17,9 +16,11 @@ import {
 import { MEMORY_QUANTITIES, readMemoryCsv, type MemoryRecord } from "../report/memory.js";
 import { readMergedRecord, type PartialRecord } from "../record/measurement.js";
 import { seriesFromCsv, summarizeRuntimeCsv } from "../report/summaries.js";
-import { distinctValues, percent, plainLabel, sig, type SummaryEntry } from "../report/text.js";
+import { distinctValues, percent, plainLabel, sig, worstWait, type SummaryEntry } from "../report/text.js";
 import { DEFAULT_THRESHOLDS, MIN_N_FOR_P999 } from "../stats/summary.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { COMPETITION_THRESHOLDS, waitFraction } from "../stats/competition.js";
+import { MIN_CALLS, MIN_TIMED_MS, QUANTILE_ALPHA, validityWord } from "../stats/validity.js";
 import { defineTask } from "../framework/family.js";
 import { Task, type TaskContext } from "../framework/task.js";
 import { buildCurves, multiPlotOutputs, type Curve } from "./mixins/curves.js";
@@ -34,6 +35,7 @@ import {
   sortedBatchSizes,
 } from "./params.js";
 import { MergeRuntimes } from "./runtime.js";
+import { unstableNote } from "./plot.js";
 import { MergeThroughput, type ThroughputRow } from "./throughput.js";
 import { throughputOfRuntime } from "./throughput-params.js";
 import { throughputSeries } from "./throughput-plot.js";
@@ -202,6 +204,7 @@ export class Report extends Task {
         figures: [...this.figures(data), ...this.throughputFigures()],
         tables: [
           summaryHtmlTable(data),
+          competitionHtmlTable(data),
           memoryHtmlTable(data),
           ...this.throughputTables(),
           metadataTable(data),
@@ -236,7 +239,15 @@ export class Report extends Task {
       {
         heading: "Runtime",
         figure: buildRuntimeFigure(
-          data.map((d) => seriesFromCsv(d.mergedCsv, d.curve.label, this.batchSizes, opts.bsNormalized)),
+          data.map((d) =>
+            seriesFromCsv(
+              d.mergedCsv,
+              d.curve.label + unstableNote(d.summaries),
+              this.batchSizes,
+              opts.bsNormalized,
+              d.summaries,
+            ),
+          ),
           opts,
         ),
       },
@@ -392,7 +403,14 @@ function reportFacts(data: CurveData[], batchSizes: number[]): [string, string][
 function warningsOf(data: CurveData[]): WarningGroup[] {
   const perModel = data.map((d) => ({
     group: plainLabel(d.curve.label),
-    lines: d.summaries.flatMap((s) => s.summary.warnings.map((w) => `batch size ${s.batchSize}: ${w}`)),
+    lines: d.summaries.flatMap((s) => [
+      ...s.summary.warnings.map((w) => `batch size ${s.batchSize}: ${w}`),
+      ...(s.validity && s.validity.valid !== true
+        ? s.validity.reasons.map(
+            (r) => `batch size ${s.batchSize} (${s.validity!.valid === false ? "invalid" : "unknown"}): ${r}`,
+          )
+        : []),
+    ]),
   }));
   return [{ group: "", lines: machineWarnings(data) }, ...perModel];
 }
@@ -409,24 +427,61 @@ function machineWarnings(data: CurveData[]): string[] {
       `CPU frequency governor ${[...governors].join(", ")}: clock speeds change with the load; 'performance' gives steadier timings`,
     );
   }
-  for (const d of data) {
-    const loads = d.metas.map((m) => m.host?.loadAverage?.[0] ?? 0);
-    const worst = Math.max(0, ...loads);
-    if (loadWarning([worst])) {
-      warnings.push(
-        `${plainLabel(d.curve.label)}: the 1-minute load average was up to ${worst} when its measurements started: ` +
-          "other processes may have competed for the CPU (the average trails the last minute)",
-      );
-    }
-  }
   const hosts = new Set(metas.map((m) => `${m.host?.hostname} (${m.host?.cpuModel})`));
   if (hosts.size > 1) warnings.push(`measured on ${hosts.size} different hosts: ${[...hosts].join(", ")}`);
   return warnings;
 }
 
+/** The largest share of a process's timed calls it waited for a CPU; "–" when no process recorded it. */
+function worstWaitCell(competition: SummaryEntry["competition"]): string {
+  const w = worstWait(competition);
+  return w === null ? "–" : percent(w);
+}
+
+/**
+ * What competed with each process's timed calls: the timed window, the wait for a CPU (and its share), the
+ * involuntary context switches (and the share of the process's calls they may have preempted), the host's
+ * steal, and the thread's minor and major page faults.
+ */
+function competitionHtmlTable(data: CurveData[]): ReportTable {
+  const rows = data.flatMap((d) =>
+    d.summaries.flatMap((e) =>
+      (e.competition ?? []).map((c, k) => {
+        const calls = e.processCalls?.[k] ?? 0;
+        return [
+          plainLabel(d.curve.label),
+          String(e.batchSize),
+          String(k + 1),
+          c ? sig(c.windowMs, 3) : "–",
+          c ? `${sig(c.runQueueWaitMs, 2)} (${percent(waitFraction(c))})` : "–",
+          c ? `${c.involuntarySwitches} (${percent(calls > 0 ? c.involuntarySwitches / calls : 0)})` : "–",
+          c ? sig(c.stealMs, 2) : "–",
+          c ? `${c.minorFaults} / ${c.majorFaults}` : "–",
+        ];
+      }),
+    ),
+  );
+  return {
+    heading: "Competition during the timed calls (per process)",
+    header: [
+      "model",
+      "batch size",
+      "process",
+      "timed window (ms)",
+      "waited for a CPU (ms)",
+      "involuntary switches (share of calls)",
+      "host steal (ms)",
+      "page faults minor / major",
+    ],
+    rows,
+    numeric: [1, 2, 3, 4, 5, 6, 7],
+    group: 0,
+  };
+}
+
 function summaryHtmlTable(data: CurveData[]): ReportTable {
   const rows = data.flatMap((d) =>
-    d.summaries.map(({ batchSize, summary: s, repeats: r, stable }) => [
+    d.summaries.map(({ batchSize, summary: s, repeats: r, stable, competition, validity }) => [
       plainLabel(d.curve.label) + (stable === false ? " (not stable)" : ""),
       String(batchSize),
       `${r?.n ?? 1} × ${s.n / (r?.n ?? 1)}`,
@@ -434,13 +489,15 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       sig(s.median / batchSize),
       r?.interval ? `${sig(r.interval.low)} – ${sig(r.interval.high)}` : "–",
       `${sig(s.p16)} – ${sig(s.p84)}`,
-      sig(s.p95),
+      s.p95 === null ? "–" : sig(s.p95),
       s.p999 === null ? "–" : sig(s.p999),
       percent(s.robustCv),
       `${r?.betweenCv === null || r?.betweenCv === undefined ? "–" : percent(r.betweenCv)} / ${r ? percent(r.withinCv) : "–"}`,
       s.drift ? percent(s.drift.relative) : "–",
       `${s.outliers.low} / ${s.outliers.high}`,
       sig(s.throughput, 3),
+      worstWaitCell(competition),
+      validityWord(validity),
     ]),
   );
   return {
@@ -460,9 +517,11 @@ function summaryHtmlTable(data: CurveData[]): ReportTable {
       "drift",
       "outliers low / high",
       "events/s",
+      "CPU wait",
+      "valid",
     ],
     rows,
-    numeric: Array.from({ length: 13 }, (_, i) => i + 1),
+    numeric: Array.from({ length: 14 }, (_, i) => i + 1),
     group: 0,
   };
 }
@@ -523,6 +582,7 @@ function metadataTable(data: CurveData[]): ReportTable {
 
 function methodNotes(): string[] {
   const t = DEFAULT_THRESHOLDS;
+  const c = COMPETITION_THRESHOLDS;
   return [
     "Each measurement is a fresh process (as a cmsRun job): the engine loads the model, the first call is timed " +
       "on its own (cold start), warm-up calls follow, then only the inference call is timed, with a monotonic " +
@@ -533,13 +593,20 @@ function methodNotes(): string[] {
     "Between processes: the standard deviation of the log medians (about the CV of the process medians); within " +
       "a process: the median relative standard error of one process's median, 1.2533 (p84 − p16) / 2 / √n / median. " +
       "When between exceeds what within explains, the processes differ.",
-    "Quantiles interpolate linearly between the closest ranks (as numpy); p99.9 needs at least " +
-      `${MIN_N_FOR_P999} calls. The robust CV is (p84 − p16) / (2 median); the throughput is the batch size ` +
+    "Quantiles interpolate linearly between the closest ranks (as numpy); p95 needs at least 130 calls and " +
+      `p99.9 ${MIN_N_FOR_P999} (LoadGen's binomial rule), else '–'. The robust CV is (p84 − p16) / (2 median); the throughput is the batch size ` +
       "divided by the median in seconds.",
     `Warnings: a robust CV above ${percent(t.robustCv)} (wide spread), the medians of the two halves of the ` +
       `calls more than ${percent(t.drift)} apart (drift: warm up longer), processes that differ, measurements ` +
-      "that never became stable (--until-stable), a busy or frequency-scaling machine. Outliers (Tukey fences, " +
-      "1.5 IQR) are counted, never dropped.",
+      "that never became stable (--until-stable), competition measured in the measurement process over its timed " +
+      `calls (its thread waited for a CPU, or the hypervisor stole the host's CPUs, more than ${percent(c.waitFraction)} ` +
+      "of the time; a major page fault), a frequency-scaling machine. Outliers (Tukey fences, 1.5 IQR) are counted, never dropped.",
+    `Validity: a point is valid with at least ${MIN_CALLS} calls (for p16/p84 by LoadGen's binomial rule, max(q, 1 − q)^n ≤ ` +
+      `${QUANTILE_ALPHA}), at least ${MIN_TIMED_MS} ms of timed calls per process, stable windows (--until-stable), ` +
+      "at most 0.5 / √n of a process's n calls preempted (involuntary context switches / calls: less than the " +
+      "median's rank standard error) " +
+      `and at most ${percent(c.stealFraction)} steal; points measured before MLProf recorded competition are ` +
+      "'unknown'. Invalid points are drawn hollow in the plots; CompareRuntimes gives them no verdict.",
     "Memory: the resident set size of the measurement process (VmRSS, peak VmHWM) from /proc/self/status, read " +
       "outside the timed calls; 1 MiB = 1024 kB. Load time: loading the model into the engine (session creation " +
       "or graph import) in the measurement process.",

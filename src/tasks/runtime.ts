@@ -4,10 +4,11 @@ import { getExecutor } from "../executors/registry.js";
 import { readFileSync } from "node:fs";
 import { csvDataLines, readRuntimeCsv, RUNTIME_CSV_COLUMNS } from "../measure/csv.js";
 import { summaryTable } from "../report/text.js";
-import { loadWarning } from "../measure/host.js";
+import { COMPETITION_WARNING, recordCompetitionWarnings } from "../stats/competition.js";
 import { readMeasurementRecord, readMergedRecord } from "../record/measurement.js";
 import { MEDIANS_METHOD, splitSample, summarizeSample, summaryRecord } from "../report/summaries.js";
 import { summaryMethod } from "../stats/summary.js";
+import { validityMethod } from "../stats/validity.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { defineTask } from "../framework/family.js";
 import { param, positive } from "../framework/parameters.js";
@@ -115,8 +116,8 @@ export class MeasureRepeat extends Task {
       signal: ctx.signal,
       wait: ctx.wait,
     });
-    const load = readMeasurementRecord(metaPath).host?.loadAverage;
-    if (loadWarning(load)) ctx.warn?.(BUSY_WARNING, `1-minute load average ${load![0]}`);
+    for (const w of recordCompetitionWarnings(readMeasurementRecord(metaPath)))
+      ctx.warn?.(COMPETITION_WARNING, w);
   }
 }
 
@@ -275,12 +276,8 @@ export class MergeRuntimes extends Task {
     writeJsonAtomic(metaPath, {
       batchSizes: this.batchSizes,
       csvColumns: RUNTIME_CSV_COLUMNS,
-      statistics: { ...summaryMethod(), medians: MEDIANS_METHOD },
-      warnings: summaries.flatMap((e, k) =>
-        [...e.summary.warnings, ...loadWarnings(inputs[k]!.meta)].map(
-          (w) => `batch size ${e.batchSize}: ${w}`,
-        ),
-      ),
+      statistics: { ...summaryMethod(), medians: MEDIANS_METHOD, validity: validityMethod() },
+      warnings: summaries.flatMap((e) => e.summary.warnings.map((w) => `batch size ${e.batchSize}: ${w}`)),
       measurements: inputs.map((i, k) => ({
         batchSize: i.batchSize,
         csv: i.csv,
@@ -291,19 +288,6 @@ export class MergeRuntimes extends Task {
     writeFileAtomic(csvPath, body);
     summaryTable(summaries).forEach((line) => ctx.log?.(line));
   }
-}
-
-/** The warning of measurements that started on a busy machine (see loadWarning). */
-const BUSY_WARNING =
-  "the machine was busy when the measurement started (1-minute load average above 1): other processes may have competed for the CPU (the average trails the last minute)";
-
-/** The load warnings of a joined measurement: one per repeat that started on a busy machine. */
-function loadWarnings(meta: ReturnType<typeof readMeasurementRecord>): string[] {
-  const repeats = meta.repeats ?? [{ index: 1, loadAverage: meta.host?.loadAverage }];
-  return repeats.flatMap((r) => {
-    const w = loadWarning(r.loadAverage);
-    return w ? [repeats.length > 1 ? `repeat ${r.index}: ${w}` : w] : [];
-  });
 }
 
 /** The fingerprint of one measurement record (`json`) against a measurement of `cfg` now (storedProvenance). */

@@ -4,6 +4,7 @@
  */
 import { Model } from "../engines/model.js";
 import { nonNegative, param, pathPart, positive, type Values } from "../framework/parameters.js";
+import { TFAOT_PARAMS } from "../engines/tfaot/params.js";
 import { INPUT_KINDS } from "../measure/job.js";
 import { cmsswPart, taskDir } from "../store.js";
 import type { ThroughputConfig, ThroughputSettings } from "../throughput/settings.js";
@@ -85,6 +86,7 @@ export const THROUGHPUT_SETTINGS = {
     path: { order: 7, part: (v) => (v ? "oversubscribe" : undefined) },
   }),
   cpuAffinity: MEASUREMENT_PARAMS.cpuAffinity,
+  ...TFAOT_PARAMS,
   repeats: MEASUREMENT_PARAMS.repeats,
   executor: param.string({
     flag: "executor",
@@ -137,6 +139,8 @@ export function throughputConfig(v: ThroughputValues): ThroughputConfig {
   const settings = Object.fromEntries(
     Object.keys(THROUGHPUT_SETTINGS).map((k) => [k, (v as Record<string, unknown>)[k]]),
   ) as unknown as ThroughputSettings;
+  // the batch rules apply to tfaot models only: for others they are neither in the path nor measured
+  if (model.spec.engine !== "tfaot") settings.tfaotBatchRules = "";
   return { version: v.version, model, settings, cmsswVersion: v.cmsswVersion, scramArch: v.scramArch };
 }
 
@@ -174,6 +178,7 @@ export function throughputOfRuntime(cfg: RuntimeConfig): ThroughputConfig {
       threads: run.threads,
       cpuAffinity: run.cpuAffinity,
       repeats: run.repeats,
+      tfaotBatchRules: cfg.model.spec.engine === "tfaot" ? String(run.tfaotBatchRules ?? "") : "",
     },
     cmsswVersion: cfg.cmsswVersion,
     scramArch: cfg.scramArch,

@@ -9,7 +9,7 @@ import { provenanceChange } from "../engines/provenance.js";
 import { defineTask } from "../framework/family.js";
 import { param, positive } from "../framework/parameters.js";
 import { Task, type OutputProvenance, type TaskContext } from "../framework/task.js";
-import { loadWarning } from "../measure/host.js";
+import { COMPETITION_WARNING } from "../stats/competition.js";
 import { errorMessage } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import { measureThroughput, CALLS_CSV_COLUMNS } from "../throughput/local.js";
@@ -25,6 +25,7 @@ import {
   pointRecord,
   readPointRecord,
   readThroughputRecord,
+  streamCompetitionWarnings,
   type ThroughputPointRecord,
 } from "../throughput/records.js";
 import { BATCH_SIZE, BATCH_SIZES, sortedBatchSizes } from "./params.js";
@@ -89,6 +90,12 @@ export class MeasureThroughputRepeat extends Task {
   };
   static readonly family = defineTask({
     name: "MeasureThroughputRepeat",
+    examples: [
+      [
+        "mlprof run MeasureThroughputRepeat --version v1 --model-file examples/dnn/model_onnx_l10u128.yaml --streams 2 --repeat 1",
+        "one process of two streams sharing one ONNX session (repeat 1)",
+      ],
+    ],
     description: "one fresh process of S streams calling one model (a repeat of MeasureThroughput)",
     params: MeasureThroughputRepeat.params,
     create: (v) => new MeasureThroughputRepeat(throughputConfig(v), v.batchSize, v.streams, v.repeat),
@@ -149,8 +156,8 @@ export class MeasureThroughputRepeat extends Task {
       signal: ctx.signal,
       wait: ctx.wait,
     });
-    const load = loadWarning(record.host.loadAverage);
-    if (load) ctx.warn?.("the machine was busy when the throughput measurement started", load);
+    for (const w of streamCompetitionWarnings(record))
+      ctx.warn?.(COMPETITION_WARNING, `${this.title()}: ${w}`);
   }
 }
 
@@ -226,8 +233,7 @@ export class MeasureThroughput extends Task {
       return { repeat: t.repeat, csv, record: readThroughputRecord(json) };
     });
     const warnings = parts.flatMap((p) => {
-      const w = loadWarning(p.record.host?.loadAverage);
-      return w ? [`repeat ${p.repeat}: ${w}`] : [];
+      return streamCompetitionWarnings(p.record).map((w) => `repeat ${p.repeat}: ${w}`);
     });
     const body = parts
       .map((p) =>

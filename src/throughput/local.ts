@@ -65,7 +65,7 @@ export interface ThroughputRecord {
   cmssw: { version: string; scramArch: string; executor: string; note: string };
   host: HostInfo;
   process: ThroughputProcessMeta;
-  preparation: Record<string, unknown>;
+  preparation: object;
   startedAt: string;
   finishedAt: string;
   provenance: ReturnType<typeof throughputProvenance>;
@@ -212,6 +212,7 @@ function throughputJob(req: ThroughputRequest, dir: string): ThroughputJob {
     minDurationMs: s.minDurationSeconds * 1000,
     minCalls: s.minCalls,
     maxDurationMs: s.maxDurationSeconds * 1000,
+    ...(s.tfaotBatchRules ? { batchRules: s.tfaotBatchRules } : {}),
     callsPath: join(dir, "calls.csv"),
     metaPath: join(dir, "process.json"),
     errorPath: join(dir, "error.json"),

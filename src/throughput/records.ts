@@ -5,7 +5,15 @@
 import { MlprofError } from "../util/errors.js";
 import { readJsonFile } from "../util/json.js";
 import { medianOf } from "../stats/stats.js";
+import { competitionWarnings } from "../stats/competition.js";
 import type { ThroughputRecord } from "./local.js";
+
+/** The competition warnings of a throughput process: one per stream thread and cause ("stream k: …"). */
+export function streamCompetitionWarnings(record: ThroughputRecord): string[] {
+  return (record.process.competition ?? []).flatMap((c, k) =>
+    c ? competitionWarnings(c).map((w) => `stream ${k}: ${w}`) : [],
+  );
+}
 
 /** One point (model, batch size, streams, threads) over its fresh processes. */
 export interface ThroughputPointRecord {
@@ -27,7 +35,7 @@ export interface ThroughputPointRecord {
   /** Each process's record, in the order of the CSV's repeat column. */
   processes: ThroughputRecord[];
   provenance: ThroughputRecord["provenance"];
-  /** Load warnings of the processes that started on a busy machine. */
+  /** Competition warnings of the processes (repeat k: stream j: …): what took CPU time from the streams. */
   warnings: string[];
 }
 

@@ -20,6 +20,8 @@ export interface ThroughputSettings {
   maxDurationSeconds: number;
   oversubscribe: boolean;
   cpuAffinity: string;
+  /** tfaot models: --tfaot-batch-rules ("" for CMSSW's default rule; always "" for other engines). */
+  tfaotBatchRules: string;
   repeats: number;
   executor: string;
 }

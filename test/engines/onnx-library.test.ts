@@ -80,27 +80,34 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
     assert.equal(a.process.engine.version, b.process.engine.version);
   });
 
-  test("both libraries compute the same outputs on the same inputs", async () => {
+  /** A job of the DNN example with --onnx-library `kind`, prepared by the engine (3 calls, 1 warm-up). */
+  async function preparedJob(kind: string, batchSize: number, dir: string, dump = false) {
     const spec = loadModelFile(onnx);
+    const engine = getEngine("onnx");
+    const job = measureJob({
+      engine: "onnx",
+      modelPath: engine.local.modelPath(spec),
+      modelLabel: "",
+      inputs: spec.inputs,
+      outputs: spec.outputs.map((o) => o.name),
+      batchSize,
+      run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
+      engineFields: engineJobFields("onnx", testRun({ onnxLibrary: kind })),
+      seed: INPUT_SEED,
+      dir,
+      dump,
+    });
+    await engine.local.prepare?.(job, spec, () => {}, undefined);
+    return job;
+  }
+
+  test("both libraries compute the same outputs on the same inputs", async () => {
     const engine = getEngine("onnx");
     const dumps: { outputs: Record<string, { data: number[] }> }[] = [];
     for (const kind of ["pypi", "npm"]) {
       const dir = mkdtempSync(join(tmpdir(), "mlprof-ortlib-"));
       try {
-        const job = measureJob({
-          engine: "onnx",
-          modelPath: engine.local.modelPath(spec),
-          modelLabel: "",
-          inputs: spec.inputs,
-          outputs: spec.outputs.map((o) => o.name),
-          batchSize: 4,
-          run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
-          engineFields: engineJobFields("onnx", testRun({ onnxLibrary: kind })),
-          seed: INPUT_SEED,
-          dir,
-          dump: true,
-        });
-        await engine.local.prepare?.(job, spec, () => {}, undefined);
+        const job = await preparedJob(kind, 4, dir, true);
         const jobFile = join(dir, "job.json");
         writeFileSync(jobFile, JSON.stringify(job));
         const cmd = engine.local.command(jobFile);
@@ -117,23 +124,10 @@ describe("the ONNX Runtime library of onnxruntime-node", () => {
 
   for (const kind of ["npm", "pypi"] as const) {
     test(`a process (--onnx-library ${kind}) that maps another library than it was given refuses to measure`, async () => {
-      const spec = loadModelFile(onnx);
       const engine = getEngine("onnx");
       const dir = mkdtempSync(join(tmpdir(), "mlprof-ortlib-"));
       try {
-        const job = measureJob({
-          engine: "onnx",
-          modelPath: engine.local.modelPath(spec),
-          modelLabel: "",
-          inputs: spec.inputs,
-          outputs: spec.outputs.map((o) => o.name),
-          batchSize: 1,
-          run: testRun({ nCalls: 3, nWarmup: 1, onnxLibrary: kind }),
-          engineFields: engineJobFields("onnx", testRun({ onnxLibrary: kind })),
-          seed: INPUT_SEED,
-          dir,
-        });
-        await engine.local.prepare?.(job, spec, () => {}, undefined);
+        const job = await preparedJob(kind, 1, dir);
         const jobFile = join(dir, "job.json");
         writeFileSync(
           jobFile,

@@ -75,6 +75,7 @@ test("an ONNX measurement process (--onnx-library npm) loads the harness and onn
     "engines/onnx/measure.js",
     "engines/onnx/native.js",
     "engines/signature.js",
+    "measure/competition.js",
     "measure/harness.js",
     "measure/inputs.js",
     "measure/memory.js",

@@ -12,7 +12,7 @@ import {
   copyFileSync,
   mkdirSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
@@ -24,6 +24,7 @@ import { renderRunnerJob, writeRunnerJob } from "../../src/native/jobfile.js";
 import { testJob } from "../helpers/job.js";
 import { checkRunnerSpec, PLUGINS_DIR } from "../../src/native/sources.js";
 import { MlprofError } from "../../src/util/errors.js";
+import { busyLoop, lastCpu } from "../helpers/hog.js";
 
 const work = mkdtempSync(join(tmpdir(), "mlprof-native-core-"));
 const cacheDir = join(work, "native");
@@ -50,13 +51,17 @@ let jobCounter = 0;
 async function runCheck(
   over: Partial<MeasureJob> = {},
   extra: Record<string, string> = {},
+  pinTo?: number,
 ): Promise<RunResult> {
   const dir = join(work, `job${jobCounter++}`);
   mkdirSync(dir);
   const job = testJob(dir, {}, over);
   const jobFile = join(dir, "job.runner");
   writeRunnerJob(jobFile, job, extra);
-  const result = await execa(runner, [jobFile], { reject: false });
+  const result =
+    pinTo === undefined
+      ? await execa(runner, [jobFile], { reject: false })
+      : await execa("taskset", ["-c", String(pinTo), runner, jobFile], { reject: false });
   const read = <T>(p: string | undefined): T | undefined =>
     p && existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")) as T) : undefined;
   return {
@@ -217,6 +222,36 @@ describe("timed loop, CSV and metadata", () => {
         [21, 21, "timed calls"],
       ],
     );
+  });
+
+  test("competition over the timed windows: recorded by the core; a busy loop on the runner's CPU shows as wait", async () => {
+    // 2 events x 100 calls of a 2 ms spin: 400 ms of timed calls
+    const job = { nEvents: 2, nCalls: 100, nWarmup: 1 };
+    const cpu = lastCpu();
+    const quiet = await runCheck(job, { spin_ns: "2000000" }, cpu);
+    assert.equal(quiet.exitCode, 0, JSON.stringify(quiet.error));
+    const q = quiet.meta!.competition!;
+    assert.ok(q.windowMs >= 400 && q.windowMs <= quiet.meta!.timings.measureMs, `window ${q.windowMs} ms`);
+    for (const k of [
+      "runQueueWaitMs",
+      "involuntarySwitches",
+      "stealMs",
+      "minorFaults",
+      "majorFaults",
+    ] as const) {
+      assert.ok(Number.isFinite(q[k]) && q[k] >= 0, `${k}: ${q[k]}`);
+    }
+    assert.equal(q.hostCpus, cpus().length);
+    const hog = busyLoop(cpu);
+    try {
+      const busy = await runCheck(job, { spin_ns: "2000000" }, cpu);
+      assert.equal(busy.exitCode, 0, JSON.stringify(busy.error));
+      const b = busy.meta!.competition!;
+      assert.ok(b.runQueueWaitMs > 0.25 * b.windowMs, `waited ${b.runQueueWaitMs} ms of ${b.windowMs} ms`);
+      assert.ok(b.involuntarySwitches >= 10, `${b.involuntarySwitches} involuntary switches`);
+    } finally {
+      hog.kill("SIGKILL");
+    }
   });
 
   test("the first call after loading is timed on its own (cold start), not as a timed call", async () => {

@@ -189,6 +189,62 @@ describe("the memory record (memory_bs_<...>.json)", () => {
   });
 });
 
+describe("the batch costs of MeasureBatchCosts (batchcosts.json)", () => {
+  const kind = "batch costs";
+  const size = (s: number, ms: number) => ({
+    size: s,
+    medianMs: ms,
+    processMediansMs: [ms, ms * 1.01],
+    p16Ms: ms * 0.98,
+    p84Ms: ms * 1.03,
+    csv: `/store/runtime_bs_${s}.csv`,
+    objectBytes: 12345,
+  });
+  const costs = () => ({
+    modelFile: "/m/model_tfaot.yaml",
+    compiledSizes: [1, 2],
+    sizes: [size(1, 0.05), size(2, 0.06)],
+    probes: [
+      {
+        rule: "2:1,1",
+        target: 2,
+        chunks: [1, 1],
+        padding: 0,
+        medianMs: 0.11,
+        processMediansMs: [0.11, 0.112],
+        chunksAloneMs: 0.1,
+        predictedMs: 0.108,
+        csv: "/store/probe.csv",
+      },
+    ],
+    chunkOverheadMs: 0.004,
+    paddedElementSavingMs: -0.001,
+    compile: { compileMs: 4000, dir: "/sw/tfaot/models/x" },
+    loadAverages: [0.3],
+  });
+  test("as MeasureBatchCosts writes it, it passes", () => {
+    assert.deepEqual(readRecord<{ compiledSizes: number[] }>(kind, file(costs())).compiledSizes, [1, 2]);
+  });
+  test("wrong fields are named", () => {
+    refuses(
+      kind,
+      { ...costs(), sizes: [] },
+      "field sizes: expected at least 1 item(s), found an array of 0 items",
+    );
+    refuses(
+      kind,
+      { ...costs(), probes: [{ ...costs().probes[0], target: 0 }] },
+      "field probes[0].target: expected a number above 0, found the number 0",
+    );
+    const { chunkOverheadMs: _, ...noOverhead } = costs();
+    refuses(
+      kind,
+      noOverhead,
+      "field chunkOverheadMs: expected a finite number, found nothing (the field is missing)",
+    );
+  });
+});
+
 test("what was found is said with its type and, when short, its value", () => {
   assert.equal(describeFound(undefined), "nothing (the field is missing)");
   assert.equal(describeFound(true), "the boolean true");

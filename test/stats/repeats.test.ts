@@ -134,18 +134,26 @@ describe("verdicts", () => {
 });
 
 describe("summaries", () => {
-  test("p95 always, p99.9 from 1000 calls on", () => {
+  test("p90, p95, p99 and p99.9 from the calls LoadGen's binomial rule gives them", () => {
     const small = summarize(
-      Float64Array.from({ length: 999 }, (_, i) => i + 1),
+      Float64Array.from({ length: 6642 }, (_, i) => i + 1),
       1,
     );
     assert.equal(small.p999, null);
-    assert.ok(Math.abs(small.p95 - 949.1) < 1e-9);
+    assert.ok(Math.abs(small.p95! - 6309.95) < 1e-6);
     const large = summarize(
-      Float64Array.from({ length: 1001 }, (_, i) => i),
+      Float64Array.from({ length: 6643 }, (_, i) => i),
       1,
     );
-    assert.ok(Math.abs(large.p999! - 999) < 1e-9);
+    assert.ok(Math.abs(large.p999! - 6635.358) < 1e-6);
+    // p90, p95 and p99 from 64, 130 and 662 calls on
+    const tails = (n: number) =>
+      summarize(
+        Float64Array.from({ length: n }, (_, i) => i),
+        1,
+      );
+    assert.deepEqual([tails(63).p90, tails(129).p95, tails(661).p99], [null, null, null]);
+    assert.ok(tails(64).p90! > 0 && tails(130).p95! > 0 && tails(662).p99! > 0);
   });
 });
 

@@ -36,8 +36,8 @@ test("mean, sample std, quantiles and CV of textbook samples", () => {
   assert.equal(s.median, 51);
   assert.equal(s.p16, 17);
   assert.equal(s.p84, 85);
-  assert.equal(s.p90, 91);
-  assert.equal(s.p99, 100);
+  assert.equal(s.p90, 91); // 101 calls: p90 needs 64 (LoadGen's binomial rule)
+  assert.equal(s.p99, null); // p99 needs 662
   assert.equal(s.min, 1);
   assert.equal(s.max, 101);
   assert.equal(s.mean, 51);

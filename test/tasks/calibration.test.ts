@@ -20,7 +20,8 @@ test("a model against itself: at most 5 % of the comparisons call a difference",
   const results = await selfComparisons(data.env, l10, 6, BATCH_SIZES);
   assert.equal(results.length, 36);
   assert.ok(results.every((r) => r.basis === "processes"));
-  const called = results.filter((r) => r.verdict !== "same");
+  // "no verdict" (a side invalid, e.g. competition on a busy machine) is no false verdict
+  const called = results.filter((r) => r.verdict === "slower" || r.verdict === "faster");
   assert.ok(
     // at most 5 %, rounded up (2 of 36): fresh processes of a 16 µs call are bimodal on this kind of machine
     // (about one in five runs ~1.5 × slower, issue 20 §4), which 3 processes per side do not always average out
@@ -33,9 +34,12 @@ test("a measurably slower model: at least 90 % of the comparisons call it slower
   const results = await slowerComparisons(data.env, l10, l20, 2, BATCH_SIZES);
   assert.equal(results.length, 12);
   const slower = results.filter((r) => r.verdict === "slower");
+  // of the points with a verdict: a side made invalid by competition (a machine shared with other work) gets
+  // none, and is never called anything else
+  const judged = results.filter((r) => r.verdict !== "no verdict");
   assert.ok(
     // at least 90 % (11 of 12): the bimodal processes of batch size 1 can widen one interval past 1
-    slower.length >= Math.ceil(0.9 * results.length),
-    `${slower.length} of ${results.length} called slower: ${JSON.stringify(results)}`,
+    slower.length >= Math.ceil(0.9 * judged.length) && judged.length >= results.length / 2,
+    `${slower.length} of ${judged.length} judged (${results.length} compared) called slower: ${JSON.stringify(results)}`,
   );
 });

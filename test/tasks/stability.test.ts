@@ -72,7 +72,11 @@ test("windows that never agree: reported as not stable in the table, the plot an
     .split("\n")
     .map((l) => l.trim())
     .find((l) => l.endsWith(".html"))!;
-  assert.match(readFileSync(html, "utf8"), /CNN \(not stable at batch size 1, 2\)/, "the legend says so");
+  assert.match(
+    readFileSync(html, "utf8"),
+    /CNN \(not stable at batch size 1, 2; hollow: invalid at batch size 1, 2\)/,
+    "the legend says so",
+  );
   for (const r of records("never")) {
     for (const p of r.repeats) {
       const e = p.stability.events[0]!;

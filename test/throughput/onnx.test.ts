@@ -119,6 +119,12 @@ test("every point records its model, streams, threads, sharing, window, calls, C
     );
     assert.ok(rec.result.cpu.busyCores > 0 && rec.result.cpu.utilisation > 0);
     assert.ok(rec.result.memory.peakRssKb >= rec.result.memory.rssAfterStreamsKb);
+    // what competed with each stream thread over its timed calls (the validity counters)
+    assert.equal(rec.process.competition?.length, streams);
+    for (const c of rec.process.competition ?? []) {
+      assert.ok(c && c.windowMs > 0 && c.runQueueWaitMs >= 0 && c.hostCpus > 0, JSON.stringify(c));
+      assert.match(c.source, /stream thread's \/proc\/thread-self\/schedstat/);
+    }
     assert.equal(rec.settings.csvColumns, "stream,start_ns,end_ns");
     assert.match(rec.provenance.settingsSha256, /^[0-9a-f]{64}$/);
     assert.equal(typeof rec.host.cpuModel, "string");

@@ -1,13 +1,14 @@
 /**
- * Which build of the ONNX Runtime library onnxruntime-node loads (--onnx-library):
- * - pypi: the CPU-only libonnxruntime of the onnxruntime wheel of the same version (PyPI's standard build,
- *   the closest to CMSSW's own CPU build), installed into a tool-managed venv on first use;
+ * Which ONNX Runtime build is measured (--onnx-library), and where it comes from:
+ * - pypi: the onnxruntime wheel of the same version (PyPI's standard CPU build, the closest to CMSSW's own),
+ *   installed into a tool-managed venv on first use and measured by the native runner (runner.ts); for
+ *   comparisons the wheel's libonnxruntime can also be loaded by onnxruntime-node (withLibrary);
  * - npm: the library the onnxruntime-node package ships, a GPU-capable build (CUDA/TensorRT entry points,
  *   WebGPU linked in from 1.23) that costs about 12–40 ns more per kernel invocation than the wheel's with
  *   the same commit and compiler: 7–15 % on models of many small kernels (a Loop LSTM), nothing measurable on
- *   fused operators (docs/onnx-runtime.md).
- * The node binding links its library by name through $ORIGIN (RPATH before 1.17, RUNPATH after), so the
- * pypi flavour is a folder holding a copy of the package whose library names point at the wheel's file.
+ *   fused operators (docs/onnx-runtime.md); measured through onnxruntime-node's binding (measure.ts).
+ * The node binding links its library by name through $ORIGIN (RPATH before 1.17, RUNPATH after), so a
+ * wheel-library flavour is a folder holding a copy of the package whose library names point at the wheel's file.
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";

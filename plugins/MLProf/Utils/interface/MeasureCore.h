@@ -124,6 +124,39 @@ namespace mlprof {
    */
   void endWithParent();
 
+  // ---- competition -------------------------------------------------------------------------------
+
+  /**
+   * Counters of what competed with the calling thread (src/measure/competition.ts): its run-queue wait
+   * (/proc/thread-self/schedstat, 2nd field, ns), involuntary context switches (/proc/thread-self/status),
+   * minor and major page faults (/proc/thread-self/stat fields 10 and 12), and the host's stolen ticks
+   * (/proc/stat, cpu line, 8th value, USER_HZ). `known` is false where /proc/thread-self is missing.
+   */
+  struct CompetitionCounters {
+    bool known = false;
+    double runQueueWaitNs = 0;
+    double involuntarySwitches = 0;
+    double minorFaults = 0;
+    double majorFaults = 0;
+    double stealTicks = 0;
+  };
+  CompetitionCounters readCompetition();
+
+  /** The competition of all timed windows of a process together (sums of the differences). */
+  struct Competition {
+    /** Whether every timed window had its counters read. */
+    bool known = true;
+    int windows = 0;
+    double windowMs = 0;
+    double runQueueWaitMs = 0;
+    double involuntarySwitches = 0;
+    double stealMs = 0;
+    double minorFaults = 0;
+    double majorFaults = 0;
+    /** Adds the window between two readings lasting `wallMs`. */
+    void add(const CompetitionCounters& before, const CompetitionCounters& after, double wallMs);
+  };
+
   // ---- timing --------------------------------------------------------------------------------------
 
   using Clock = std::chrono::steady_clock;
@@ -199,6 +232,8 @@ namespace mlprof {
     int64_t eventsDone = 0;
     /** The phase being run, for error reports: "warm-up" or "timed calls". */
     const char* phase = "";
+    /** What competed with the timed calls, read right before the first and after the last of each event. */
+    Competition competition;
   };
 
   /**
@@ -248,7 +283,9 @@ namespace mlprof {
       }
       return end;
     };
+    const CompetitionCounters countersBefore = readCompetition();
     const auto m0 = Clock::now();
+    auto lastEnd = m0;
     if (cfg.untilStable) {
       EventStability es;
       std::vector<std::vector<double>> windows;
@@ -257,6 +294,7 @@ namespace mlprof {
         std::vector<double> window;
         window.reserve(static_cast<std::size_t>(cfg.nCalls));
         const auto end = timedWindow(window, false);
+        lastEnd = end;
         es.windowMediansMs.push_back(medianOf(window));
         windows.push_back(std::move(window));
         if (windows.size() > 3) {
@@ -287,7 +325,9 @@ namespace mlprof {
         stats.runtimesMs.push_back(elapsedMs(start, end));
         after();
       }
+      lastEnd = end;
     }
+    stats.competition.add(countersBefore, readCompetition(), elapsedMs(m0, lastEnd));
     stats.measureMs += elapsedMs(m0, Clock::now());
     stats.eventsDone++;
   }
@@ -342,6 +382,8 @@ namespace mlprof {
     double stabilityThreshold = 0.0;
     double maxDurationMs = 0.0;
     std::vector<EventStability> stability;
+    /** What competed with the timed calls (written when known). */
+    Competition competition;
   };
 
   /**

@@ -221,6 +221,67 @@ namespace mlprof {
     return rss;
   }
 
+  namespace {
+    /** The text of a /proc file, "" where it cannot be read. */
+    std::string procText(const char* path) {
+      std::ifstream file(path);
+      if (!file) return std::string();
+      std::ostringstream text;
+      text << file.rdbuf();
+      return text.str();
+    }
+  }  // namespace
+
+  CompetitionCounters readCompetition() {
+    CompetitionCounters c;
+    const std::string schedstat = procText("/proc/thread-self/schedstat");
+    const std::string stat = procText("/proc/thread-self/stat");
+    const std::string status = procText("/proc/thread-self/status");
+    if (schedstat.empty() || stat.empty() || status.empty()) return c;
+    c.known = true;
+    {
+      std::istringstream in(schedstat);
+      double run = 0;
+      in >> run >> c.runQueueWaitNs;
+    }
+    {
+      // fields after the command name (in parentheses, which may hold spaces): state is field 3
+      std::istringstream in(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 12 && (in >> field); i++) {
+        if (i == 10) c.minorFaults = std::atof(field.c_str());
+        if (i == 12) c.majorFaults = std::atof(field.c_str());
+      }
+    }
+    const std::string key = "nonvoluntary_ctxt_switches:";
+    const auto at = status.find(key);
+    if (at != std::string::npos) c.involuntarySwitches = std::atof(status.c_str() + at + key.size());
+    const std::string cpu = procText("/proc/stat");
+    if (cpu.rfind("cpu ", 0) == 0) {
+      std::istringstream in(cpu.substr(4, cpu.find('\n') - 4));
+      double v = 0;
+      for (int i = 1; i <= 8 && (in >> v); i++)
+        if (i == 8) c.stealTicks = v;
+    }
+    return c;
+  }
+
+  void Competition::add(const CompetitionCounters& before, const CompetitionCounters& after, double wallMs) {
+    if (!before.known || !after.known) {
+      known = false;
+      return;
+    }
+    const auto diff = [](double a, double b) { return b > a ? b - a : 0.0; };
+    windows++;
+    windowMs += wallMs;
+    runQueueWaitMs += diff(before.runQueueWaitNs, after.runQueueWaitNs) / 1e6;
+    involuntarySwitches += diff(before.involuntarySwitches, after.involuntarySwitches);
+    // USER_HZ is 100 on every Linux architecture: a tick is 10 ms
+    stealMs += diff(before.stealTicks, after.stealTicks) * 10.0;
+    minorFaults += diff(before.minorFaults, after.minorFaults);
+    majorFaults += diff(before.majorFaults, after.majorFaults);
+  }
+
   void Progress::report(long done, const char* phase, bool force) const {
     if (!out_ || (!force && (every_ <= 0 || done % every_ != 0))) return;
     std::fprintf(out_, "{\"type\":\"progress\",\"done\":%ld,\"total\":%ld,\"phase\":%s}\n", done, total_,
@@ -327,6 +388,7 @@ namespace mlprof {
     meta.stabilityThreshold = cfg.stability;
     meta.maxDurationMs = cfg.maxDurationMs;
     meta.stability = stats.stability;
+    meta.competition = stats.competition;
     meta.warmupMs = stats.warmupMs;
     meta.measureMs = stats.measureMs;
     meta.rssAfterWarmupKb = stats.afterWarmup.rssKb;
@@ -356,6 +418,16 @@ namespace mlprof {
         o << "], \"stable\": " << (es.stable ? "true" : "false") << ", \"discardedCalls\": " << es.discardedCalls << "}";
       }
       o << "]},\n";
+    }
+    const Competition& c = m.competition;
+    if (c.known && c.windows > 0) {
+      o << "  \"competition\": {\"windowMs\": " << jsonNumber(c.windowMs) << ", \"runQueueWaitMs\": " << jsonNumber(c.runQueueWaitMs)
+        << ", \"involuntarySwitches\": " << jsonNumber(c.involuntarySwitches) << ", \"stealMs\": " << jsonNumber(c.stealMs)
+        << ", \"minorFaults\": " << jsonNumber(c.minorFaults) << ", \"majorFaults\": " << jsonNumber(c.majorFaults)
+        << ", \"hostCpus\": " << sysconf(_SC_NPROCESSORS_ONLN) << ", \"source\": "
+        << jsonString("the measuring thread's /proc/thread-self/schedstat, status and stat; the host's /proc/stat steal; "
+                      "read right before the first and right after the last timed call of each event")
+        << "},\n";
     }
     o << "  \"memory\": {\"rssBeforeLoadKb\": " << m.rssBeforeLoadKb << ", \"rssAfterLoadKb\": " << m.rssAfterLoadKb
       << ", \"rssAfterWarmupKb\": " << m.rssAfterWarmupKb << ", \"rssAfterTimingKb\": " << m.rssAfterTimingKb
