@@ -146,7 +146,7 @@ test("too few calls and too short windows: invalid, with the rule that failed", 
   assert.ok(c.windowMs > 0 && c.windowMs < 1000 && c.hostCpus > 0);
 
   // three processes, enough calls in total (3 x 50 = 150 >= 130), each long enough with --min-duration
-  const ok = await merge("enough", identity, "--n-calls", "50", "--min-duration", "0.002");
+  const ok = await merge("enough", identity, "--n-calls", "50", "--min-duration", "0.005");
   assert.equal(ok.code, 0, ok.stderr);
   const e = mergedOf("enough").json.measurements[0]!;
   assert.ok(!e.reasons.some((r) => /^too (few|short)/.test(r)), e.reasons.join("\n"));
@@ -155,7 +155,7 @@ test("too few calls and too short windows: invalid, with the rule that failed", 
 });
 
 test("records without competition (older MLProf) load, with the validity unknown", async () => {
-  const ok = await merge("old", identity, "--n-calls", "50", "--min-duration", "0.002");
+  const ok = await merge("old", identity, "--n-calls", "50", "--min-duration", "0.005");
   assert.equal(ok.code, 0, ok.stderr);
   const { path, json } = mergedOf("old");
   // as MLProf wrote it before: no competition, no verdict
@@ -179,7 +179,7 @@ test("records without competition (older MLProf) load, with the validity unknown
       "--n-calls",
       "50",
       "--min-duration",
-      "0.002",
+      "0.005",
       "--file-types",
       "png",
     ],
