@@ -189,7 +189,7 @@ test("records without competition (older MLProf) load, with the validity unknown
   assert.match(plot.stdout, / {2}– {2}unknown\n/, "no CPU wait known, validity unknown");
   assert.match(
     plot.stdout,
-    /batch size 1 \(unknown\): validity unknown: recorded before MLProf measured competition for the CPU/,
+    /batch size 1 \(unknown\): validity unknown: no competition for the CPU recorded \(a record of MLProf before it measured it\)/,
   );
 });
 
