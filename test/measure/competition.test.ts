@@ -240,6 +240,15 @@ test("CompareRuntimes gives no verdict where a side's point is invalid, and says
   assert.equal(result.regression, false);
   assert.match(res.stdout, /\s1\s.*\sno verdict\n/);
   assert.match(res.stdout, /no verdict at batch size 1: A: too few calls: 20, p16 needs at least 39/);
+  // the ratio plot marks the point with a marker of its own, in the legend
+  const html = res.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.endsWith(".html"))!;
+  assert.match(
+    readFileSync(html, "utf8"),
+    /"mode":"markers","x":\[1\],"y":\[[\d.]+\],"name":"no verdict \(a side is invalid\)"/,
+  );
   assert.match(
     res.stdout,
     /no regression where a verdict was given \(batch size\(s\) none\): the points of the other batch sizes are invalid/,
