@@ -368,6 +368,8 @@ namespace {
     static void startPython(const std::string& python) {
       PyConfig config;
       PyConfig_InitIsolatedConfig(&config);
+      // keep the default signal dispositions: Ctrl-C ends the runner as it ends every other measurement process
+      config.install_signal_handlers = 0;
       PyStatus status = PyConfig_SetBytesString(&config, &config.program_name, python.c_str());
       if (!PyStatus_Exception(status)) status = PyConfig_SetBytesString(&config, &config.executable, python.c_str());
       if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);

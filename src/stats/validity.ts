@@ -120,7 +120,9 @@ export function validityOf(input: ValidityInput): Validity {
   if (input.competition.some((c) => c === undefined)) {
     return {
       valid: null,
-      reasons: ["validity unknown: recorded before MLProf measured competition for the CPU"],
+      reasons: [
+        "validity unknown: no competition for the CPU recorded (a record of MLProf before it measured it)",
+      ],
     };
   }
   return { valid: true, reasons: [] };

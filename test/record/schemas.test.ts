@@ -236,8 +236,8 @@ describe("the batch costs of MeasureBatchCosts (batchcosts.json)", () => {
       { ...costs(), probes: [{ ...costs().probes[0], target: 0 }] },
       "field probes[0].target: expected a number above 0, found the number 0",
     );
-    const noOverhead: Record<string, unknown> = costs();
-    delete noOverhead["chunkOverheadMs"];
+    const noOverhead: Record<string, unknown> = { ...costs() };
+    delete noOverhead.chunkOverheadMs;
     refuses(
       kind,
       noOverhead,
