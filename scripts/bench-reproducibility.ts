@@ -82,7 +82,9 @@ try {
       // alternate which checkout goes first, so that neither always follows the other
       for (let k = 0; k < checkouts.length; k++) {
         const c = (k + p) % checkouts.length;
-        medians[c]!.push(measureOnce(checkouts[c]!.dir, join(data, String(c)), yaml, `p${p}`));
+        // a data folder per checkout and model: each model's measurements are their own
+        const dir = join(data, `${c}-${MODELS.indexOf(yaml)}`);
+        medians[c]!.push(measureOnce(checkouts[c]!.dir, dir, yaml, `p${p}`));
       }
     }
     checkouts.forEach((c, k) => {
