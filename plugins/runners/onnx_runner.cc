@@ -197,10 +197,19 @@ namespace {
       run_ = Ref();
       args_ = Ref();
       alive_ = Ref();
-      Ref inputs(PyList_New(0));
       for (std::size_t i = 0; i < buffers_.size(); i++) {
-        auto& b = buffers_[i];
-        b.fill(job_.inputKind, mlprof::inputSeed(job_.seed, event, static_cast<int64_t>(i)));
+        buffers_[i].fill(job_.inputKind, mlprof::inputSeed(job_.seed, event, static_cast<int64_t>(i)));
+      }
+      bindBuffers(buffers_, run_, args_, alive_);
+    }
+
+    /**
+     * Binds inputs over `buffers` (no copy) and every output to the CPU device through onnx_session.bind; sets
+     * the timed call's function and arguments and what must stay alive while they are used.
+     */
+    void bindBuffers(std::vector<mlprof::InputBuffer>& buffers, Ref& run, Ref& args, Ref& alive) {
+      Ref inputs(PyList_New(0));
+      for (auto& b : buffers) {
         Ref view(PyMemoryView_FromMemory(static_cast<char*>(b.data()), static_cast<Py_ssize_t>(b.byteSize()),
                                          PyBUF_WRITE));
         Ref shape(PyList_New(0));
@@ -214,14 +223,14 @@ namespace {
       }
       Ref outputs(PyList_New(0));
       for (const auto& name : job_.outputs) {
-        Ref s(PyUnicode_FromString(name.c_str()));
-        PyList_Append(outputs.get(), s.get());
+        Ref n(PyUnicode_FromString(name.c_str()));
+        PyList_Append(outputs.get(), n.get());
       }
       Ref bound(checked(PyObject_CallMethod(helper_.get(), "bind", "OOO", session_.get(), inputs.get(), outputs.get()),
                         "cannot bind the inputs of batch size " + std::to_string(job_.loop.batchSize)));
-      run_ = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 0)));
-      args_ = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 1)));
-      alive_ = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 2)));
+      run = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 0)));
+      args = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 1)));
+      alive = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 2)));
     }
 
     void call() override { result_ = PyObject_Call(run_.get(), args_.get(), nullptr); }
@@ -332,31 +341,7 @@ namespace {
     };
 
     /** Binds a stream's inputs (over its own buffers) and outputs, as prepareEvent binds the latency path's. */
-    void bindStream(Stream& s) {
-      Ref inputs(PyList_New(0));
-      for (auto& b : s.buffers) {
-        Ref view(PyMemoryView_FromMemory(static_cast<char*>(b.data()), static_cast<Py_ssize_t>(b.byteSize()),
-                                         PyBUF_WRITE));
-        Ref shape(PyList_New(0));
-        for (int64_t d : b.shape()) {
-          Ref dim(PyLong_FromLongLong(d));
-          PyList_Append(shape.get(), dim.get());
-        }
-        Ref item(Py_BuildValue("(sOsO)", b.spec().name.c_str(), view.get(), mlprof::dtypeName(b.spec().dtype),
-                               shape.get()));
-        PyList_Append(inputs.get(), item.get());
-      }
-      Ref outputs(PyList_New(0));
-      for (const auto& name : job_.outputs) {
-        Ref n(PyUnicode_FromString(name.c_str()));
-        PyList_Append(outputs.get(), n.get());
-      }
-      Ref bound(checked(PyObject_CallMethod(helper_.get(), "bind", "OOO", session_.get(), inputs.get(), outputs.get()),
-                        "cannot bind the inputs of batch size " + std::to_string(job_.loop.batchSize)));
-      s.run = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 0)));
-      s.args = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 1)));
-      s.alive = Ref(Py_NewRef(PyTuple_GetItem(bound.get(), 2)));
-    }
+    void bindStream(Stream& s) { bindBuffers(s.buffers, s.run, s.args, s.alive); }
 
     std::string extra(const std::string& key) const {
       const auto it = job_.extra.find(key);
