@@ -331,6 +331,30 @@ export function dodged(series: PlotSeries[], i: number, all: number[], log: bool
   });
 }
 
+/** The annotations above a figure: "CMS Simulation, MLProf" on the left, the top-right label (if any) on the right. */
+export function cmsHeader(topRightLabel?: string): object[] {
+  const header = { xref: "paper", yref: "paper", y: 1, yanchor: "bottom", yshift: 4, showarrow: false };
+  const annotations: object[] = [
+    {
+      ...header,
+      x: 0,
+      xanchor: "left",
+      text: "<b>CMS</b> <i>Simulation, MLProf</i>",
+      font: { size: TEXT_SIZE.cms },
+    },
+  ];
+  if (topRightLabel) {
+    annotations.push({
+      ...header,
+      x: 1,
+      xanchor: "right",
+      text: latexToPlotly(topRightLabel),
+      font: { size: TEXT_SIZE.text },
+    });
+  }
+  return annotations;
+}
+
 /** Builds the Plotly figure (data + layout) of runtime vs. batch size; pure function. */
 export function buildRuntimeFigure(
   series: PlotSeries[],
@@ -361,25 +385,7 @@ export function buildRuntimeFigure(
   const left = legendOnLeft(series);
   const labelled = new Set(labelledTicks(batchSizes, opts.xLog));
 
-  const header = { xref: "paper", yref: "paper", y: 1, yanchor: "bottom", yshift: 4, showarrow: false };
-  const annotations: object[] = [
-    {
-      ...header,
-      x: 0,
-      xanchor: "left",
-      text: "<b>CMS</b> <i>Simulation, MLProf</i>",
-      font: { size: TEXT_SIZE.cms },
-    },
-  ];
-  if (opts.topRightLabel) {
-    annotations.push({
-      ...header,
-      x: 1,
-      xanchor: "right",
-      text: latexToPlotly(opts.topRightLabel),
-      font: { size: TEXT_SIZE.text },
-    });
-  }
+  const annotations = cmsHeader(opts.topRightLabel);
 
   const layout = {
     width: FIGURE_WIDTH,

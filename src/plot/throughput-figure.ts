@@ -3,7 +3,7 @@
  * of the processes as error bars, the ideal linear scaling S × events/s(1) dashed, the efficiency written at
  * each point) above the per-call latency under contention (p50 solid, p99 dotted) against the streams.
  */
-import { FIGURE_HEIGHT, FIGURE_WIDTH, TEXT_SIZE } from "./figure.js";
+import { FIGURE_HEIGHT, FIGURE_WIDTH, TEXT_SIZE, cmsHeader } from "./figure.js";
 import { latexToPlotly } from "./labels.js";
 import { DEFAULT_PALETTE, curveStyles, paletteByName } from "./palette.js";
 
@@ -112,24 +112,7 @@ export function buildThroughputFigure(
     );
   });
   const streams = [...new Set(series.flatMap((s) => s.streams))].sort((a, b) => a - b);
-  const header = { xref: "paper", yref: "paper", y: 1, yanchor: "bottom", yshift: 4, showarrow: false };
-  const annotations: object[] = [
-    {
-      ...header,
-      x: 0,
-      xanchor: "left",
-      text: "<b>CMS</b> <i>Simulation, MLProf</i>",
-      font: { size: TEXT_SIZE.cms },
-    },
-  ];
-  if (opts.topRightLabel)
-    annotations.push({
-      ...header,
-      x: 1,
-      xanchor: "right",
-      text: latexToPlotly(opts.topRightLabel),
-      font: { size: TEXT_SIZE.text },
-    });
+  const annotations = cmsHeader(opts.topRightLabel);
   const lo = streams[0] ?? 1;
   const hi = streams.at(-1) ?? 1;
   const pad = 0.15 * Math.max(hi - lo, 1);
