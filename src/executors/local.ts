@@ -9,6 +9,7 @@ import { contentChange, currentSpec, modelContent } from "../engines/provenance.
 import { hostInfo } from "../measure/host.js";
 import { INPUT_KINDS, measureJob, type MeasureJob } from "../measure/job.js";
 import { checkInputMemory, oomKillCount, sigkillCause, watchMemory } from "../measure/memory-budget.js";
+import { progressReport } from "../measure/progress-line.js";
 import { storeRoot } from "../paths.js";
 import { INPUT_SEED, readProcessMeta, writeMeasurement } from "../record/measurement.js";
 import { requireRows } from "../record/rows.js";
@@ -170,22 +171,6 @@ async function runMeasureProcess(
   const oom = result.signal === "SIGKILL" ? sigkillCause(oomBefore, oomKillCount()) : "";
   const how = result.signal ? `was killed by ${result.signal}${oom}` : `exited with code ${result.exitCode}`;
   throw new MlprofError(`measurement process of ${where} ${how}${stderr ? `:\n${stderr}` : ""}`);
-}
-
-/** A progress line of a measurement process ({"type":"progress","done":k,"total":n,"phase":...}), else undefined. */
-export function progressReport(line: string): { done: number; total: number; phase: string } | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const msg = JSON.parse(line) as { type?: unknown; done?: unknown; total?: unknown; phase?: unknown };
-    if (msg.type !== "progress" || typeof msg.done !== "number") return undefined;
-    return {
-      done: msg.done,
-      total: typeof msg.total === "number" ? msg.total : 0,
-      phase: typeof msg.phase === "string" ? msg.phase : "",
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The first line of a message. */

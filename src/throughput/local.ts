@@ -9,6 +9,7 @@ import { contentChange, currentSpec, modelContent } from "../engines/provenance.
 import { getEngine } from "../engines/registry.js";
 import { throughputDriver, throughputEngines } from "../engines/throughput.js";
 import { hostInfo, type HostInfo } from "../measure/host.js";
+import { progressReport } from "../measure/progress-line.js";
 import { checkInputMemory, oomKillCount, sigkillCause, watchMemory } from "../measure/memory-budget.js";
 import type { ThroughputJob, ThroughputProcessMeta } from "../measure/throughput-job.js";
 import { projectRevision, storeRoot } from "../paths.js";
@@ -240,14 +241,8 @@ async function runProcess(
       memory = watchMemory(pid);
     },
     onLine(line, stream) {
-      if (stream !== "stdout" || !line.startsWith("{")) return;
-      try {
-        const msg = JSON.parse(line) as { type?: string; done?: number; total?: number };
-        if (msg.type === "progress" && typeof msg.done === "number")
-          bar.update(Math.min(msg.done, msg.total ?? msg.done), msg.total ?? msg.done);
-      } catch {
-        // not a progress line
-      }
+      const msg = stream === "stdout" ? progressReport(line) : undefined;
+      if (msg) bar.update(Math.min(msg.done, msg.total || msg.done), msg.total || msg.done);
     },
   }).finally(() => bar.stop());
   const outOfMemory = memory?.stop();

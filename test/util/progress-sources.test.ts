@@ -16,7 +16,7 @@ import {
   ensureXlaRuntime,
   estimateXlaBuild,
 } from "../../src/engines/tfaot/xla-runtime.js";
-import { progressReport } from "../../src/executors/local.js";
+import { progressReport } from "../../src/measure/progress-line.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mlprof-progress-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
